@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import translation
+
+
+def to_django_language(code: str) -> str:
+    """Installatron's codes (en, pt_br, zh_tw) to Django's (en, pt-br, zh-hant)."""
+    code = code.lower().replace("_", "-")
+    return {"zh-tw": "zh-hant", "zh": "zh-hans", "en-uk": "en-gb"}.get(code, code)
+
+
+class AccountLanguageMiddleware:
+    """Applies the hand-off language, else the account's, else the default."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        code = ""
+        if hasattr(request, "session"):
+            code = request.session.get("language", "")
+        user = getattr(request, "user", None)
+        if not code and user is not None and user.is_authenticated:
+            code = user.language
+        language = to_django_language(code) if code else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        return response
+
+
+class FrameAncestorsMiddleware:
+    """Panels on the allow-list may embed the GUI; everyone else gets X-Frame-Options DENY."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        origins = " ".join(settings.FRAME_ANCESTORS)
+        self.policy = f"frame-ancestors 'self' {origins}" if origins else ""
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.policy:
+            response.xframe_options_exempt = True
+            response.headers.setdefault("Content-Security-Policy", self.policy)
+        return response

@@ -1,0 +1,252 @@
+"""Who uses the installer: the main admin, resellers, website owners and their websites."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from installatron_gui.lib.crypto import EncryptedJSONField, EncryptedTextField
+
+# Installatron calls the user id "alphanumeric"; panels also use _ and - in account names.
+USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+class AccountQuerySet(models.QuerySet):
+    def owned_by(self, principal: Account) -> AccountQuerySet:
+        """Accounts below ``principal`` in the ownership tree (not the principal itself)."""
+        if principal.is_admin:
+            return self.exclude(pk=principal.pk)
+        ids = principal.descendant_ids()
+        return self.filter(pk__in=ids)
+
+    def users(self) -> AccountQuerySet:
+        return self.filter(kind=Account.Kind.USER)
+
+    def resellers(self) -> AccountQuerySet:
+        return self.filter(kind=Account.Kind.RESELLER)
+
+
+class AccountManager(BaseUserManager.from_queryset(AccountQuerySet)):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username):
+        return self.get(username=username)
+
+    def main_admin(self) -> Account:
+        admin, _ = self.get_or_create(
+            username=settings.ADMIN_USERNAME, defaults={"kind": Account.Kind.ADMIN}
+        )
+        return admin
+
+
+class Account(AbstractBaseUser):
+    """One row per Installatron ``user``: the admin, a reseller or a website owner."""
+
+    class Kind(models.TextChoices):
+        ADMIN = "admin", "Administrator"
+        RESELLER = "reseller", "Reseller"
+        USER = "user", "User"
+
+    username = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.USER)
+    # Resellers and sub-resellers: the owner chain. Null only for the main admin.
+    owner = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="owned"
+    )
+    suspended = models.BooleanField(default=False)
+    language = models.CharField(max_length=16, blank=True, default="")
+    email = models.EmailField(blank=True, default="")
+    package = models.CharField(max_length=64, blank=True, default="")
+    created = models.DateTimeField(default=timezone.now)
+    # Bumped to end every open session of the account (suspension, password change).
+    session_epoch = models.PositiveIntegerField(default=0)
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = AccountManager()
+
+    class Meta:
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind == self.Kind.ADMIN
+
+    @property
+    def is_reseller(self) -> bool:
+        return self.kind == self.Kind.RESELLER
+
+    @property
+    def is_active(self) -> bool:
+        """Suspension of the account or of any reseller above it keeps it out."""
+        account: Account | None = self
+        seen = 0
+        while account is not None and seen < 32:
+            if account.suspended:
+                return False
+            account = account.owner
+            seen += 1
+        return True
+
+    # Django's auth uses these for the admin-site style permission checks we don't use.
+    @property
+    def is_staff(self) -> bool:
+        return False
+
+    def save(self, *args, **kwargs):
+        # Accounts that arrive by hand-off have no password until one is set on purpose.
+        if not self.password:
+            self.set_unusable_password()
+        super().save(*args, **kwargs)
+
+    def _get_session_auth_hash(self, secret=None):
+        # Mixing in the epoch lets us end all sessions without touching the password.
+        return salted_hmac(
+            "apps.accounts.Account.session",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+    def descendant_ids(self) -> set[int]:
+        """Ids of every account owned directly or through sub-resellers."""
+        found: set[int] = set()
+        frontier = [self.pk]
+        while frontier:
+            children = list(
+                Account.objects.filter(owner_id__in=frontier).values_list("pk", flat=True)
+            )
+            children = [pk for pk in children if pk not in found]
+            found.update(children)
+            frontier = children
+        return found
+
+    def manages(self, other: Account) -> bool:
+        """True if ``other`` sits below this account in the ownership tree."""
+        if other.pk == self.pk:
+            return False
+        if self.is_admin:
+            return True
+        node = other.owner
+        depth = 0
+        while node is not None and depth < 32:
+            if node.pk == self.pk:
+                return True
+            node = node.owner
+            depth += 1
+        return False
+
+    def end_sessions(self) -> None:
+        self.session_epoch += 1
+        self.save(update_fields=["session_epoch"])
+
+
+class Website(models.Model):
+    """A website of a user as the request header describes it."""
+
+    class DbMode(models.TextChoices):
+        AUTO = "", "Automatic (panel class)"
+        MANUAL = "manual", "Manual (databases listed)"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="websites")
+    ws_id = models.CharField("id", max_length=128)
+    label = models.CharField(max_length=255, blank=True, default="")
+    # Local path or ftp://, ftps://, sftp://, ssh:// URI with credentials: encrypted.
+    path = EncryptedTextField(blank=True, default="")
+    vhosts = models.JSONField(default=dict)
+    email = models.EmailField(blank=True, default="")
+    uid = models.IntegerField(null=True, blank=True)
+    gid = models.IntegerField(null=True, blank=True)
+    db_mode = models.CharField(max_length=16, blank=True, default="", choices=DbMode.choices)
+    # [{"type", "host", "name", "user", "pass"}]; passwords inside, so encrypted.
+    databases = EncryptedJSONField(null=True, blank=True)
+    # Members whose names begin with "_", kept for the panel class.
+    custom = EncryptedJSONField(null=True, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["account", "position", "ws_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "ws_id"], name="website_unique_id")
+        ]
+
+    def __str__(self) -> str:
+        return self.label or self.ws_id
+
+    @property
+    def scheme(self) -> str:
+        path = self.path or ""
+        return path.split("://", 1)[0] if "://" in path else "local"
+
+    @property
+    def display_path(self) -> str:
+        """The path with any credentials masked, for pages and logs."""
+        from .validation import mask_path
+
+        return mask_path(self.path or "")
+
+    def as_session(self) -> dict:
+        """The website as the panel class sees it (Installatron's itron::$session)."""
+        data = {
+            "user": self.account.username,
+            "id": self.ws_id,
+            "label": self.label,
+            "path": self.path,
+            "vhosts": dict(self.vhosts or {}),
+            "email": self.email,
+            "uid": self.uid,
+            "gid": self.gid,
+            "db_mode": self.db_mode,
+            "databases": list(self.databases or []),
+        }
+        data.update(self.custom or {})
+        return data
+
+
+def hash_handoff_id(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class HandoffQuerySet(models.QuerySet):
+    def redeemable(self) -> HandoffQuerySet:
+        return self.filter(used_at__isnull=True, expires__gt=timezone.now())
+
+
+class Handoff(models.Model):
+    """A one-time GUI session id from guixfer. Only the SHA-256 of the id is stored."""
+
+    id_hash = models.CharField(max_length=64, unique=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="handoffs")
+    language = models.CharField(max_length=16, blank=True, default="")
+    created = models.DateTimeField(default=timezone.now)
+    expires = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = HandoffQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["expires"])]
+
+    @classmethod
+    def lifetime(cls) -> timedelta:
+        return timedelta(seconds=settings.HANDOFF_TTL)
+
+
+class LoginFailure(models.Model):
+    """A failed password login, counted for throttling."""
+
+    username = models.CharField(max_length=150)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    time = models.DateTimeField(default=timezone.now, db_index=True)

@@ -1,0 +1,283 @@
+"""Operations on accounts, websites and GUI hand-offs."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .errors import AccountError
+from .models import Account, Handoff, LoginFailure, Website, hash_handoff_id
+from .validation import WebsiteSpec, check_email, check_username, check_websites
+
+_HANDOFF_RE = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
+_LANG_RE = re.compile(r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})?$")
+_PACKAGE_RE = re.compile(r"^[A-Za-z0-9_.-]{0,64}$")
+
+@dataclass
+class HeaderInput:
+    """The request header and account members of one call, already validated."""
+
+    username: str
+    reseller: str | None = None
+    kind: str | None = None
+    websites: list[WebsiteSpec] | None = None
+    language: str | None = None
+    email: str | None = None
+    package: str | None = None
+    suspended: bool | None = None
+
+
+def _yes_no(value, errcode: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"yes", "1", "true", "on"}:
+        return True
+    if text in {"no", "0", "false", "off", ""}:
+        return False
+    raise AccountError("Use 'yes' or 'no'.", errcode=errcode)
+
+
+def parse_header(params: dict, *, require_user: bool = True) -> HeaderInput | None:
+    """Validate user, reseller, type, websites, language, email, package, suspended.
+
+    Nothing is written; the first problem raises AccountError with its errcode.
+    """
+    raw_user = params.get("user")
+    if raw_user in (None, ""):
+        if require_user:
+            raise AccountError("The user argument is required.", errcode="empty_argument_user")
+        return None
+    username = check_username(raw_user)
+    reseller = params.get("reseller")
+    if reseller not in (None, ""):
+        reseller = check_username(reseller, errcode="invalid_argument_reseller")
+        if reseller == username:
+            raise AccountError(
+                "An account cannot own itself.", errcode="invalid_argument_reseller"
+            )
+    else:
+        reseller = None
+    kind = params.get("type")
+    if kind not in (None, ""):
+        kind = str(kind).lower()
+        if kind not in {"user", "reseller"}:
+            raise AccountError("type must be 'user' or 'reseller'.", errcode="invalid_argument_type")
+    else:
+        kind = None
+    websites = None
+    if "websites" in params:
+        websites = check_websites(params.get("websites"))
+    language = params.get("language")
+    if language not in (None, ""):
+        language = str(language)
+        if not _LANG_RE.match(language):
+            raise AccountError(
+                "The language is not a known language code.", errcode="invalid_argument_language"
+            )
+    else:
+        language = None
+    email = params.get("email")
+    email = check_email(email, "invalid_argument_email") if email not in (None, "") else None
+    package = params.get("package")
+    if package is not None:
+        package = str(package)
+        if not _PACKAGE_RE.match(package):
+            raise AccountError(
+                "The package must be a short alphanumeric name.",
+                errcode="invalid_argument_package",
+            )
+    suspended = params.get("suspended")
+    if suspended is not None:
+        suspended = _yes_no(suspended, "invalid_argument_suspended")
+    return HeaderInput(
+        username=username,
+        reseller=reseller,
+        kind=kind,
+        websites=websites,
+        language=language,
+        email=email,
+        package=package,
+        suspended=suspended,
+    )
+
+
+def _resolve_reseller(name: str, acting: Account) -> Account:
+    """The owning reseller named in a call; created under ``acting`` if unknown."""
+    if name == settings.ADMIN_USERNAME:
+        return Account.objects.main_admin()
+    reseller = Account.objects.filter(username=name).first()
+    if reseller is None:
+        return Account.objects.create(username=name, kind=Account.Kind.RESELLER, owner=acting)
+    if not (acting.is_admin or acting.pk == reseller.pk or acting.manages(reseller)):
+        raise AccountError(
+            f"The reseller '{name}' is not yours.", errcode="invalid_argument_reseller", status=403
+        )
+    if reseller.kind == Account.Kind.USER:
+        # The reference's own sequence (4.3) makes r12345 with a bare edituser, then names
+        # it as the reseller of r12346: naming an account as a reseller makes it one.
+        reseller.kind = Account.Kind.RESELLER
+        reseller.save(update_fields=["kind"])
+    return reseller
+
+
+@transaction.atomic
+def apply_header(header: HeaderInput, *, acting: Account | None = None) -> Account:
+    """Create or update the account (and its websites) a request header describes.
+
+    ``acting`` is who makes the call: the main admin for API keys, or a reseller acting
+    through its own portal. A reseller can only touch accounts below it.
+    """
+    acting = acting or Account.objects.main_admin()
+    account = Account.objects.select_for_update().filter(username=header.username).first()
+    if account is not None and not (acting.is_admin or acting.pk == account.pk or acting.manages(account)):
+        raise AccountError(
+            f"The user '{header.username}' is not yours.", status=403, errcode="invalid_argument_user"
+        )
+    if header.username == settings.ADMIN_USERNAME:
+        account = Account.objects.main_admin()
+        if header.kind not in (None, "admin"):
+            raise AccountError(
+                "The main administrator's type cannot change.", errcode="invalid_argument_type"
+            )
+    owner = _resolve_reseller(header.reseller, acting) if header.reseller else None
+    created = account is None
+    if created:
+        account = Account(
+            username=header.username,
+            kind=header.kind or Account.Kind.USER,
+            owner=owner or acting,
+        )
+    else:
+        if header.kind and not account.is_admin and header.kind != account.kind:
+            if header.kind == Account.Kind.USER and account.owned.exists():
+                raise AccountError(
+                    "This reseller still owns accounts; move or delete them first.",
+                    errcode="invalid_argument_type",
+                )
+            account.kind = header.kind
+        if owner is not None and not account.is_admin and owner.pk != account.owner_id:
+            if owner.pk == account.pk or account.manages(owner):
+                raise AccountError(
+                    "That would make the account own itself.", errcode="invalid_argument_reseller"
+                )
+            account.owner = owner
+    if header.language is not None:
+        account.language = header.language
+    if header.email is not None:
+        account.email = header.email
+    if header.package is not None:
+        account.package = header.package
+    suspend_now = False
+    if header.suspended is not None and not account.is_admin:
+        suspend_now = header.suspended and not account.suspended
+        account.suspended = header.suspended
+    account.save()
+    if suspend_now:
+        account.end_sessions()
+    if header.websites is not None:
+        replace_websites(account, header.websites)
+    return account
+
+
+def replace_websites(account: Account, specs: list[WebsiteSpec]) -> None:
+    """The websites list is authoritative: update, add, and drop what is not listed."""
+    existing = {ws.ws_id: ws for ws in account.websites.all()}
+    for position, spec in enumerate(specs):
+        website = existing.pop(spec.ws_id, None) or Website(account=account, ws_id=spec.ws_id)
+        website.label = spec.label
+        website.path = spec.path
+        website.vhosts = spec.vhosts
+        website.email = spec.email
+        website.uid = spec.uid
+        website.gid = spec.gid
+        website.db_mode = spec.db_mode
+        website.databases = spec.databases
+        website.custom = spec.custom
+        website.position = position
+        website.save()
+    for website in existing.values():
+        website.delete()
+
+
+def create_handoff(account: Account, *, language: str = "", ttl: int | None = None) -> str:
+    """A one-time GUI session id for ``account``. Only its hash is stored."""
+    raw = secrets.token_urlsafe(32)  # 256 random bits
+    lifetime = Handoff.lifetime() if ttl is None else timedelta(seconds=ttl)
+    Handoff.objects.create(
+        id_hash=hash_handoff_id(raw),
+        account=account,
+        language=language,
+        expires=timezone.now() + lifetime,
+    )
+    # Old, spent or expired ids are useless; keep the table small.
+    Handoff.objects.filter(expires__lt=timezone.now() - timedelta(days=1)).delete()
+    return raw
+
+
+def redeem_handoff(raw: str) -> Handoff | None:
+    """Spend a hand-off id. Exactly one caller wins; anything wrong gives None."""
+    if not isinstance(raw, str) or not _HANDOFF_RE.match(raw):
+        return None
+    id_hash = hash_handoff_id(raw)
+    now = timezone.now()
+    # A single conditional UPDATE: concurrent redemptions race in the database, one wins.
+    won = Handoff.objects.filter(id_hash=id_hash, used_at__isnull=True, expires__gt=now).update(
+        used_at=now
+    )
+    if won != 1:
+        return None
+    handoff = Handoff.objects.select_related("account").get(id_hash=id_hash)
+    if not handoff.account.is_active:
+        return None
+    return handoff
+
+
+@transaction.atomic
+def set_suspended(account: Account, suspended: bool) -> None:
+    if account.is_admin:
+        raise AccountError("The main administrator cannot be suspended.", status=403)
+    account.suspended = suspended
+    account.save(update_fields=["suspended"])
+    if suspended:
+        account.end_sessions()
+
+
+@transaction.atomic
+def delete_account(account: Account) -> list[str]:
+    """Delete an account and its websites. Accounts it owned move up to its owner.
+
+    Install records of its websites are removed by their apps' cascades; files on the
+    websites are never touched.
+    """
+    if account.is_admin:
+        raise AccountError("The main administrator cannot be deleted.", status=403)
+    Account.objects.filter(owner=account).update(owner=account.owner)
+    deleted = [account.username]
+    account.delete()
+    return deleted
+
+
+def login_is_throttled(username: str, address: str | None) -> bool:
+    """Too many recent failures for this name, or (four times as many) from this address."""
+    limit = settings.LOGIN_FAILURE_LIMIT
+    recent = LoginFailure.objects.filter(
+        time__gte=timezone.now() - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW)
+    )
+    if recent.filter(username=username).count() >= limit:
+        return True
+    return bool(address) and recent.filter(address=address).count() >= limit * 4
+
+
+def record_login_failure(username: str, address: str | None) -> None:
+    LoginFailure.objects.create(username=username[:150], address=address or None)
+
+
+def clear_login_failures(username: str) -> None:
+    LoginFailure.objects.filter(username=username).delete()

@@ -1,0 +1,210 @@
+"""Sign-in (hand-off and password), the GUI home, and the users/resellers pages."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import services
+from .errors import AccountError
+from .forms import AccountForm, LoginForm
+from .models import Account
+
+PER_PAGE = 25
+
+
+def _client_address(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@csrf_exempt  # POSTs here are API calls authenticated by key, never GUI forms
+@never_cache
+def index(request: HttpRequest) -> HttpResponse:
+    """``/`` and ``/index.php``: API calls, hand-off redemption, or the GUI."""
+    from apps.api import dispatch
+
+    if request.method == "POST" or "cmd" in request.GET:
+        return dispatch.run(request, None)
+    if "s" in request.GET:
+        return _redeem(request, request.GET["s"])
+    return redirect("home")
+
+
+def _redeem(request: HttpRequest, raw: str) -> HttpResponse:
+    handoff = services.redeem_handoff(raw)
+    if handoff is None:
+        response = render(request, "accounts/expired.html", status=403)
+    else:
+        # A fresh session: nothing of whoever used this browser before survives.
+        request.session.flush()
+        login(request, handoff.account, backend="django.contrib.auth.backends.ModelBackend")
+        if handoff.language:
+            request.session["language"] = handoff.language
+        response = redirect("home")
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    """Password sign-in for the admin and resellers, throttled per name and address."""
+    form = LoginForm(request.POST or None)
+    status = 200
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"]
+        address = _client_address(request)
+        if services.login_is_throttled(username, address):
+            form.add_error(None, _("Too many failed sign-in attempts. Try again later."))
+            status = 429
+        else:
+            account = authenticate(
+                request, username=username, password=form.cleaned_data["password"]
+            )
+            if account is None or account.kind == Account.Kind.USER:
+                services.record_login_failure(username, address)
+                form.add_error(None, _("The name or password is not right."))
+            else:
+                services.clear_login_failures(username)
+                login(request, account)
+                if not url_has_allowed_host_and_scheme(
+                    next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+                ):
+                    next_url = ""
+                return redirect(next_url or "home")
+    return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return render(request, "accounts/logged_out.html")
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    account: Account = request.user
+    context = {"websites": account.websites.all()}
+    if account.is_admin or account.is_reseller:
+        owned = Account.objects.owned_by(account)
+        context["counts"] = {
+            "users": owned.users().count(),
+            "resellers": owned.resellers().count(),
+        }
+    return render(request, "accounts/home.html", context)
+
+
+def _manager(request: HttpRequest) -> Account:
+    account: Account = request.user
+    if not (account.is_admin or account.is_reseller):
+        raise Http404
+    return account
+
+
+def _get_account_for(principal: Account, username: str) -> Account:
+    """An account the principal manages; anything else is 404, never a hint."""
+    account = Account.objects.filter(username=username).select_related("owner").first()
+    if account is None or not principal.manages(account):
+        raise Http404
+    return account
+
+
+@login_required
+def account_list(request: HttpRequest, kind: str) -> HttpResponse:
+    principal = _manager(request)
+    if kind == Account.Kind.RESELLER and not principal.is_admin:
+        raise Http404
+    accounts = Account.objects.owned_by(principal).filter(kind=kind).select_related("owner")
+    q = request.GET.get("q", "").strip()
+    if q:
+        accounts = accounts.filter(username__icontains=q)
+    from django.core.paginator import Paginator
+
+    page = Paginator(accounts, PER_PAGE).get_page(request.GET.get("page"))
+    template = "accounts/account_list.html"
+    if request.htmx:
+        template += "#rows"
+    response = render(request, template, {"page": page, "kind": kind, "q": q})
+    # The same URL answers with a partial for htmx: caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_edit(request: HttpRequest, username: str | None = None) -> HttpResponse:
+    principal = _manager(request)
+    account = _get_account_for(principal, username) if username else None
+    form = AccountForm(
+        request.POST or None, principal=principal, account=account,
+        initial={"kind": request.GET.get("kind", "user")},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = form.save()
+        except AccountError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("%(name)s was saved.") % {"name": saved.username})
+            return redirect("accounts:users" if saved.kind == "user" else "accounts:resellers")
+    return render(request, "accounts/account_edit.html", {"form": form, "account": account})
+
+
+@login_required
+@require_POST
+def account_suspend(request: HttpRequest, username: str) -> HttpResponse:
+    principal = _manager(request)
+    account = _get_account_for(principal, username)
+    suspend = request.POST.get("suspended") == "yes"
+    services.set_suspended(account, suspend)
+    if request.htmx:
+        return render(request, "accounts/account_list.html#row", {"account": account})
+    messages.success(
+        request,
+        (_("%(name)s is suspended.") if suspend else _("%(name)s can sign in again."))
+        % {"name": account.username},
+    )
+    return redirect("accounts:users" if account.kind == "user" else "accounts:resellers")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_delete(request: HttpRequest, username: str) -> HttpResponse:
+    principal = _manager(request)
+    account = _get_account_for(principal, username)
+    if request.method == "POST":
+        kind = account.kind
+        services.delete_account(account)
+        messages.success(request, _("%(name)s was deleted.") % {"name": username})
+        return redirect("accounts:users" if kind == "user" else "accounts:resellers")
+    return render(request, "accounts/account_delete.html", {"account": account})
+
+
+@login_required
+def settings_view(request: HttpRequest) -> HttpResponse:
+    principal: Account = request.user
+    if not principal.is_admin:
+        raise Http404
+    from apps.api import keys
+
+    masked = {name: ("…" + value[-4:]) if value else "" for name, value in keys.current_keys().items()}
+    facts = {
+        "handoff_ttl": settings.HANDOFF_TTL,
+        "frame_ancestors": settings.FRAME_ANCESTORS,
+        "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
+        "broker": settings.CELERY_BROKER_URL.split("://", 1)[0],
+        "data_dir": settings.DATA_DIR,
+    }
+    return render(request, "accounts/settings.html", {"keys": masked, "facts": facts})

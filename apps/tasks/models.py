@@ -1,0 +1,121 @@
+"""Task rows: what the tasks API returns and what GUI progress bars read.
+
+Celery only carries ids; status, percent and message live here (never in a result backend).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+from django.utils import timezone
+
+from apps.accounts.models import Account
+
+
+def new_task_id() -> str:
+    # Installatron's task ids are long decimal strings.
+    return str(secrets.randbelow(10**18 - 10**17) + 10**17)
+
+
+class TaskQuerySet(models.QuerySet):
+    def visible_to(self, principal: Account) -> TaskQuerySet:
+        if principal.is_admin:
+            return self
+        ids = principal.descendant_ids() | {principal.pk}
+        return self.filter(account_id__in=ids)
+
+    def running(self) -> TaskQuerySet:
+        return self.filter(status__in=[Task.Status.QUEUED, Task.Status.PROCESSING])
+
+
+class Task(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        PROCESSING = "processing", "Processing"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    id = models.CharField(primary_key=True, max_length=24, default=new_task_id, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tasks")
+    ws_label = models.CharField(max_length=255, blank=True, default="")
+    cmd = models.CharField(max_length=32)
+    url = models.CharField(max_length=2048, blank=True, default="")
+    title = models.CharField(max_length=255, blank=True, default="")
+    label = models.CharField(max_length=255, blank=True, default="")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    percent_min = models.PositiveSmallIntegerField(default=0)
+    percent_max = models.PositiveSmallIntegerField(default=0)
+    message = models.TextField(blank=True, default="")
+    errcode = models.CharField(max_length=64, blank=True, default="")
+    # The install the task works on (id string, so the row outlives the install).
+    install = models.CharField(max_length=32, blank=True, default="")
+    # What the task produced (e.g. the install id or backup id), for the API's reply.
+    result = models.JSONField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    # Celery worker hostname that claimed it; a stale claim is how a killed worker shows.
+    worker = models.CharField(max_length=255, blank=True, default="")
+    heartbeat = models.DateTimeField(null=True, blank=True)
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.cmd} {self.id} ({self.status})"
+
+    @property
+    def done(self) -> bool:
+        return self.status in {self.Status.COMPLETED, self.Status.FAILED}
+
+    def progress(self, percent_min: int, percent_max: int | None = None, message: str = "") -> None:
+        """Record progress; cheap enough to call between every step."""
+        self.percent_min = max(0, min(100, percent_min))
+        self.percent_max = max(self.percent_min, min(100, percent_max or percent_min))
+        if message:
+            self.message = message
+        self.heartbeat = timezone.now()
+        if self.status == self.Status.QUEUED:
+            self.status = self.Status.PROCESSING
+            self.started = self.started or self.heartbeat
+        Task.objects.filter(pk=self.pk).update(
+            percent_min=self.percent_min, percent_max=self.percent_max, message=self.message,
+            heartbeat=self.heartbeat, status=self.status, started=self.started,
+        )
+
+    def mark_completed(self, message: str = "", result=None) -> None:
+        self.status = self.Status.COMPLETED
+        self.percent_min = self.percent_max = 100
+        self.message = message or self.message
+        self.result = result
+        self.finished = timezone.now()
+        self.save()
+
+    def mark_failed(self, message: str, errcode: str = "failed") -> None:
+        self.status = self.Status.FAILED
+        self.message = message
+        self.errcode = errcode
+        self.finished = timezone.now()
+        self.save()
+
+    def as_api(self) -> dict:
+        """The tasks API's member names (the reference's percentMin/percentMax)."""
+        return {
+            "id": self.id,
+            "user": self.account.username,
+            "ws_label": self.ws_label,
+            "url": self.url,
+            "title": self.title,
+            "label": self.label,
+            "status": self.status,
+            "percentMin": self.percent_min,
+            "percentMax": self.percent_max,
+            "message": self.message,
+            "errcode": self.errcode or None,
+            "cmd": self.cmd,
+            "install": self.install,
+            "time": int(self.created.timestamp()),
+        }

@@ -1,0 +1,76 @@
+"""Running the work behind a Task row: claim it, report progress, record the outcome."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.utils import timezone
+
+from installatron_gui.lib.errors import InstallatronError
+
+from .models import Task
+
+log = logging.getLogger(__name__)
+
+GENERIC_FAILURE = "The task failed because of an internal error. The administrator has been told."
+
+Report = Callable[[int, int, str], None]
+
+
+def claim_task(task_id: str, worker: str = "") -> Task | None:
+    """Move a queued task to processing; exactly one caller wins.
+
+    A redelivered Celery message (acks_late) finds the task processing or finished and
+    gets None, so the work never runs twice.
+    """
+    now = timezone.now()
+    won = Task.objects.filter(pk=task_id, status=Task.Status.QUEUED).update(
+        status=Task.Status.PROCESSING, started=now, heartbeat=now,
+        worker=worker or socket.gethostname(),
+    )
+    if won != 1:
+        return None
+    return Task.objects.select_related("account").get(pk=task_id)
+
+
+def run_task(task_id: str, service: Callable[[Task, Report], Any], *, worker: str = "") -> Task | None:
+    """Claim the task, run ``service(task, report)`` and record completed or failed.
+
+    ``service`` returns ``(message, result)`` or None. An InstallatronError's message is
+    what the user sees; any other exception is a bug: logged, shown as generic text.
+    """
+    task = claim_task(task_id, worker)
+    if task is None:
+        log.info("task %s is not queued any more; nothing to do", task_id)
+        return None
+
+    def report(percent_min: int, percent_max: int, message: str = "") -> None:
+        task.progress(percent_min, percent_max, message)
+
+    try:
+        outcome = service(task, report)
+    except InstallatronError as exc:
+        log.info("task %s (%s) failed: %s", task.pk, task.cmd, exc.errcode)
+        task.mark_failed(exc.message, exc.errcode)
+        return task
+    except Exception:
+        log.exception("task %s (%s) crashed", task.pk, task.cmd)
+        task.mark_failed(GENERIC_FAILURE, "failed")
+        return task
+    message, result = outcome if outcome else ("", None)
+    task.mark_completed(message or "The task is complete.", result)
+    return task
+
+
+def wait_for_task(task_id: str, *, timeout: float, interval: float = 0.25) -> Task:
+    """Poll the Task row until it is done or ``timeout`` seconds pass; returns the row."""
+    deadline = time.monotonic() + timeout
+    while True:
+        task = Task.objects.select_related("account").get(pk=task_id)
+        if task.done or time.monotonic() >= deadline:
+            return task
+        time.sleep(interval)

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Runs the product: installs what is missing, migrates, creates the admin, starts a demo
+# website (PHP + MariaDB), a Celery worker and the web server, and prints sign-in links.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+export INSTALLATRON_DATA="${INSTALLATRON_DATA:-$ROOT/var}"
+BIND="${INSTALLATRON_BIND:-127.0.0.1}"
+PORT="${INSTALLATRON_PORT:-8000}"
+DEMO_PORT="${INSTALLATRON_DEMO_PORT:-8081}"
+GUI="http://$BIND:$PORT"
+export INSTALLATRON_GUI_URL="${INSTALLATRON_GUI_URL:-$GUI}"
+mkdir -p "$INSTALLATRON_DATA/log"
+
+ensure_system_packages run
+ensure_venv run
+DB_NOTE=""
+if ! (ensure_mariadb); then
+  DB_NOTE="MariaDB is not available: installs that need a database will fail until INSTALLATRON_MYSQL_* point to one."
+else
+  ensure_mariadb
+fi
+
+manage() { "$PY" "$ROOT/manage.py" "$@"; }
+say "preparing the database and static files"
+manage migrate --noinput -v0
+manage collectstatic --noinput -v0
+manage bootstrap
+if manage help build_wordpress_package >/dev/null 2>&1; then
+  if ! manage shell -v 0 -c "from apps.catalog.models import Package; import sys; sys.exit(0 if Package.objects.filter(application='wordpress').exists() else 1)" 2>/dev/null; then
+    say "building the WordPress package from Debian's wordpress package"
+    manage build_wordpress_package --l10n || say "could not build the WordPress package (see above)"
+  fi
+fi
+
+DEMO_HOME="$INSTALLATRON_DATA/demo/demo.test"
+manage demo_website --path "$DEMO_HOME" --url "http://127.0.0.1:$DEMO_PORT"
+
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT INT TERM
+
+if port_open "$DEMO_PORT"; then
+  die "port $DEMO_PORT is taken; set INSTALLATRON_DEMO_PORT"
+fi
+say "demo website: php -S 127.0.0.1:$DEMO_PORT"
+# Four workers: WordPress's loopback requests deadlock a single-worker php -S.
+setsid env PHP_CLI_SERVER_WORKERS=4 php -S "127.0.0.1:$DEMO_PORT" -t "$DEMO_HOME/public_html" \
+  >>"$INSTALLATRON_DATA/log/demo-site.log" 2>&1 &
+PIDS+=($!)
+
+say "Celery worker (broker: ${CELERY_BROKER_URL:-filesystem, no server needed})"
+# --beat: the periodic jobs (automatic updates and backups, expired backups, the reaper).
+setsid "$PY" -m celery -A installatron_gui worker --loglevel INFO --concurrency 2 \
+  --beat --schedule "$INSTALLATRON_DATA/celerybeat-schedule" \
+  >>"$INSTALLATRON_DATA/log/worker.log" 2>&1 &
+PIDS+=($!)
+
+cat <<MSG
+
+  The installer runs at  $GUI/
+  Demo website           http://127.0.0.1:$DEMO_PORT/  (files in $DEMO_HOME/public_html)
+
+  Sign in as the demo website owner (one-time link, valid 1 hour):
+    $(manage handoff demo --base "$GUI" --ttl 3600)
+  Sign in as the admin (one-time link, valid 1 hour):
+    $(manage handoff "${INSTALLATRON_ADMIN:-admin}" --base "$GUI" --ttl 3600)
+  or at $GUI/gui/login/ with the admin password printed above.
+  A new link any time: .venv/bin/python manage.py handoff demo
+  API keys: .venv/bin/python manage.py apikey
+${DB_NOTE:+
+  $DB_NOTE}
+  Logs: $INSTALLATRON_DATA/log/   Stop with Ctrl-C.
+
+MSG
+
+setsid "$PY" -m gunicorn installatron_gui.wsgi --bind "$BIND:$PORT" --workers 2 --threads 4 \
+  --timeout 900 --access-logfile - --error-logfile - &
+PIDS+=($!)
+wait "${PIDS[-1]}"
