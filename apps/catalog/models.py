@@ -1,0 +1,148 @@
+"""The package store (one archive per application version) and application sets."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from datetime import timezone as dt_timezone
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from .versions import version_key
+
+
+class PackageQuerySet(models.QuerySet):
+    def of(self, application: str) -> PackageQuerySet:
+        return self.filter(application=application)
+
+    def ordered(self) -> list[Package]:
+        """Oldest to newest by version number (6.1.10 after 6.1.9), not by string."""
+        return sorted(self, key=lambda p: version_key(p.version))
+
+
+class Package(models.Model):
+    """One application version kept as a ``.tar.gz`` in ``settings.PACKAGE_STORE``.
+
+    The archive holds the application's files at its root (``index.php``, ``wp-admin/``,
+    ...), with no wrapping folder, and only regular files and directories.
+    """
+
+    application = models.CharField(max_length=64, db_index=True)
+    version = models.CharField(max_length=32)
+    # Installatron's "branch" member ("current", "lts", ...).
+    branch = models.CharField(max_length=32, default="current")
+    released = models.DateField(null=True, blank=True)
+    # File name inside PACKAGE_STORE, never a path.
+    archive = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size = models.BigIntegerField()
+    created = models.DateTimeField(default=timezone.now)
+
+    objects = PackageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["application", "created"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "version"],
+                                    name="package_unique_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application} {self.version}"
+
+    @property
+    def key(self) -> str:
+        """The browser API's release id, e.g. ``wordpress_6.1.9``."""
+        return f"{self.application}_{self.version}"
+
+    @property
+    def path(self) -> Path:
+        return Path(settings.PACKAGE_STORE) / self.archive
+
+    @property
+    def timestamp(self) -> int | None:
+        """The release date as a UNIX time stamp (midnight UTC), for API v2's ``time``."""
+        if self.released is None:
+            return None
+        return int(datetime.combine(self.released, time(0), tzinfo=dt_timezone.utc).timestamp())
+
+
+class AppSet(models.Model):
+    """An Installatron "package": the applications an account may see and install.
+
+    An account whose ``package`` names a set sees only the set's applications; an empty
+    ``package``, or one no set is named after, leaves every application available.
+    """
+
+    name = models.CharField(max_length=64, unique=True)
+    applications = models.JSONField(default=list)
+    description = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def allows(self, application: str) -> bool:
+        return application in (self.applications or [])
+
+
+class AddonPackageQuerySet(models.QuerySet):
+    def of(self, kind: str, slug: str) -> AddonPackageQuerySet:
+        return self.filter(kind=kind, slug=slug)
+
+    def ordered(self) -> list[AddonPackage]:
+        return sorted(self, key=lambda p: version_key(p.version))
+
+    def newest(self) -> AddonPackage | None:
+        found = self.ordered()
+        return found[-1] if found else None
+
+
+class AddonPackage(models.Model):
+    """One WordPress plugin or theme version, a ``.tar.gz`` in ``settings.PACKAGE_STORE``.
+
+    The archive holds the add-on folder's contents at its root (``akismet.php``,
+    ``_inc/``, ...; ``style.css`` for a theme): it unpacks into
+    ``wp-content/plugins/<slug>`` or ``wp-content/themes/<slug>``.
+    """
+
+    class Kind(models.TextChoices):
+        PLUGIN = "wp-plugin", "WordPress plugin"
+        THEME = "wp-theme", "WordPress theme"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The folder name in wp-content/plugins or wp-content/themes.
+    slug = models.CharField(max_length=100)
+    version = models.CharField(max_length=32)
+    name = models.CharField(max_length=255, blank=True, default="")
+    # A plugin's main file inside its folder (akismet.php); "" for a theme (style.css).
+    main = models.CharField(max_length=100, blank=True, default="")
+    archive = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size = models.BigIntegerField()
+    created = models.DateTimeField(default=timezone.now)
+
+    objects = AddonPackageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kind", "slug", "created"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "slug", "version"],
+                                    name="addon_package_unique_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.slug} {self.version}"
+
+    @property
+    def addon_id(self) -> str:
+        """WordPress's id: the plugin file (``akismet/akismet.php``) or the theme folder."""
+        return f"{self.slug}/{self.main}" if self.kind == self.Kind.PLUGIN else self.slug
+
+    @property
+    def path(self) -> Path:
+        return Path(settings.PACKAGE_STORE) / self.archive

@@ -1,0 +1,339 @@
+"""The package store: adding, finding and checking application archives.
+
+Store layout: ``settings.PACKAGE_STORE/<application>-<version>.tar.gz``, one row in
+``Package`` each with the archive's sha256 and size. An archive holds the application's
+files at its root (``index.php``, ``wp-admin/``, ...), no wrapping folder, and nothing but
+regular files and directories: no links, devices, absolute paths or ``..``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import secrets
+import tarfile
+import urllib.request
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path, PurePosixPath
+
+from django.conf import settings
+from django.db import transaction
+
+from apps.accounts.models import Account
+
+from . import versions
+from .errors import CatalogError
+from .models import AddonPackage, AppSet, Package
+from .recipes import Recipe, all_recipes, get_recipe
+
+log = logging.getLogger(__name__)
+
+VERSION_RE = re.compile(r"^[0-9][0-9A-Za-z.+_-]{0,31}$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+BRANCH_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
+# Refuse archives that unpack to more than this (a gzip bomb stops here, not on a website).
+MAX_UNPACKED_BYTES = 4 * 1024**3
+MAX_MEMBERS = 200_000
+MAX_DOWNLOAD_BYTES = 1024**3
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ArchiveInfo:
+    files: int
+    dirs: int
+    unpacked_bytes: int
+
+
+def store_dir() -> Path:
+    path = Path(settings.PACKAGE_STORE)
+    path.mkdir(mode=0o750, parents=True, exist_ok=True)
+    return path
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_archive(path: Path, *, marker: str = "") -> ArchiveInfo:
+    """Refuse an archive that could write anything but plain files below its target.
+
+    Every member must be a regular file or a directory with a relative name and no ``..``
+    part; ``marker`` (e.g. ``wp-includes/version.php``) must be at the root, which also
+    catches archives wrapped in a top-level folder.
+    """
+    files = dirs = unpacked = 0
+    names: set[str] = set()
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            for count, member in enumerate(tar, start=1):
+                if count > MAX_MEMBERS:
+                    raise CatalogError("The archive has too many members.",
+                                       errcode="invalid_argument_archive")
+                name = _safe_member_name(member.name)
+                if member.isdir():
+                    dirs += 1
+                elif member.isreg():
+                    files += 1
+                    unpacked += member.size
+                else:
+                    raise CatalogError(
+                        f"The archive member '{name}' is a link or a device; only files and "
+                        "folders are allowed.", errcode="invalid_argument_archive")
+                if unpacked > MAX_UNPACKED_BYTES:
+                    raise CatalogError("The archive unpacks to more than 4 GiB.",
+                                       errcode="invalid_argument_archive")
+                names.add(name)
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise CatalogError(f"The file is not a readable .tar.gz archive ({type(exc).__name__}).",
+                           errcode="invalid_argument_archive") from None
+    if files == 0:
+        raise CatalogError("The archive has no files.", errcode="invalid_argument_archive")
+    if marker and marker not in names:
+        raise CatalogError(
+            f"The archive has no '{marker}' at its root; files must not be wrapped in a folder.",
+            errcode="invalid_argument_archive")
+    return ArchiveInfo(files=files, dirs=dirs, unpacked_bytes=unpacked)
+
+
+def _safe_member_name(raw: str) -> str:
+    name = raw[2:] if raw.startswith("./") else raw
+    shown = name[:120]
+    if not name or name in {".", "./"}:
+        return "."
+    if "\x00" in name or "\\" in name:
+        raise CatalogError(f"The archive member '{shown!r}' has an unsafe name.",
+                           errcode="invalid_argument_archive")
+    if name.startswith("/"):
+        raise CatalogError(f"The archive member '{shown}' has an absolute path.",
+                           errcode="invalid_argument_archive")
+    if ".." in PurePosixPath(name).parts:
+        raise CatalogError(f"The archive member '{shown}' climbs out of the target with '..'.",
+                           errcode="invalid_argument_archive")
+    return name.rstrip("/")
+
+
+def check_version(version: str) -> str:
+    if not isinstance(version, str) or not VERSION_RE.match(version):
+        raise CatalogError("The version must look like 6.1.9.", errcode="invalid_argument_version")
+    return version
+
+
+def add_package(application: str, version: str, archive: Path, *, branch: str = "current",
+                released: date | None = None, sha256: str | None = None) -> Package:
+    """Check ``archive`` and copy it into the store as ``application``'s ``version``.
+
+    The copy is made first and checked (so the file cannot change between check and use),
+    under a temporary name that is renamed only once the checksum (``sha256`` if given) and
+    the member checks pass. Nothing is left in the store when anything fails.
+    """
+    recipe = get_recipe(application)
+    check_version(version)
+    if not BRANCH_RE.match(branch):
+        raise CatalogError("The branch must be a short lowercase name.",
+                           errcode="invalid_argument_branch")
+    if sha256 is not None:
+        sha256 = sha256.strip().lower()
+        if not SHA256_RE.match(sha256):
+            raise CatalogError("The sha256 must be 64 hex digits.", errcode="invalid_argument_sha256")
+    if Package.objects.of(application).filter(version=version).exists():
+        raise CatalogError(f"{recipe.name} {version} is already in the store.",
+                           errcode="invalid_argument_version")
+    package = _copy_into_store(
+        Path(archive), f"{application}-{version}.tar.gz", marker=recipe.archive_marker,
+        sha256=sha256, create=lambda **row: Package.objects.create(
+            application=application, version=version, branch=branch, released=released, **row))
+    log.info("added %s %s to the package store (%s)", application, version, package.sha256)
+    return package
+
+
+def _copy_into_store(archive: Path, final_name: str, *, marker: str, sha256: str | None,
+                     create):
+    """Copy, check and rename ``archive`` into the store; ``create(archive=, sha256=,
+    size=)`` makes the row, in the same transaction as the rename."""
+    if not archive.is_file():
+        raise CatalogError(f"There is no file {archive}.", errcode="invalid_argument_archive")
+    store = store_dir()
+    temp = store / f".{final_name}.{secrets.token_hex(6)}.part"
+    try:
+        digest = hashlib.sha256()
+        with open(archive, "rb") as src, open(temp, "xb") as dst:
+            while chunk := src.read(CHUNK):
+                digest.update(chunk)
+                dst.write(chunk)
+        actual = digest.hexdigest()
+        if sha256 is not None and actual != sha256:
+            raise CatalogError("The archive's sha256 does not match the one given.",
+                               errcode="invalid_argument_sha256")
+        check_archive(temp, marker=marker)
+        os.chmod(temp, 0o640)
+        with transaction.atomic():
+            row = create(archive=final_name, sha256=actual, size=temp.stat().st_size)
+            os.replace(temp, store / final_name)
+    finally:
+        temp.unlink(missing_ok=True)
+    return row
+
+
+def download_package(application: str, version: str, url: str, *, sha256: str,
+                     branch: str = "current", released: date | None = None) -> Package:
+    """Fetch an archive over http(s) and add it; the checksum is required, not optional."""
+    if not url.startswith(("https://", "http://")):
+        raise CatalogError("Only http:// and https:// URLs can be downloaded.",
+                           errcode="invalid_argument_url")
+    if not isinstance(sha256, str) or not SHA256_RE.match(sha256.strip().lower()):
+        raise CatalogError("A download needs the archive's sha256.", errcode="invalid_argument_sha256")
+    store = store_dir()
+    temp = store / f".download-{secrets.token_hex(6)}.part"
+    try:
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response, open(temp, "xb") as dst:
+                received = 0
+                while chunk := response.read(CHUNK):
+                    received += len(chunk)
+                    if received > MAX_DOWNLOAD_BYTES:
+                        raise CatalogError("The download is larger than 1 GiB.",
+                                           errcode="invalid_argument_url")
+                    dst.write(chunk)
+        except OSError as exc:
+            # The URL may carry credentials: name only the error's kind.
+            raise CatalogError(f"The download failed ({type(exc).__name__}).",
+                               errcode="failed_download", status=502) from None
+        return add_package(application, version, temp, branch=branch, released=released,
+                           sha256=sha256)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def verify_package(package: Package) -> None:
+    """Raise unless the stored archive exists and still has its recorded sha256."""
+    if not package.path.is_file():
+        raise CatalogError(f"The archive of {package} is missing from the store.",
+                           errcode="failed_package_missing", status=500)
+    if file_sha256(package.path) != package.sha256:
+        log.error("package %s: sha256 mismatch in %s", package, package.path)
+        raise CatalogError(f"The archive of {package} is damaged (checksum mismatch).",
+                           errcode="failed_package_checksum", status=500)
+
+
+def remove_package(package: Package) -> None:
+    """Drop a version from the store: the row, then the file."""
+    path = package.path
+    package.delete()
+    path.unlink(missing_ok=True)
+
+
+def versions_of(application: str) -> list[Package]:
+    """The stored versions of an application, oldest first."""
+    return Package.objects.of(application).ordered()
+
+
+def package_for(application: str, version: str | None = None) -> Package:
+    """The stored package of ``version``, or the newest one when ``version`` is None."""
+    recipe = get_recipe(application)
+    stored = versions_of(application)
+    if not stored:
+        raise CatalogError(f"No version of {recipe.name} is in the package store.",
+                           errcode="invalid_argument_application")
+    if version in (None, "", "latest"):
+        return stored[-1]
+    for package in stored:
+        if versions.compare(package.version, str(version)) == 0:
+            return package
+    raise CatalogError(f"Version {str(version)[:32]} of {recipe.name} is not available.",
+                       errcode="invalid_argument_version")
+
+
+def app_set_for(account: Account | None) -> AppSet | None:
+    """The AppSet an account's ``package`` names, if any."""
+    if account is None or not account.package:
+        return None
+    return AppSet.objects.filter(name=account.package).first()
+
+
+def applications_for(account: Account | None) -> list[Recipe]:
+    """Applications with at least one stored package that ``account`` may see and install."""
+    stored = set(Package.objects.values_list("application", flat=True).distinct())
+    app_set = app_set_for(account)
+    return [r for r in all_recipes()
+            if r.id in stored and (app_set is None or app_set.allows(r.id))]
+
+
+def can_use(account: Account | None, application: str) -> bool:
+    return any(r.id == application for r in applications_for(account))
+
+
+def upgrade_from(package: Package, from_version: str) -> str:
+    """Whether an install at ``from_version`` can update to ``package``: none/manual/minor/major."""
+    recipe = get_recipe(package.application)
+    return versions.upgrade_kind(from_version, package.version, depth=recipe.branch_depth,
+                                 upgradable=recipe.upgradable)
+
+
+def versions_available_from(application: str, from_version: str) -> dict[str, list[str]]:
+    """The versions an install at ``from_version`` can update to, all and same-branch only."""
+    get_recipe(application)
+    found: list[str] = []
+    minor: list[str] = []
+    for package in versions_of(application):
+        kind = upgrade_from(package, from_version)
+        if kind in {"minor", "major"}:
+            found.append(package.version)
+        if kind == "minor":
+            minor.append(package.version)
+    return {"versions-available": found, "versions-available-minor": minor}
+
+
+def release_kind(package: Package) -> str:
+    """``minor`` for a point release in its branch, ``major`` for a new branch."""
+    return versions.release_kind(package.version, depth=get_recipe(package.application).branch_depth)
+
+
+
+# --------------------------------------------------------------------------- add-ons
+ADDON_SLUG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$")
+ADDON_MAIN_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,95}\.php$")
+
+
+def add_addon_package(kind: str, slug: str, version: str, archive: Path, *, main: str = "",
+                      name: str = "", sha256: str | None = None) -> AddonPackage:
+    """Check a WordPress plugin or theme archive and copy it into the store.
+
+    The archive holds the add-on folder's contents at its root: a plugin's ``main`` file
+    (``akismet.php``) or a theme's ``style.css`` must be there. Same checks as
+    ``add_package`` (regular files and folders only, no ``..``, checksum).
+    """
+    if kind not in AddonPackage.Kind.values:
+        raise CatalogError("The kind must be wp-plugin or wp-theme.",
+                           errcode="invalid_argument_kind")
+    if not isinstance(slug, str) or not ADDON_SLUG_RE.match(slug) or ".." in slug:
+        raise CatalogError("The add-on folder name may have letters, digits and . _ - only.",
+                           errcode="invalid_argument_slug")
+    check_version(version)
+    if kind == AddonPackage.Kind.PLUGIN:
+        if not ADDON_MAIN_RE.match(main or ""):
+            raise CatalogError("A plugin needs its main .php file name.",
+                               errcode="invalid_argument_main")
+        marker = main
+    else:
+        main, marker = "", "style.css"
+    if sha256 is not None:
+        sha256 = sha256.strip().lower()
+        if not SHA256_RE.match(sha256):
+            raise CatalogError("The sha256 must be 64 hex digits.", errcode="invalid_argument_sha256")
+    if AddonPackage.objects.of(kind, slug).filter(version=version).exists():
+        raise CatalogError(f"{slug} {version} is already in the store.",
+                           errcode="invalid_argument_version")
+    package = _copy_into_store(
+        Path(archive), f"{kind}-{slug}-{version}.tar.gz", marker=marker, sha256=sha256,
+        create=lambda **row: AddonPackage.objects.create(
+            kind=kind, slug=slug, version=version, main=main, name=name[:255], **row))
+    log.info("added %s %s %s to the package store (%s)", kind, slug, version, package.sha256)
+    return package

@@ -1,0 +1,441 @@
+"""Editing an installed application (the reference's ``edit``, section 3.8).
+
+``check_edit`` validates every parameter with the install's own rules (the helpers of
+``check_install``) and returns an ``EditPlan``; ``apply_edit`` carries it out. Settings
+that only live in our record (autoup, backups, notifications) are stored at once; those
+that live in the site (its URL, database settings, the admin account, title, tagline,
+language) are changed inside the application by a task, as undoable steps: a snapshot of
+the tables, the config file, the files moved, the URLs rewritten, the settings written,
+the site checked. A failure puts files, config and tables back as they were.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import time
+import types
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q
+
+from apps.tasks.models import Task
+
+from . import services
+from .errors import InstallError
+from .models import Install
+from .steps import Report, Step, run_steps
+
+log = logging.getLogger(__name__)
+
+STORED = ("autoup", "autoup_backup", "notification", "autobk", "autobk_daily", "autobk_weekly",
+          "autobk_monthly", "bkloc")
+APP_FIELDS = ("language", "login", "passwd", "email", "sitetitle", "sitetagline")
+DB_FIELDS = ("db_host", "db_name", "db_user", "db_pass", "db_prefix")
+# Every parameter edit understands (plus the request header's, which the API strips).
+KNOWN = {"url", "url_ip", *STORED, *APP_FIELDS, *DB_FIELDS, "delete", "delete-backups"}
+# How long the changed site may take to answer as it should (see verify below).
+VERIFY_SECONDS = 8
+
+
+@dataclass
+class Move:
+    website: object
+    url: str
+    url_domain: str
+    url_ip: str
+    target: str
+
+
+@dataclass
+class EditPlan:
+    """What an edit will change. ``params`` (secrets included) travel to the worker
+    encrypted on the install row, never in a Celery message; ``repr`` leaves them out."""
+
+    install: Install
+    recipe: object
+    params: dict = field(repr=False)
+    stored: dict = field(default_factory=dict)
+    app: dict = field(default_factory=dict, repr=False)
+    db: services.DbPlan | None = None
+    move: Move | None = None
+    delete: bool = False
+    delete_backups: bool = False
+
+    @property
+    def touches_site(self) -> bool:
+        """True when the site itself changes: the work then runs as a task."""
+        return bool(self.app or self.db or self.move) and not self.delete
+
+
+def _given(params: dict, name: str) -> bool:
+    return params.get(name) is not None
+
+
+def check_edit(install: Install, params: dict, *, held: bool = False) -> EditPlan:
+    """Validate an edit of ``install``. Raises InstallError with the reference's errcode.
+
+    ``held``: the caller's task already holds the install (the worker re-checks).
+    Database credentials are tried, the new URL's folder is looked at, and a new
+    language must have its files in the site, before anything is changed.
+    """
+    from apps.catalog.errors import CatalogError
+    from apps.catalog.recipes.base import get_recipe
+
+    if not held and install.busy:
+        raise services.busy_error(install)
+    params = {k: v for k, v in params.items() if k in KNOWN}
+    plan = EditPlan(install=install, recipe=None, params=params,
+                    delete=services._flag(params, "delete", False),
+                    delete_backups=services._flag(params, "delete-backups", False))
+    if plan.delete:
+        return plan  # the record goes; nothing else matters
+    if install.status != Install.Status.INSTALLED and not plan.delete_backups:
+        raise InstallError(f"The install is {install.get_status_display().lower()}, not "
+                           "installed; only delete and delete-backups apply.",
+                           errcode="invalid_argument_id", field="id")
+    try:
+        plan.recipe = get_recipe(install.installer)
+    except CatalogError as exc:
+        raise InstallError(exc.message, errcode="invalid_argument_id", field="id") from None
+    plan.stored = _check_stored(install, params)
+    plan.app = _check_app_fields(plan, params)
+    plan.db = _check_db(plan, params)
+    plan.move = _check_move(plan, params)
+    if plan.touches_site:
+        _check_on_site(plan)
+    return plan
+
+
+def _check_stored(install: Install, params: dict) -> dict:
+    """autoup, autoup_backup, notification, autobk*, bkloc: install's rules, current
+    values for whatever is not given."""
+    if not any(_given(params, n) for n in STORED):
+        return {}
+    merged = {
+        "autoup": str(install.autoup), "autoup_backup": "1" if install.autoup_backup else "0",
+        "autobk": install.autobk or "0", "autobk_daily": install.autobk_daily,
+        "autobk_weekly": install.autobk_weekly, "autobk_monthly": install.autobk_monthly,
+        "bkloc": install.bkloc or "local", "notification": ",".join(install.notification),
+    }
+    merged.update({n: params[n] for n in STORED if _given(params, n)})
+    return services._check_backup_options(merged)
+
+
+def _check_app_fields(plan: EditPlan, params: dict) -> dict:
+    """The application's fields, by check_install's rules; returns only what changes."""
+    install = plan.install
+    given = {n: params[n] for n in APP_FIELDS if _given(params, n)
+             and (params[n] != "" or n == "sitetagline")}
+    if not given:
+        return {}
+    if not hasattr(plan.recipe, "apply_settings"):
+        raise InstallError(f"{plan.recipe.name}'s own settings cannot be changed here.",
+                           errcode=f"invalid_argument_{next(iter(given))}",
+                           field=next(iter(given)))
+    merged = {"language": install.language, "login": install.cf_login,
+              "email": install.cf_email or None, "sitetitle": install.cf_sitetitle,
+              "sitetagline": install.cf_sitetagline, "content": "yes", **given}
+    if "passwd" not in given:
+        merged["passwd"] = services.random_password()  # only to pass the shared checks
+    values = services._check_fields(plan.recipe, merged, install.account, install.website)
+    current = {"language": install.language, "login": install.cf_login,
+               "email": install.cf_email, "sitetitle": install.cf_sitetitle,
+               "sitetagline": install.cf_sitetagline}
+    changes = {n: values[n] for n in given if n == "passwd" or values[n] != current.get(n)}
+    if "language" in changes:
+        changes["locale"] = plan.recipe.locale_for(changes["language"])
+    return changes
+
+
+def _check_db(plan: EditPlan, params: dict) -> services.DbPlan | None:
+    install = plan.install
+    if not any(_given(params, n) for n in DB_FIELDS):
+        return None
+    if not install.db_name:
+        raise InstallError("This install has no database.", errcode="invalid_argument_db_name",
+                           field="db_name")
+    if not hasattr(plan.recipe, "rewrite_db_config"):
+        raise InstallError(f"{plan.recipe.name}'s database settings cannot be changed here.",
+                           errcode="invalid_argument_db_name", field="db_name")
+    merged = {"db_host": install.db_host, "db_name": install.db_name,
+              "db_user": install.db_user, "db_pass": install.db_pass,
+              "db_prefix": install.db_prefix}
+    merged.update({n: str(params[n]) for n in DB_FIELDS if _given(params, n)})
+    db = services._check_database(plan.recipe, merged, install.website)
+    same = (db.host, db.name, db.user, db.password, db.prefix) == (
+        install.db_host, install.db_name, install.db_user, install.db_pass, install.db_prefix)
+    return None if same else db
+
+
+def _check_move(plan: EditPlan, params: dict) -> Move | None:
+    install = plan.install
+    if not _given(params, "url") or str(params["url"]).strip() == "":
+        return None
+    website, url, domain, target = services.check_url(install.account, params, plan.recipe)
+    if url == install.url:
+        return None
+    if website.pk != install.website_id:
+        raise InstallError("The new url belongs to another website; an install can only move "
+                           "within its website (clone it to copy it elsewhere).",
+                           errcode="invalid_argument_url", field="url")
+    taken = (Install.objects.filter(status__in=services.LIVE).exclude(pk=install.pk)
+             .filter(Q(url=url) | Q(website=website, path=target)).first())
+    if taken is not None:
+        raise InstallError(f"Another application is already installed at {url}.",
+                           errcode="invalid_argument_url_alreadyexists", field="url")
+    own = [posixpath.join(install.path, n) if install.path else n for n in install.list_files]
+    if target == install.path or any(target == p or target.startswith(p + "/") for p in own):
+        raise InstallError(f"{url} is inside the install's own files; choose another address.",
+                           errcode="invalid_argument_url", field="url")
+    url_ip = str(params.get("url_ip") or install.url_ip or "").strip()
+    return Move(website=website, url=url, url_domain=domain, url_ip=url_ip, target=target)
+
+
+def _join(base: str, name: str) -> str:
+    return posixpath.join(base, name) if base else name
+
+
+def _check_on_site(plan: EditPlan) -> None:
+    """What only the site and the database server can tell, before anything changes."""
+    from apps.transports.base import TransportError
+
+    install = plan.install
+    try:
+        with services.open_website(install.website) as t:
+            if plan.app.get("locale") and hasattr(plan.recipe, "check_language"):
+                plan.recipe.check_language(t, lambda n: _join(install.path, n),
+                                           plan.app["locale"])
+            if plan.move and t.exists(plan.move.target):
+                if not t.is_dir(plan.move.target):
+                    raise InstallError(f"{plan.move.url} points to a file, not a folder.",
+                                       errcode="invalid_argument_url_alreadyexists", field="url")
+                there = set(t.listdir(plan.move.target))
+                clash = sorted(there & (set(install.list_files) | set(services.SHADOWING)))
+                if clash:
+                    raise InstallError(
+                        f"The folder for {plan.move.url} already holds {', '.join(clash[:5])}; "
+                        "remove them or choose another address.",
+                        errcode="invalid_argument_url_alreadyexists", field="url")
+    except TransportError as exc:
+        raise InstallError(exc.message, errcode=exc.errcode, status=exc.status) from None
+    if plan.db:
+        db = plan.db
+        conn = services.connect_db(db.host, db.user, db.password, db.name,
+                                   errcode="invalid_argument_db_user", status=400)
+        try:
+            present = set(services.tables_with_prefix(conn, db.prefix))
+        finally:
+            conn.close()
+        wanted = {db.prefix + t[len(install.db_prefix):] for t in install.list_tables}
+        missing = sorted(wanted - present)
+        if missing:
+            raise InstallError(f"The database {db.name} does not have the install's tables "
+                               f"({', '.join(missing[:3])}...); copy them there first.",
+                               errcode="invalid_argument_db_name", field="db_name")
+
+
+# --------------------------------------------------------------------------- applying
+
+
+def apply_edit(plan: EditPlan, *, report: Report) -> Install | None:
+    """Carry out a checked edit. Returns the install, or None when ``delete`` forgot it.
+
+    ``delete-backups`` forgets the install's backup records (archives stay on disk);
+    ``delete`` forgets the install (its files and tables stay). Site changes run as
+    undoable steps; the record is updated only once they all worked.
+    """
+    from apps.backups.models import Backup
+
+    install = plan.install
+    if plan.delete_backups:
+        Backup.objects.filter(Q(install=install) | Q(install_ref=install.id)).delete()
+    if plan.delete:
+        install.delete()
+        return None
+    if plan.touches_site:
+        _apply_on_site(plan, report)
+    for name, value in plan.stored.items():
+        setattr(install, name, value)
+    if plan.db:
+        db = plan.db
+        install.db_host, install.db_name, install.db_user = db.host, db.name, db.user
+        install.db_pass, install.db_prefix = db.password, db.prefix
+        install.list_tables = [db.prefix + t[len(plan.install.db_prefix):]
+                               for t in install.list_tables]
+    for name in ("login", "email", "sitetitle", "sitetagline"):
+        if name in plan.app:
+            setattr(install, f"cf_{name}", plan.app[name])
+    if "sitetitle" in plan.app:
+        install.title = plan.app["sitetitle"]
+    if "language" in plan.app:
+        install.language = plan.app["language"]
+    install.save()
+    return install
+
+
+def _apply_on_site(plan: EditPlan, report: Report) -> None:
+    from apps.backups import services as backups
+    from apps.backups.urlrewrite import UrlRewriter
+
+    install, recipe = plan.install, plan.recipe
+    old_path = install.path
+    db = plan.db or services.DbPlan(mode="manual", host=install.db_host, name=install.db_name,
+                                    user=install.db_user, password=install.db_pass,
+                                    prefix=install.db_prefix)
+    access = backups.DbAccess(db.host, db.name, db.user, db.password, db.prefix)
+    tables = [db.prefix + t[len(install.db_prefix):] for t in install.list_tables]
+    config_names = list(getattr(recipe, "extra_files", []))
+    state: dict = {"moved": [], "dirs": [], "configs": {}, "rewritten": {}}
+    new_path = plan.move.target if plan.move else old_path
+    url = plan.move.url if plan.move else install.url
+
+    with backups._workdir(install.account) as work, services.open_website(install.website) as t:
+
+        def snapshot():
+            if not tables:
+                return
+            state["safety"] = work / "before-edit.sql"
+            with open(state["safety"], "wb") as fh:
+                backups.dump_tables(access, tables, fh, work)
+
+        def restore_snapshot():
+            if "safety" in state:
+                backups.import_dump(access, state["safety"], work)
+
+        def config():
+            for name in config_names:
+                state["configs"][name] = t.read(_join(old_path, name))
+            recipe.rewrite_db_config(t, lambda n: _join(old_path, n),
+                                     {"db_host": db.host, "db_name": db.name,
+                                      "db_user": db.user, "db_pass": db.password,
+                                      "db_prefix": db.prefix})
+
+        def restore_config():
+            for name, data in state["configs"].items():
+                t.write(_join(old_path, name), data, mode=0o640)
+
+        def move_files():
+            state["dirs"] = t.mkdir(new_path) if new_path else []
+            for name in install.list_files:
+                if t.exists(_join(old_path, name)):
+                    t.rename(_join(old_path, name), _join(new_path, name))
+                    state["moved"].append(name)
+
+        def move_back():
+            for name in reversed(state["moved"]):
+                t.rename(_join(new_path, name), _join(old_path, name))
+            services.remove_empty_dirs(t, state["dirs"])
+
+        def rewrite():
+            rewriter = UrlRewriter(install.url, url)
+            for name in config_names:
+                data = t.read(_join(new_path, name))
+                if rewriter.touches(data):
+                    state["rewritten"][name] = data
+                    t.write(_join(new_path, name), rewriter.text(data), mode=0o640)
+            conn = access.connect()
+            try:
+                backups.rewrite_urls(conn, tables, rewriter)
+            finally:
+                conn.close()
+
+        def unrewrite():
+            for name, data in state["rewritten"].items():
+                t.write(_join(new_path, name), data, mode=0o640)
+
+        def settings():
+            conn = access.connect()
+            try:
+                recipe.apply_settings(conn, db.prefix, install.cf_login, plan.app)
+            finally:
+                conn.close()
+
+        def verify():
+            title = plan.app.get("sitetitle") or install.cf_sitetitle
+            if hasattr(recipe, "read_settings"):
+                conn = access.connect()
+                try:
+                    title = recipe.read_settings(conn, db.prefix, plan.app.get(
+                        "login", install.cf_login)).get("sitetitle", title)
+                finally:
+                    conn.close()
+            app = types.SimpleNamespace(
+                url=url, url_ip=plan.move.url_ip if plan.move else install.url_ip,
+                sitetitle=title)
+            # PHP's opcache re-reads a changed file only every revalidate_freq seconds
+            # (2 by default): a rewritten config may take that long to be used.
+            deadline = time.monotonic() + VERIFY_SECONDS
+            while True:
+                try:
+                    recipe.verify(app)
+                    return
+                except InstallError:
+                    if time.monotonic() >= deadline:
+                        raise
+                    time.sleep(1)
+
+        steps = [Step("snapshot", snapshot, restore_snapshot, message="Saving the tables")]
+        if plan.db:
+            steps.append(Step("config", config, restore_config,
+                              message="Writing the configuration"))
+        if plan.move:
+            steps += [Step("move", move_files, move_back, message="Moving the files", weight=2),
+                      Step("urls", rewrite, unrewrite, message="Rewriting the address",
+                           weight=2)]
+        if plan.app:
+            steps.append(Step("settings", settings, message="Changing the settings"))
+        steps.append(Step("verify", verify, message="Checking the website"))
+        run_steps(steps, report=report, end=95)
+        if plan.move:
+            # The old folder goes if the installer made it and nothing else is left.
+            services.remove_empty_dirs(t, list(install.path_created or []))
+            install.path, install.url = new_path, url
+            install.url_domain, install.url_ip = plan.move.url_domain, plan.move.url_ip
+            install.path_created = state["dirs"]
+            install.cache_files = sum(t.size(_join(new_path, n)) for n in install.list_files)
+    report(95, 100, "Recording the changes")
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+@transaction.atomic
+def start_edit(plan: EditPlan) -> Task:
+    """Queue an edit that changes the site. The parameters (passwords included) wait
+    for the worker encrypted on the install row; the install is held (busy fence)."""
+    from . import tasks
+
+    from apps.backups.services import _task_for
+
+    install = plan.install
+    task = _task_for(install, "edit", "_tasks_editing")
+    services.hold_install(install, task)
+    Install.objects.filter(pk=install.pk).update(pending_secrets={"edit": plan.params})
+    task_id = task.id
+    transaction.on_commit(lambda: tasks.edit_install.delay(task_id))
+    return task
+
+
+def edit_install(install: Install, task: Task, *, report: Report) -> Install:
+    """The worker's side of ``start_edit``: re-check with the stored parameters, apply,
+    and always wipe the stored parameters and release the install."""
+    try:
+        params = (install.pending_secrets or {}).get("edit") or {}
+        plan = check_edit(install, params, held=True)
+        result = apply_edit(plan, report=report)
+    finally:
+        Install.objects.filter(pk=install.pk).update(pending_secrets=None)
+        services.release_install(install.id, task.id)
+    return result or install
+
+
+def edit(install: Install, params: dict, *, report: Report | None = None) -> tuple[Install | None, Task | None]:
+    """Check and carry out an edit: a task when the site changes, else at once.
+
+    Returns (install or None if deleted, the task or None)."""
+    plan = check_edit(install, params)
+    if plan.touches_site:
+        return install, start_edit(plan)
+    return apply_edit(plan, report=report or (lambda *_a: None)), None

@@ -1,0 +1,341 @@
+"""The install form: the application's own fields, where it goes, and its database.
+
+The form only gathers input and turns it into the install API's parameters; what is
+allowed is decided by ``services.check_install``, so the GUI and the API cannot disagree.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.models import Account, Website
+
+from .services import random_login, random_password
+
+# Application fields the form lays out itself (the version comes from the package store).
+OWN_FIELDS = {"version"}
+# Fields a person reads better with a browser hint than with plain text.
+INPUT_TYPES = {"email": forms.EmailInput}
+
+DB_AUTO, DB_LISTED, DB_MANUAL = "auto", "listed", "manual"
+
+
+def vhost_choices(websites: list[Website]) -> list:
+    """Every vhost URL of every website, grouped by website when there are several."""
+    groups = []
+    for website in websites:
+        urls = [(url.rstrip("/"), url.rstrip("/")) for url in (website.vhosts or {})]
+        if urls:
+            groups.append((str(website), urls))
+    if len(groups) == 1:
+        return groups[0][1]
+    return groups
+
+
+def listed_databases(websites: list[Website]) -> dict[str, tuple[Website, dict]]:
+    """The databases the panel listed for websites in manual database mode, by choice key."""
+    found = {}
+    for website in websites:
+        if website.db_mode != Website.DbMode.MANUAL:
+            continue
+        for index, database in enumerate(website.databases or []):
+            if isinstance(database, dict) and database.get("name"):
+                found[f"{website.pk}:{index}"] = (website, database)
+    return found
+
+
+class InstallForm(forms.Form):
+    """Built per application from ``recipe.fields`` (already in ``sort_order``)."""
+
+    vhost = forms.ChoiceField(label=_("Website address"))
+    folder = forms.CharField(
+        label=_("Folder"), required=False, max_length=255,
+        help_text=_("Leave empty to install at the address itself, or type a folder such as "
+                    "blog."),
+    )
+    version = forms.ChoiceField(label=_("Version"))
+    db_mode = forms.ChoiceField(label=_("Database"), widget=forms.RadioSelect)
+    database = forms.ChoiceField(label=_("Your database"), required=False)
+    database_pass = forms.CharField(
+        label=_("Password of that database's user"), required=False, max_length=255,
+        widget=forms.PasswordInput(render_value=True),
+        help_text=_("Only needed if your hosting panel did not give it to the installer."),
+    )
+    db_host = forms.CharField(label=_("Database server"), required=False, max_length=255,
+                              initial="localhost")
+    db_name = forms.CharField(label=_("Database name"), required=False, max_length=128)
+    db_user = forms.CharField(label=_("Database user"), required=False, max_length=128)
+    db_pass = forms.CharField(label=_("Database password"), required=False, max_length=255,
+                              widget=forms.PasswordInput(render_value=True))
+    db_prefix = forms.CharField(
+        label=_("Table prefix"), required=False, max_length=64,
+        help_text=_("Leave empty for the application's usual prefix."),
+    )
+
+    def __init__(self, *args, account: Account, recipe, versions: list[str],
+                 websites: list[Website], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
+        self.recipe = recipe
+        self.websites = websites
+        self.databases = listed_databases(websites)
+
+        self.fields["vhost"].choices = vhost_choices(websites)
+        self.fields["vhost"].initial = next(
+            (u.rstrip("/") for w in websites for u in (w.vhosts or {})), None)
+        # Newest first: the one most people want.
+        self.fields["version"].choices = [(v, v) for v in reversed(versions)]
+        if versions:
+            self.fields["version"].initial = versions[-1]
+
+        # Automatic means a new database from the panel class, or for websites whose panel
+        # lists databases instead, the first free one of those (check_install decides).
+        manual = [w.db_mode == Website.DbMode.MANUAL for w in websites]
+        if not any(manual):
+            auto = _("Create a new database automatically (recommended)")
+        elif all(manual):
+            auto = _("Use a free database from my hosting panel's list (recommended)")
+        else:
+            auto = _("Automatic (recommended): a new database, or a free one from my hosting "
+                     "panel's list")
+        modes = [(DB_AUTO, auto)]
+        if self.databases:
+            modes.append((DB_LISTED, _("Use one of my databases")))
+        modes.append((DB_MANUAL, _("Enter the database details myself")))
+        self.fields["db_mode"].choices = modes
+        self.fields["db_mode"].initial = modes[0][0]
+        self.fields["database"].choices = [
+            (key, f"{db['name']} ({website}) · {db.get('host') or 'localhost'}")
+            for key, (website, db) in self.databases.items()
+        ]
+        if not recipe.needs_database:
+            for name in ("db_mode", "database", "database_pass", "db_host", "db_name",
+                         "db_user", "db_pass", "db_prefix"):
+                del self.fields[name]
+
+        self.app_fields = []
+        for name, spec in recipe.fields.items():
+            if name in OWN_FIELDS or not spec.get("type") or spec.get("settable") is False:
+                continue
+            self.fields[name] = self._app_field(name, spec)
+            self.app_fields.append(name)
+
+    def _app_field(self, name: str, spec: dict) -> forms.Field:
+        kind = spec["type"]
+        label = spec.get("label") or name
+        help_text = (spec.get("text") or "").capitalize()
+        initial = spec.get("default", spec.get("value"))
+        if kind in {"select", "radio"}:
+            options = spec.get("options") or {}
+            widget = forms.RadioSelect if kind == "radio" else forms.Select
+            if name == "language":
+                initial = self._language(options, initial)
+            return forms.ChoiceField(label=label, help_text=help_text, choices=list(options.items()),
+                                     initial=initial, widget=widget)
+        if kind == "password":
+            return forms.CharField(
+                label=label, help_text=help_text, max_length=255, initial=random_password(),
+                widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "new-password"}),
+            )
+        if name == "login":
+            initial = random_login()
+        elif name == "email":
+            initial = self.account.email or next((w.email for w in self.websites if w.email), "")
+        elif name == "sitetitle":
+            initial = _("My blog")
+        widget = INPUT_TYPES.get(name, forms.TextInput)
+        # Emptiness and shape are check_install's to judge; the form stays a thin layer.
+        return forms.CharField(label=label, help_text=help_text, required=False, max_length=255,
+                               initial=initial, widget=widget)
+
+    def _language(self, options: dict, default: str | None) -> str | None:
+        for code in (self.account.language, default, "en"):
+            if code and code in options:
+                return code
+        return next(iter(options), None)
+
+    @property
+    def location_fields(self):
+        return [self["vhost"], self["folder"]]
+
+    @property
+    def application_fields(self):
+        return [self[name] for name in self.app_fields]
+
+    @property
+    def advanced_fields(self):
+        return [self[name] for name in ("db_host", "db_name", "db_user", "db_pass")
+                if name in self.fields]
+
+    def website(self) -> Website | None:
+        """The website whose vhost was chosen."""
+        vhost = self.cleaned_data.get("vhost", "")
+        for website in self.websites:
+            if vhost in {u.rstrip("/") for u in (website.vhosts or {})}:
+                return website
+        return None
+
+    def clean_folder(self) -> str:
+        folder = self.cleaned_data["folder"].strip().strip("/")
+        if "\\" in folder or any(part in {".", ".."} for part in folder.split("/")):
+            raise forms.ValidationError(_("Type a folder name such as blog, without dots."))
+        return folder
+
+    def clean(self):
+        data = super().clean()
+        mode = data.get("db_mode")
+        if mode == DB_LISTED:
+            choice = self.databases.get(data.get("database") or "")
+            if choice is None:
+                self.add_error("database", _("Choose one of your databases."))
+            elif choice[0] != self.website():
+                self.add_error("database", _("That database belongs to another website. "
+                                             "Choose one of this website's databases."))
+        return data
+
+    def url(self) -> str:
+        base = self.cleaned_data["vhost"]
+        folder = self.cleaned_data.get("folder", "")
+        return f"{base}/{folder}" if folder else base
+
+    def to_params(self) -> dict:
+        """The install API's parameters (section 3.3 of the reference)."""
+        data = self.cleaned_data
+        params = {"application": self.recipe.id, "version": data["version"], "url": self.url()}
+        mode = data.get("db_mode")
+        if mode == DB_LISTED:
+            _website, database = self.databases[data["database"]]
+            params.update(db_host=database.get("host") or "localhost", db_name=database["name"],
+                          db_user=database.get("user") or database["name"],
+                          db_pass=database.get("pass") or data.get("database_pass", ""))
+        elif mode == DB_MANUAL:
+            params.update({name: data[name] for name in ("db_host", "db_name", "db_user", "db_pass")})
+        if data.get("db_prefix"):
+            params["db_prefix"] = data["db_prefix"]
+        for name in self.app_fields:
+            params[name] = data[name]
+        return params
+
+    def field_for(self, exc) -> str | None:
+        """The form field that shows ``exc`` (an InstallatronError): the parameter it names,
+        or else the one its errcode names (``invalid_argument_email``)."""
+        param = exc.field
+        if not param:
+            code = exc.errcode or ""
+            for lead in ("invalid_argument_", "empty_argument_"):
+                if code.startswith(lead):
+                    param = code[len(lead):]
+        if param in {"url", "url_ip"}:
+            return "folder" if self.cleaned_data.get("folder") else "vhost"
+        if param in {"db_host", "db_name", "db_user", "db_pass"}:
+            mode = self.cleaned_data.get("db_mode")
+            if mode == DB_LISTED:
+                return "database_pass" if param == "db_pass" else "database"
+            if mode == DB_AUTO:
+                return "db_mode"
+        if param in self.fields:
+            return param
+        return None
+
+
+class EditForm(forms.Form):
+    """The install's settings page. Like InstallForm it only gathers input: ``to_params``
+    gives the edit API's parameters for what changed, and ``editing.check_edit`` decides."""
+
+    url = forms.CharField(label=_("Address"), max_length=2048,
+                          help_text=_("Another address of your website moves the files there."))
+    sitetitle = forms.CharField(label=_("Website title"), max_length=255)
+    sitetagline = forms.CharField(label=_("Website tagline"), max_length=255, required=False)
+    login = forms.CharField(label=_("Administrator username"), max_length=60)
+    passwd = forms.CharField(
+        label=_("New administrator password"), required=False, max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("Leave empty to keep the current password."))
+    email = forms.CharField(label=_("Administrator email"), max_length=254,
+                            widget=forms.EmailInput)
+    language = forms.ChoiceField(label=_("Language"))
+    autoup = forms.ChoiceField(label=_("Automatic updates"), choices=[
+        ("0", _("Off")), ("1", _("Minor versions only")), ("2", _("Any version"))])
+    autoup_backup = forms.BooleanField(label=_("Back up before an automatic update and restore "
+                                               "it if the update fails"), required=False)
+    notification = forms.MultipleChoiceField(label=_("Email me about"), required=False,
+                                             widget=forms.CheckboxSelectMultiple)
+    autobk = forms.ChoiceField(label=_("Automatic backups"), choices=[
+        ("0", _("Off")), ("custom", _("Keep this many backups"))])
+    autobk_daily = forms.IntegerField(label=_("Daily"), min_value=0, max_value=99)
+    autobk_weekly = forms.IntegerField(label=_("Weekly"), min_value=0, max_value=99)
+    autobk_monthly = forms.IntegerField(label=_("Monthly"), min_value=0, max_value=99)
+    db_host = forms.CharField(label=_("Database server"), max_length=255, required=False)
+    db_name = forms.CharField(label=_("Database name"), max_length=128, required=False)
+    db_user = forms.CharField(label=_("Database user"), max_length=128, required=False)
+    db_pass = forms.CharField(
+        label=_("Database password"), required=False, max_length=255,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("Leave empty to keep the current password."))
+    db_prefix = forms.CharField(label=_("Table prefix"), max_length=64, required=False)
+
+    APP = ("sitetitle", "sitetagline", "login", "passwd", "email", "language")
+    DATABASE = ("db_host", "db_name", "db_user", "db_pass", "db_prefix")
+
+    def __init__(self, *args, install, recipe, **kwargs):
+        from .services import NOTIFICATIONS
+
+        self.install = install
+        self.current = {
+            "url": install.url, "sitetitle": install.cf_sitetitle,
+            "sitetagline": install.cf_sitetagline, "login": install.cf_login,
+            "email": install.cf_email, "language": install.language,
+            "autoup": str(install.autoup), "autoup_backup": install.autoup_backup,
+            "notification": sorted(install.notification), "autobk": install.autobk or "0",
+            "autobk_daily": install.autobk_daily, "autobk_weekly": install.autobk_weekly,
+            "autobk_monthly": install.autobk_monthly, "db_host": install.db_host,
+            "db_name": install.db_name, "db_user": install.db_user,
+            "db_prefix": install.db_prefix, "passwd": "", "db_pass": "",
+        }
+        super().__init__(*args, initial=self.current, **kwargs)
+        names = recipe.manifest.get("language_names", {}) if recipe else {}
+        languages = recipe.languages if recipe else [install.language]
+        self.fields["language"].choices = [(c, names.get(c, c)) for c in languages]
+        self.fields["notification"].choices = [(n, n.replace("_", " ")) for n in
+                                               sorted(NOTIFICATIONS)]
+        if not install.db_name:
+            for name in self.DATABASE:
+                del self.fields[name]
+
+    @property
+    def application_fields(self):
+        return [self[n] for n in self.APP]
+
+    @property
+    def automation_fields(self):
+        return [self[n] for n in ("autoup", "autoup_backup", "notification", "autobk",
+                                  "autobk_daily", "autobk_weekly", "autobk_monthly")]
+
+    @property
+    def database_fields(self):
+        return [self[n] for n in self.DATABASE if n in self.fields]
+
+    def to_params(self) -> dict:
+        """The edit API's parameters for the fields whose value changed."""
+        params = {}
+        for name, value in self.cleaned_data.items():
+            if name in ("passwd", "db_pass"):
+                if value:
+                    params[name] = value
+                continue
+            if name == "notification":
+                if sorted(value) != self.current["notification"]:
+                    params[name] = ",".join(value)
+                continue
+            if value != self.current.get(name):
+                params[name] = ("1" if value else "0") if isinstance(value, bool) else value
+        return params
+
+    def field_for(self, exc) -> str | None:
+        param = exc.field
+        if not param:
+            for lead in ("invalid_argument_", "empty_argument_"):
+                if (exc.errcode or "").startswith(lead):
+                    param = exc.errcode[len(lead):]
+        return param if param in self.fields else None

@@ -1,0 +1,703 @@
+"""Import and migration (the reference's ``cmd=import``, v2 ``/browser/{id}/import`` and
+``/browser/{id}/migrate``).
+
+* Import: an application someone installed by hand in the user's website folder at
+  ``url`` becomes a managed install. Its version and database settings are read from its
+  files (WordPress: ``wp-includes/version.php`` and ``wp-config.php``), parsed as PHP
+  tokens here, never executed.
+* Migration: an application on another server, reached by FTP, FTPS, SFTP or SSH
+  (``source_ftu``), is copied to a website of the user: files pulled through the source
+  transport, the database dumped on the source host (SSH) or from here (its database
+  server reachable), both packed as a backup archive and deployed with the backups app's
+  ``deploy_archive`` (new database from the panel, tables under the new prefix, URLs
+  rewritten, configuration written for the new database). The source is only read.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import posixpath
+import re
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.accounts.models import Account
+from installatron_gui.lib.errors import InstallatronError
+
+from . import dbaccess
+from .errors import InstallError
+from .models import Install
+
+log = logging.getLogger(__name__)
+
+SOURCE_SCHEMES = {"ftp", "ftps", "sftp", "ssh"}
+VERSION_RE = re.compile(r"^[0-9][0-9A-Za-z.+-]{0,31}$")
+MAX_CONFIG = 1024 * 1024
+
+# --------------------------------------------------------------------------- PHP, read only
+
+_TOKEN = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<comment>//[^\n]*|\#[^\n]*|/\*.*?(?:\*/|\Z))
+  | (?P<open><\?php|<\?=|<\?|\?>)
+  | (?P<sq>'(?:[^'\\]|\\.)*')
+  | (?P<dq>"(?:[^"\\]|\\.)*")
+  | (?P<var>\$[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<name>[A-Za-z_\\][A-Za-z0-9_\\]*)
+  | (?P<num>[0-9]+(?:\.[0-9]+)?)
+  | (?P<punct>.)
+""", re.S | re.X)
+
+
+@dataclass
+class Token:
+    kind: str
+    text: str
+    start: int
+    end: int
+
+    def value(self):
+        """The PHP value of a literal token, or None when it is not a plain literal."""
+        if self.kind == "sq":
+            return re.sub(r"\\([\\'])", r"\1", self.text[1:-1])
+        if self.kind == "dq":
+            body = self.text[1:-1]
+            if "$" in body or "{" in body:
+                return None  # interpolation: not a constant we can know without PHP
+            simple = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "$": "$", "r": "\r"}
+            return re.sub(r"\\(.)", lambda m: simple.get(m.group(1), m.group(0)), body)
+        if self.kind == "num":
+            return self.text
+        if self.kind == "name" and self.text.lower() in ("true", "false", "null"):
+            return self.text.lower()
+        return None
+
+
+def php_tokens(source: str) -> list[Token]:
+    """The code tokens of a PHP file (comments and white space dropped)."""
+    tokens = []
+    for match in _TOKEN.finditer(source):
+        kind = match.lastgroup
+        if kind in ("ws", "comment", "open"):
+            continue
+        tokens.append(Token(kind, match.group(), match.start(), match.end()))
+    return tokens
+
+
+@dataclass
+class PhpSettings:
+    """``define('NAME', literal)`` calls and ``$var = literal;`` assignments of a file,
+    each with the token of its value (for rewriting in place)."""
+
+    defines: dict = field(default_factory=dict)
+    variables: dict = field(default_factory=dict)
+
+    def define(self, name: str) -> str | None:
+        token = self.defines.get(name)
+        return token.value() if token else None
+
+    def variable(self, name: str) -> str | None:
+        token = self.variables.get(name)
+        return token.value() if token else None
+
+
+def read_php_settings(source: str) -> PhpSettings:
+    tokens = php_tokens(source)
+    found = PhpSettings()
+    for i, tok in enumerate(tokens):
+        nxt = tokens[i + 1: i + 6]
+        if (tok.kind == "name" and tok.text.lower() == "define" and len(nxt) >= 5
+                and nxt[0].text == "(" and nxt[1].kind in ("sq", "dq") and nxt[2].text == ","
+                and nxt[4].text == ")" and nxt[3].value() is not None):
+            name = nxt[1].value()
+            if name and name not in found.defines:
+                found.defines[name] = nxt[3]
+        elif (tok.kind == "var" and len(nxt) >= 3 and nxt[0].text == "="
+              and nxt[2].text == ";" and nxt[1].value() is not None
+              and (i == 0 or tokens[i - 1].text in (";", "{", "}"))):
+            found.variables.setdefault(tok.text[1:], nxt[1])
+    return found
+
+
+# --------------------------------------------------------------------------- detection
+
+
+@dataclass
+class Found:
+    """What the files say about an installed application."""
+
+    version: str
+    db_host: str
+    db_name: str
+    db_user: str
+    db_pass: str = field(repr=False)
+    db_prefix: str
+    config: str  # the configuration file (relative to the application folder)
+
+
+def _read_text(transport, rel: str) -> str:
+    from apps.transports.base import TransportError
+
+    try:
+        if transport.size(rel) > MAX_CONFIG:
+            raise InstallError(f"{posixpath.basename(rel)} is too large to be a configuration "
+                               "file.", errcode="invalid_argument_url", field="url")
+        return transport.read(rel).decode("utf-8", "replace")
+    except TransportError as exc:
+        if exc.errcode == "failed_filesystem_missing":
+            return ""
+        raise
+
+
+def detect_wordpress(transport, folder: str) -> Found | None:
+    """WordPress: $wp_version from wp-includes/version.php, DB_* and $table_prefix from
+    wp-config.php (or the one folder up, where WordPress also looks)."""
+    join = (lambda *p: posixpath.join(folder, *p) if folder else posixpath.join(*p))
+    version_php = _read_text(transport, join("wp-includes", "version.php"))
+    if not version_php:
+        return None
+    version = read_php_settings(version_php).variable("wp_version") or ""
+    config_rel = "wp-config.php"
+    config = _read_text(transport, join(config_rel))
+    if not config and folder:
+        parent = posixpath.dirname(folder)
+        above = _read_text(transport, posixpath.join(parent, "wp-config.php") if parent
+                           else "wp-config.php")
+        if above and not _read_text(transport, posixpath.join(parent, "wp-settings.php")
+                                    if parent else "wp-settings.php"):
+            config, config_rel = above, "../wp-config.php"
+    if not config:
+        raise InstallError("WordPress was found but it has no wp-config.php (it was never "
+                           "set up).", errcode="invalid_argument_url", field="url")
+    settings = read_php_settings(config)
+    values = {n: settings.define(n) for n in ("DB_NAME", "DB_USER", "DB_PASSWORD", "DB_HOST")}
+    missing = [n for n, v in values.items() if v is None]
+    prefix = settings.variable("table_prefix")
+    if missing or prefix is None:
+        raise InstallError("wp-config.php does not set " + ", ".join(
+            missing + ([] if prefix is not None else ["$table_prefix"]))
+            + " as plain values; it cannot be read without running it.",
+            errcode="invalid_argument_url", field="url")
+    from .services import PREFIX_RE
+
+    if prefix and not PREFIX_RE.match(prefix):
+        raise InstallError("The table prefix in wp-config.php has unusual characters.",
+                           errcode="invalid_argument_url", field="url")
+    return Found(version=version, db_host=values["DB_HOST"] or "localhost",
+                 db_name=values["DB_NAME"], db_user=values["DB_USER"],
+                 db_pass=values["DB_PASSWORD"], db_prefix=prefix, config=config_rel)
+
+
+DETECTORS = {"wordpress": detect_wordpress}
+
+
+def detect(recipe, transport, folder: str) -> Found:
+    detector = getattr(recipe, "detect_install", None) or DETECTORS.get(recipe.id)
+    if detector is None:
+        raise InstallError(f"{recipe.name} cannot be imported yet.",
+                           errcode="invalid_argument_application", field="application")
+    found = detector(transport, folder)
+    if found is None:
+        raise InstallError(f"No {recipe.name} was found in that folder.",
+                           errcode="invalid_argument_url", field="url")
+    return found
+
+
+def _own_names(recipe, names: list[str], version: str) -> list[str]:
+    """The top-level names that are the application's: what its package would create,
+    plus the files the recipe writes; the owner's other files are not listed."""
+    from apps.catalog.errors import CatalogError
+    from apps.catalog.services import package_for
+
+    from .services import archive_names
+
+    try:
+        expected = set(archive_names(package_for(recipe.id, version)))
+    except (CatalogError, InstallatronError):
+        try:
+            expected = set(archive_names(package_for(recipe.id, None)))
+        except (CatalogError, InstallatronError):
+            expected = None
+    expected_extra = set(getattr(recipe, "extra_files", []))
+    if expected is None:
+        keep = {"cgi-bin", ".well-known"}
+        return sorted(n for n in names if n not in keep)
+    return sorted(n for n in names if n in expected or n in expected_extra)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def list_tables(website, transport, found: Found, db_host_ip: str = "") -> tuple[list, int]:
+    """Tables with the application's prefix and their size, reached the dbaccess way."""
+    from .services import connect_db, tables_with_prefix
+
+    if dbaccess.route_for(website, found.db_host) == dbaccess.SSH and not db_host_ip:
+        shell = dbaccess.shell_of(transport)
+        names = dbaccess.tables_over_ssh(shell, host=found.db_host, name=found.db_name,
+                                         user=found.db_user, password=found.db_pass)
+        return sorted(n for n in names if n.startswith(found.db_prefix)), 0
+    conn = connect_db(db_host_ip or found.db_host, found.db_user, found.db_pass,
+                      found.db_name, errcode="failed_database_connect")
+    try:
+        tables = tables_with_prefix(conn, found.db_prefix)
+        cur = conn.cursor()
+        cur.execute("SELECT COALESCE(SUM(data_length + index_length), 0) FROM "
+                    "information_schema.TABLES WHERE table_schema = %s AND table_name LIKE %s",
+                    (found.db_name, found.db_prefix.replace("_", r"\_") + "%"))
+        return tables, int(cur.fetchone()[0] or 0)
+    finally:
+        conn.close()
+
+
+# --------------------------------------------------------------------------- import
+
+
+def _version(params: dict, found: str) -> str:
+    given = params.get("version")
+    if given in (None, ""):
+        return found or "unknown"
+    if not isinstance(given, str) or not VERSION_RE.match(given):
+        raise InstallError("version is not a version number.",
+                           errcode="invalid_argument_version", field="version")
+    return given
+
+
+def _recipe(params: dict):
+    from apps.catalog.errors import CatalogError
+    from apps.catalog.recipes.base import get_recipe
+
+    app_id = params.get("application")
+    if not isinstance(app_id, str) or not app_id:
+        raise InstallError("The application argument is required.",
+                           errcode="empty_argument_application", field="application")
+    try:
+        return get_recipe(app_id)
+    except CatalogError as exc:
+        raise InstallError(exc.message, errcode="invalid_argument_application",
+                           field="application") from None
+
+
+def _refuse_managed(url: str, website, target: str) -> None:
+    from .services import LIVE
+
+    if Install.objects.filter(status__in=LIVE).filter(
+            Q(url=url) | Q(website=website, path=target)).exists():
+        raise InstallError(f"An application at {url} is already managed here.",
+                           errcode="invalid_argument_url_alreadyexists", field="url")
+
+
+def import_install(account: Account, params: dict, *, dryrun: int = 0) -> Install | dict:
+    """Import the application found at ``url`` in one of ``account``'s websites.
+
+    Refused when an install already manages that URL or folder. With ``dryrun`` the
+    values that would be recorded are returned and nothing is written.
+    """
+    from apps.transports.base import TransportError
+
+    from . import services
+
+    if account is None:
+        raise InstallError("The user argument is required.", errcode="empty_argument_user",
+                           field="user")
+    recipe = _recipe(params)
+    website, url, domain, target = services.check_url(account, params, recipe)
+    _refuse_managed(url, website, target)
+    if dryrun == 1:
+        return {"installer": recipe.id, "url": url, "url-domain": domain,
+                "path": posixpath.join(website.display_path, target)}
+    url_ip = str(params.get("url_ip") or "").strip()
+    try:
+        with services.open_website(website) as t:
+            if not t.is_dir(target):
+                raise InstallError(f"There is no folder at {url}.",
+                                   errcode="invalid_argument_url", field="url")
+            found = detect(recipe, t, target)
+            names = _own_names(recipe, t.listdir(target), found.version)
+            tables, table_bytes = list_tables(website, t, found)
+            files_bytes = sum(t.size(posixpath.join(target, n) if target else n)
+                              for n in names)
+    except TransportError as exc:
+        raise InstallError(exc.message, errcode=exc.errcode, status=exc.status) from None
+    version = _version(params, found.version)
+    data = {"installer": recipe.id, "version": version, "url": url, "url-domain": domain,
+            "path": posixpath.join(website.display_path, target), "db-host": found.db_host,
+            "db-name": found.db_name, "db-user": found.db_user, "db-prefix": found.db_prefix,
+            "list-files": names, "list-tables": tables}
+    if dryrun:
+        return data
+    with transaction.atomic():
+        _refuse_managed(url, website, target)
+        install = Install.objects.create(
+            account=account, website=website, installer=recipe.id, version=version,
+            path=target, path_created=[], url=url, url_domain=domain, url_ip=url_ip,
+            db_type="mysql" if found.db_name else "", db_host=found.db_host,
+            db_name=found.db_name, db_user=found.db_user, db_pass=found.db_pass,
+            db_prefix=found.db_prefix, db_created_by_panel=False,
+            title=_blogname(website, found) or _site_title(url, url_ip) or recipe.name,
+            list_files=names,
+            list_tables=tables, cache_files=files_bytes, cache_tables=table_bytes,
+            cache_time=timezone.now(), status=Install.Status.INSTALLED)
+    return install
+
+
+def _blogname(website, found: Found) -> str:
+    """WordPress's own title (the blogname option), when the database answers from here."""
+    import MySQLdb
+
+    from .services import TABLE_RE, connect_db
+
+    table = f"{found.db_prefix}options"
+    if dbaccess.route_for(website, found.db_host) != dbaccess.LOCAL or not TABLE_RE.match(table):
+        return ""
+    try:
+        conn = connect_db(found.db_host, found.db_user, found.db_pass, found.db_name)
+    except InstallError:
+        return ""
+    try:
+        cur = conn.cursor()
+        cur.execute(f"SELECT option_value FROM `{table}` WHERE option_name = 'blogname'")
+        row = cur.fetchone()
+        return str(row[0])[:255] if row else ""
+    except MySQLdb.Error:
+        return ""
+    finally:
+        conn.close()
+
+
+def _site_title(url: str, ip: str = "") -> str:
+    """The <title> the site answers with (best effort: the record needs a title)."""
+    import html
+
+    from apps.catalog.recipes.wordpress.recipe import http_request
+
+    try:
+        status, _, text = http_request("GET", url.rstrip("/") + "/", ip=ip)
+    except InstallatronError:
+        return ""
+    match = re.search(r"<title[^>]*>(.*?)</title>", text, re.S | re.I)
+    if status != 200 or not match:
+        return ""
+    return html.unescape(match.group(1)).strip()[:255]
+
+
+# --------------------------------------------------------------------------- migration
+
+
+@dataclass
+class MigrationPlan:
+    account: Account
+    recipe: object
+    location: object  # backups.services.LocationPlan
+    source_url: str
+    source_ftu: str = field(repr=False)
+    source_key: str = ""
+    source_ip: str = ""
+    trust: str = ""
+    version: str = ""
+
+    def as_api(self, v2: bool) -> dict:
+        from apps.accounts.validation import mask_path
+
+        data = self.location.as_api(v2)
+        data.update({"installer" if not v2 else "application": self.recipe.id,
+                     "source_url": self.source_url, "source_ftu": mask_path(self.source_ftu)})
+        return data
+
+
+def _source_uri(params: dict) -> tuple[str, str]:
+    """source_ftu checked: an ftp/ftps/sftp/ssh URI; app:// is refused (it needs the
+    reference's worker plugin, which this server does not have)."""
+    ftu = params.get("source_ftu")
+    if not isinstance(ftu, str) or not ftu.strip():
+        raise InstallError("source_ftu is required to migrate: an ftp://, ftps://, sftp:// or "
+                           "ssh:// address of the source account.",
+                           errcode="empty_argument_source_ftu", field="source_ftu")
+    ftu = ftu.strip()
+    try:
+        parts = urlsplit(ftu)
+        scheme = parts.scheme.lower()
+        host = parts.hostname
+    except ValueError:
+        scheme, host = "", None
+    if scheme == "app":
+        raise InstallError("Migration with WordPress administrator credentials (app://) needs "
+                           "the worker plugin, which this server does not support; give FTP, "
+                           "FTPS, SFTP or SSH access instead.",
+                           errcode="invalid_worker_plugin", field="source_ftu")
+    if scheme not in SOURCE_SCHEMES or not host:
+        raise InstallError("source_ftu must be an ftp://, ftps://, sftp:// or ssh:// address.",
+                           errcode="invalid_argument_source_ftu", field="source_ftu")
+    return ftu, scheme
+
+
+def check_migrate(account: Account, params: dict, *, dryrun: int = 0) -> MigrationPlan:
+    import ipaddress
+
+    from apps.backups import services as backups
+    from apps.backups.errors import BackupError
+
+    if account is None:
+        raise InstallError("The user argument is required.", errcode="empty_argument_user",
+                           field="user")
+    recipe = _recipe(params)
+    if recipe.id not in DETECTORS and not hasattr(recipe, "detect_install"):
+        raise InstallError(f"{recipe.name} cannot be migrated yet.",
+                           errcode="invalid_argument_application", field="application")
+    source_url = params.get("source_url")
+    if not isinstance(source_url, str) or not source_url.strip():
+        raise InstallError("source_url is required to migrate.",
+                           errcode="empty_argument_source_url", field="source_url")
+    try:
+        src = urlsplit(source_url.strip())
+        ok = src.scheme in ("http", "https") and bool(src.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise InstallError("source_url must be an http:// or https:// address.",
+                           errcode="invalid_argument_source_url", field="source_url")
+    ftu, _ = _source_uri(params)
+    source_ip = str(params.get("source_url_ip") or "").strip()
+    if source_ip:
+        try:
+            source_ip = str(ipaddress.ip_address(source_ip))
+        except ValueError:
+            raise InstallError("source_url_ip must be an IP address.",
+                               errcode="invalid_argument_source_url_ip",
+                               field="source_url_ip") from None
+    key = str(params.get("source_ftu_key") or "").strip()
+    try:
+        location = backups.check_location(account, recipe.id, params, [], dryrun=dryrun)
+    except BackupError as exc:
+        raise InstallError(exc.message, errcode=exc.errcode, status=exc.status,
+                           field=exc.field) from None
+    plan = MigrationPlan(account=account, recipe=recipe, location=location,
+                         source_url=source_url.strip().rstrip("/"), source_ftu=ftu,
+                         source_key=key, source_ip=source_ip,
+                         trust=str(params.get("source_trust_host_key") or "").strip(),
+                         version=str(params.get("version") or ""))
+    if dryrun == 2:
+        with _open_source(plan) as (t, folder):
+            detect(recipe, t, folder)
+    return plan
+
+
+def _source_path(plan: MigrationPlan) -> str:
+    """The ftu URI with source_url_ip as its host when given."""
+    if not plan.source_ip:
+        return plan.source_ftu
+    parts = urlsplit(plan.source_ftu)
+    userinfo = parts.netloc.rpartition("@")[0]
+    host = f"[{plan.source_ip}]" if ":" in plan.source_ip else plan.source_ip
+    netloc = (userinfo + "@" if userinfo else "") + host + (f":{parts.port}" if parts.port
+                                                           else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+class _open_source:
+    """The source account's transport and the application folder in it (the ftu path
+    itself, or its public_html/<source_url path> when the application is there)."""
+
+    def __init__(self, plan: MigrationPlan):
+        self.plan = plan
+
+    def __enter__(self):
+        from apps.transports.base import TransportError, open_transport
+
+        options = {"trust_host_key": self.plan.trust or None}
+        if self.plan.source_key:
+            options["key_file"] = self.plan.source_key
+        try:
+            self.t = open_transport(_source_path(self.plan), **options)
+            self.t.__enter__()
+        except TransportError as exc:
+            raise InstallError(f"Could not log in to the source server: {exc.message}",
+                               errcode=exc.errcode, status=exc.status,
+                               field="source_ftu") from None
+        url_path = urlsplit(self.plan.source_url).path.strip("/")
+        candidates = ["", url_path, posixpath.join("public_html", url_path).rstrip("/")]
+        for folder in dict.fromkeys(candidates):
+            if folder and ".." in folder.split("/"):
+                continue
+            if self.t.exists(posixpath.join(folder, "wp-includes") if folder
+                             else "wp-includes") or self.t.exists(
+                    posixpath.join(folder, "index.php") if folder else "index.php"):
+                return self.t, folder
+        self.t.close()
+        raise InstallError("The application was not found in the source account's folder.",
+                           errcode="invalid_argument_source_ftu", field="source_ftu")
+
+    def __exit__(self, *exc):
+        self.t.close()
+
+
+@transaction.atomic
+def start_migrate(plan: MigrationPlan):
+    """The Install row (installing, held by its task) and the task; the source access is
+    kept encrypted on the row for the worker, never in the Celery message."""
+    from apps.backups import services as backups
+
+    source = {"installer": plan.recipe.id, "version": plan.version, "language": "en",
+              "title": plan.recipe.name}
+    install, task = backups._new_install(plan.location, source, "migrate", "_tasks_migrating")
+    pending = dict(install.pending_secrets or {})
+    pending["migrate"] = {"source_url": plan.source_url, "source_ftu": plan.source_ftu,
+                          "source_key": plan.source_key, "source_ip": plan.source_ip,
+                          "trust": plan.trust, "version": plan.version}
+    Install.objects.filter(pk=install.pk).update(pending_secrets=pending)
+    task_id = task.id
+    transaction.on_commit(lambda: migrate_app_task.delay(task_id))
+    return install, task
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o600
+    info.mtime = int(timezone.now().timestamp())
+    tar.addfile(info, io.BytesIO(data))
+
+
+def build_archive(plan: MigrationPlan, out_path: Path, work: Path, *, report) -> dict:
+    """Pull the source application into a backup-format archive (backups app): its files
+    (regular files and folders only) and a dump of its tables."""
+    from apps.backups import services as backups
+
+    with _open_source(plan) as (t, folder):
+        report(5, 10, "Reading the source configuration")
+        found = detect(plan.recipe, t, folder)
+        source_ip_host = plan.source_ip or urlsplit(plan.source_ftu).hostname or ""
+        report(10, 40, "Copying the source files")
+        with tempfile.TemporaryFile(dir=work) as raw, \
+                tempfile.TemporaryFile(dir=work) as dump:
+            t.get_tree(folder, raw)
+            report(40, 55, "Dumping the source database")
+            tables = _dump_source(t, found, source_ip_host, dump, work)
+            meta = {"format": backups.FORMAT, "path": folder, "list-tables": tables,
+                    "install": {"installer": plan.recipe.id, "version": found.version,
+                                "url": plan.source_url, "db-prefix": found.db_prefix,
+                                "title": plan.recipe.name}}
+            files: set[str] = set()
+            with tarfile.open(out_path, mode="w:gz", compresslevel=1,
+                              format=tarfile.PAX_FORMAT) as tar:
+                raw.seek(0)
+                with tarfile.open(fileobj=raw, mode="r:") as src:
+                    for member in src:
+                        name = member.name[2:] if member.name.startswith("./") \
+                            else member.name
+                        name = name.strip("/")
+                        if not name or not (member.isreg() or member.isdir()):
+                            continue  # links and special files are not copied
+                        member.name = f"{backups.FILES}/{name}"
+                        member.pax_headers = {}
+                        member.uid = member.gid = 0
+                        member.uname = member.gname = ""
+                        member.mode &= 0o777
+                        files.add(name.split("/")[0])
+                        tar.addfile(member, src.extractfile(member) if member.isreg()
+                                    else None)
+                dump.seek(0)
+                info = tarfile.TarInfo(backups.DUMP)
+                info.size = dump.seek(0, 2)
+                dump.seek(0)
+                info.mode = 0o600
+                tar.addfile(info, dump)
+                meta["list-files"] = sorted(files)
+                _add(tar, backups.META, json.dumps(meta).encode())
+    return {"found": found, "meta": meta}
+
+
+def _dump_source(t, found: Found, source_host: str, out, work: Path) -> list[str]:
+    """The source tables, dumped on the source host when it has a shell, else from here
+    (the source's database server, or its host when the server is its localhost)."""
+    from apps.backups import services as backups
+
+    if t.has_shell:
+        names = dbaccess.tables_over_ssh(t, host=found.db_host, name=found.db_name,
+                                         user=found.db_user, password=found.db_pass)
+        tables = sorted(n for n in names if n.startswith(found.db_prefix))
+        dbaccess.dump_over_ssh(t, host=found.db_host, name=found.db_name,
+                               user=found.db_user, password=found.db_pass, tables=tables,
+                               out=out)
+        return tables
+    from .services import connect_db, split_host, tables_with_prefix
+
+    name, port, sock = split_host(found.db_host)
+    host = found.db_host
+    if sock or dbaccess._is_loopback(name):
+        host = f"{source_host}:{port}" if port else source_host
+    try:
+        conn = connect_db(host, found.db_user, found.db_pass, found.db_name)
+    except InstallError:
+        raise InstallError("The source database cannot be reached from here and the source "
+                           "account has no SSH access; give ssh:// or sftp:// access with a "
+                           "shell, or open the database server to this host.",
+                           errcode="failed_database_connect", status=500) from None
+    try:
+        tables = tables_with_prefix(conn, found.db_prefix)
+    finally:
+        conn.close()
+    backups.dump_tables(backups.DbAccess(host, found.db_name, found.db_user, found.db_pass,
+                                         found.db_prefix), tables, out, work)
+    return tables
+
+
+def migrate_app(install: Install, *, report) -> Install:
+    """Copy the source application (the install's pending ``migrate`` members) to the
+    install's location. The source is only read; a failure removes what was made."""
+    from apps.backups import services as backups
+
+    pending = (install.pending_secrets or {}).get("migrate") or {}
+    try:
+        from apps.catalog.recipes.base import get_recipe
+
+        plan = MigrationPlan(account=install.account, recipe=get_recipe(install.installer),
+                             location=None, source_url=pending["source_url"],
+                             source_ftu=pending["source_ftu"],
+                             source_key=pending.get("source_key", ""),
+                             source_ip=pending.get("source_ip", ""),
+                             trust=pending.get("trust", ""), version=pending.get("version", ""))
+        with backups._workdir(install.account) as work:
+            archive = work / "migrate.tar.gz"
+            built = build_archive(plan, archive, work,
+                                  report=lambda lo, hi, msg: report(lo // 2, hi // 2, msg))
+            found = built["found"]
+            install.version = plan.version or found.version or install.version
+            install.save(update_fields=["version"])
+            install = backups.deploy_archive(install, archive, None, report=report,
+                                             old_url=plan.source_url, start=50)
+    except BaseException:
+        if Install.objects.filter(pk=install.pk, status=Install.Status.INSTALLING).exists():
+            install.mark_failed()
+        raise
+    return install
+
+
+# The Celery entry point lives here with its service; apps.installs.tasks imports it so
+# the worker registers it.
+from celery import shared_task  # noqa: E402
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def migrate_app_task(task_id: str) -> None:
+    from apps.tasks.services import run_task
+
+    def body(task, report):
+        install = Install.objects.select_related("website", "account").filter(
+            pk=task.install).first()
+        if install is None:
+            raise InstallError("The install this task worked on no longer exists.")
+        install = migrate_app(install, report=report)
+        return f"{install.installer} was migrated to {install.url}.", {"install": install.id}
+
+    run_task(task_id, body)
+

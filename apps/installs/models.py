@@ -1,0 +1,297 @@
+"""Installed applications: where they live, which database they use, what they created."""
+
+from __future__ import annotations
+
+import posixpath
+import secrets
+import string
+
+from django.db import models
+from django.utils import timezone
+
+from apps.accounts.models import Account, Website
+from installatron_gui.lib.crypto import EncryptedJSONField, EncryptedTextField
+
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def new_install_id() -> str:
+    """25 random [a-z0-9] characters, like the reference's install ids."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(25))
+
+
+# Our autoup is the v1 integer; v2 renamed the values (0 none, 1 custom, 2 all).
+AUTOUP_V2 = {0: "none", 1: "custom", 2: "all"}
+
+
+class InstallQuerySet(models.QuerySet):
+    def visible_to(self, principal: Account) -> InstallQuerySet:
+        """Installs ``principal`` may see: the admin all, a reseller its tree, a user its own."""
+        if principal.is_admin:
+            return self
+        ids = {principal.pk}
+        if principal.is_reseller:
+            ids |= principal.descendant_ids()
+        return self.filter(account_id__in=ids)
+
+    def search(self, q: str) -> InstallQuerySet:
+        """The installs API's ``q``: title, url, id, installer and owner."""
+        return self.filter(
+            models.Q(title__icontains=q)
+            | models.Q(url__icontains=q)
+            | models.Q(id__icontains=q)
+            | models.Q(installer__icontains=q)
+            | models.Q(account__username__icontains=q)
+        )
+
+
+class Install(models.Model):
+    """One installed application (the reference's install record)."""
+
+    class Status(models.TextChoices):
+        INSTALLING = "installing", "Installing"
+        INSTALLED = "installed", "Installed"
+        FAILED = "failed", "Failed"
+        UNINSTALLING = "uninstalling", "Uninstalling"
+
+    id = models.CharField(primary_key=True, max_length=25, default=new_install_id, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="installs")
+    website = models.ForeignKey(
+        Website, null=True, blank=True, on_delete=models.SET_NULL, related_name="installs"
+    )
+    installer = models.CharField(max_length=64)
+    version = models.CharField(max_length=32)
+    language = models.CharField(max_length=16, default="en")
+    time = models.DateTimeField(default=timezone.now)
+    # Relative to the website's path ("public_html/blog"); never absolute, never "..".
+    path = models.CharField(max_length=1024)
+    # Folders we created for the install, parents first; uninstall removes them if empty.
+    path_created = models.JSONField(default=list, blank=True)
+    url = models.CharField(max_length=2048)
+    url_domain = models.CharField(max_length=255)
+    # Where the installer reached the site when DNS does not point there.
+    url_ip = models.CharField(max_length=64, blank=True, default="")
+    db_host = models.CharField(max_length=255, blank=True, default="")
+    db_type = models.CharField(max_length=16, blank=True, default="mysql")
+    db_name = models.CharField(max_length=128, blank=True, default="")
+    db_user = models.CharField(max_length=128, blank=True, default="")
+    db_pass = EncryptedTextField(blank=True, default="")
+    db_prefix = models.CharField(max_length=64, blank=True, default="")
+    # True when the panel class created the database: uninstall then calls remove_db.
+    db_created_by_panel = models.BooleanField(default=False)
+    title = models.CharField(max_length=255, blank=True, default="")
+    list_files = models.JSONField(default=list, blank=True)
+    list_tables = models.JSONField(default=list, blank=True)
+    autoup = models.PositiveSmallIntegerField(default=0)
+    autoup_backup = models.BooleanField(default=True)
+    bkloc = EncryptedTextField(blank=True, default="")  # may carry FTP/SSH credentials
+    autobk = models.CharField(max_length=64, blank=True, default="")
+    autobk_daily = models.PositiveSmallIntegerField(default=0)
+    autobk_weekly = models.PositiveSmallIntegerField(default=0)
+    autobk_monthly = models.PositiveSmallIntegerField(default=0)
+    notification = models.JSONField(default=list, blank=True)
+    # Updates (apps/installs/updates.py): when the last update finished, the version the
+    # last automatic update went for and how many times it was tried, the newest version
+    # an update_available email was sent for.
+    time_updated = models.DateTimeField(null=True, blank=True)
+    version_autouped = models.CharField(max_length=32, blank=True, default="")
+    version_autouped_attempts = models.PositiveSmallIntegerField(default=0)
+    version_notified = models.CharField(max_length=32, blank=True, default="")
+    # Automatic backups (apps/installs/schedules.py): backup ids per period, newest first.
+    autobk_state = models.JSONField(default=dict, blank=True)
+    cf_login = models.CharField(max_length=255, blank=True, default="")
+    cf_email = models.CharField(max_length=254, blank=True, default="")
+    cf_sitetitle = models.CharField(max_length=255, blank=True, default="")
+    cf_sitetagline = models.CharField(max_length=255, blank=True, default="")
+    cf_content = models.CharField(max_length=64, blank=True, default="yes")
+    cache_files = models.BigIntegerField(default=0)
+    cache_tables = models.BigIntegerField(default=0)
+    cache_time = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.INSTALLING)
+    # The task holding the install while it runs; set and cleared by conditional UPDATEs.
+    task = models.ForeignKey(
+        "tasks.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Admin password (and a database password we were given) between the request and the
+    # worker: encrypted, wiped as soon as the installer ran. Never in Celery messages.
+    pending_secrets = EncryptedJSONField(null=True, blank=True)
+
+    objects = InstallQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-time"]
+        indexes = [models.Index(fields=["url"])]
+
+    def __str__(self) -> str:
+        return f"{self.installer} at {self.url}"
+
+    @property
+    def busy(self) -> bool:
+        return self.task_id is not None
+
+    def mark_failed(self) -> None:
+        self.status = self.Status.FAILED
+        self.pending_secrets = None
+        Install.objects.filter(pk=self.pk).update(status=self.status, task=None,
+                                                  pending_secrets=None)
+        self.task = None
+
+    def full_path(self) -> str:
+        """Where the files are, for people: the website path (credentials masked) + path."""
+        base = self.website.display_path if self.website_id else ""
+        return posixpath.join(base, self.path) if base else self.path
+
+    def bkloc_display(self) -> str:
+        """The backup location with its credentials masked."""
+        from apps.accounts.validation import mask_path
+
+        return mask_path(self.bkloc) if self.bkloc else "local"
+
+    def link_admin(self) -> str:
+        from apps.catalog.recipes.base import get_recipe
+
+        try:
+            return get_recipe(self.installer).manifest.get("link_admin", "")
+        except Exception:  # noqa: BLE001 - an app removed from the catalog still lists
+            return ""
+
+    def versions_available(self) -> dict:
+        """``version-available`` and ``version-available-minor``: the newest versions in
+        the package store this install can update to (empty when none)."""
+        from apps.catalog.errors import CatalogError
+        from apps.catalog.services import versions_available_from
+
+        try:
+            found = versions_available_from(self.installer, self.version)
+        except CatalogError:
+            found = {}
+        return {"version-available": (found.get("versions-available") or [""])[-1],
+                "version-available-minor": (found.get("versions-available-minor") or [""])[-1]}
+
+    def as_api(self, v2: bool) -> dict:
+        """The install as the installs API shows it: v1 member names, or v2's renames
+        (applied by the API's shared table, so installs, backups and templates agree).
+
+        ``db-pass``/``db_pass`` is present (panels read the member) but always empty: our
+        rule is that secrets never leave the server in a reply.
+        """
+        time_created = int(self.time.timestamp())
+        cache_time = int(self.cache_time.timestamp()) if self.cache_time else 0
+        owner = self.account.username
+        data = {
+            "id": self.id,
+            "installer": self.installer,
+            "version": self.version,
+            "language": self.language,
+            "time": str(time_created),
+            "owner": owner,
+            "status": self.status,
+            "path": self.full_path(),
+            "path-created": "1" if self.path_created else "0",
+            "url": self.url,
+            "url-domain": self.url_domain,
+            "db-host": self.db_host,
+            "db-type": self.db_type,
+            "db-name": self.db_name,
+            "db-user": self.db_user,
+            "db-pass": "",
+            "db-prefix": self.db_prefix,
+            "title": self.title,
+            "list-files": list(self.list_files),
+            "list-tables": list(self.list_tables),
+            "autoup": str(self.autoup),
+            "autoup-backup": "1" if self.autoup_backup else "0",
+            "bkloc": self.bkloc_display(),
+            "autobk": self.autobk or "0",
+            "autobk-daily": str(self.autobk_daily),
+            "autobk-weekly": str(self.autobk_weekly),
+            "autobk-monthly": str(self.autobk_monthly),
+            "list-notification": list(self.notification),
+            "cf-login": self.cf_login,
+            "cf-email": self.cf_email,
+            "cf-sitetitle": self.cf_sitetitle,
+            "cf-sitetagline": self.cf_sitetagline,
+            "cache-tables": str(self.cache_tables),
+            "link-admin": self.link_admin(),
+            "cache-files": str(self.cache_files),
+            "cache-time": str(cache_time),
+            "cache-numbackups": "0",
+            "task": self.task_id,
+            # Updates (apps/installs/updates.py).
+            "time-updated": str(int(self.time_updated.timestamp())) if self.time_updated else "",
+            "version-autouped": self.version_autouped,
+            "version-autouped-attempts": str(self.version_autouped_attempts),
+            "version-notified": self.version_notified,
+            **self.versions_available(),
+        }
+        if not v2:
+            return data
+        # API v2's renames live in one table shared by every command (apps/api/v2names.py).
+        from apps.api.v2names import install_to_v2
+
+        return install_to_v2(data)
+
+
+class AdminSso(models.Model):
+    """A one-time sign-in file placed in a site (createadminsso): where it is and when it
+    stops working. Only a hash of the link's token is in the file; none is kept here."""
+
+    install = models.ForeignKey(Install, on_delete=models.CASCADE, related_name="+")
+    # Relative to the website's path, like Install.path.
+    file = models.CharField(max_length=1100)
+    expires = models.DateTimeField(db_index=True)
+    created = models.DateTimeField(default=timezone.now)
+
+
+class Template(models.Model):
+    """An install saved as a starting point (Installatron's templates): a backup-style
+    archive (apps.backups' format) that ``content=<id>`` installs from."""
+
+    id = models.CharField(primary_key=True, max_length=25, default=new_install_id, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="templates")
+    install_ref = models.CharField(max_length=32, blank=True, default="")
+    installer = models.CharField(max_length=64)
+    version = models.CharField(max_length=32, blank=True, default="")
+    language = models.CharField(max_length=16, blank=True, default="en")
+    title = models.CharField(max_length=255, blank=True, default="")
+    # The source's URL (replaced by the new install's) and table prefix at saving time.
+    url = models.CharField(max_length=2048, blank=True, default="")
+    db_prefix = models.CharField(max_length=64, blank=True, default="")
+    # The archive, relative to settings.BACKUP_DIR ("<user>/templates/<id>.tar.gz").
+    file = models.CharField(max_length=255)
+    list_files = models.JSONField(default=list, blank=True)
+    list_tables = models.JSONField(default=list, blank=True)
+    size = models.BigIntegerField(default=0)
+    checksum = models.CharField(max_length=64)
+    time = models.DateTimeField(default=timezone.now)
+
+    objects = InstallQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-time"]
+
+    def __str__(self) -> str:
+        return f"template {self.id} ({self.title or self.installer})"
+
+    @property
+    def archive_path(self):
+        from pathlib import Path
+
+        from django.conf import settings
+
+        return Path(settings.BACKUP_DIR) / self.file
+
+    def as_api(self, v2: bool) -> dict:
+        """The templates API's record (v1 names; v2's renames from the shared table)."""
+        data = {
+            "id": self.id, "installer": self.installer, "version": self.version,
+            "language": self.language, "owner": self.account.username, "title": self.title,
+            "url": self.url, "db-prefix": self.db_prefix, "list-files": list(self.list_files),
+            "list-tables": list(self.list_tables), "template-install": self.install_ref,
+            "time": str(int(self.time.timestamp())), "cache-archive": str(self.size),
+        }
+        if not v2:
+            return data
+        from apps.api.v2names import install_to_v2
+
+        return install_to_v2(data)

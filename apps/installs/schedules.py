@@ -1,0 +1,190 @@
+"""Periodic jobs: automatic updates and automatic backups (run by Celery beat).
+
+Both are plain functions that look at every install and queue ordinary tasks (Task row,
+busy fence, Celery on commit), so what they start is listed, fenced and reaped like any
+other operation. An install that is busy is simply tried again at the next run.
+
+* ``run_autoupdates``: ``autoup`` 1 (v2 ``custom``) updates to the newest version in the
+  same branch, 2 (``all``) to the newest version; ``update_available`` is sent once per
+  new version whatever ``autoup`` is. An update that failed is retried at most
+  ``AUTOUP_MAX_ATTEMPTS`` times for the same version (``version-autouped-attempts``).
+* ``run_autobackups``: ``autobk=custom`` keeps ``autobk_daily`` daily, ``autobk_weekly``
+  weekly and ``autobk_monthly`` monthly backups. One backup serves every period that is
+  due; old ones are removed only after a new one was made, so the last good backup is
+  never the one deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.tasks.models import Task
+from installatron_gui.lib.errors import InstallatronError
+
+from . import notifications
+from .models import Install
+from .steps import Report
+
+log = logging.getLogger(__name__)
+
+AUTOUP_MAX_ATTEMPTS = 3
+PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(weeks=1),
+           "monthly": timedelta(days=30)}
+# A run a little early still counts (beat's clock and the backup's own duration).
+SLACK = timedelta(hours=1)
+
+# Labels for the settings form (the edit page): value -> text, in the reference's order.
+AUTOUP_CHOICES = [
+    (0, _("Do not update automatically")),
+    (1, _("Update to minor versions only (recommended)")),
+    (2, _("Update to any new version")),
+]
+AUTOUP_BACKUP_CHOICES = [
+    (True, _("Take a backup first and restore it if the update fails (recommended)")),
+    (False, _("Update without a backup")),
+]
+AUTOBK_CHOICES = [
+    ("", _("No automatic backups")),
+    ("custom", _("Automatic backups: keep a number of daily, weekly and monthly backups")),
+]
+AUTOBK_COUNT_LABELS = {"daily": _("Daily backups to keep"),
+                       "weekly": _("Weekly backups to keep"),
+                       "monthly": _("Monthly backups to keep")}
+
+
+def choice_labels() -> dict:
+    """Everything a settings form needs to offer automatic updates and backups."""
+    return {"autoup": AUTOUP_CHOICES, "autoup_backup": AUTOUP_BACKUP_CHOICES,
+            "autobk": AUTOBK_CHOICES, "autobk_counts": AUTOBK_COUNT_LABELS,
+            "notification": sorted(notifications.EVENTS)}
+
+
+# --------------------------------------------------------------------------- updates
+
+
+def run_autoupdates() -> list[str]:
+    """Notify new versions and queue the automatic updates that are due; returns the
+    ids of the tasks started."""
+    from . import updates
+
+    started: list[str] = []
+    installs = Install.objects.filter(status=Install.Status.INSTALLED).select_related(
+        "account", "website")
+    for install in installs:
+        newest = updates.latest_for(install)
+        if newest and newest != install.version_notified:
+            notifications.notify(install, "update_available", version=newest,
+                                 previous=install.version)
+            Install.objects.filter(pk=install.pk).update(version_notified=newest)
+        if install.autoup not in (1, 2) or install.busy:
+            continue
+        target = updates.latest_for(install, minor_only=install.autoup == 1)
+        if not target:
+            continue
+        attempts = install.version_autouped_attempts if install.version_autouped == target else 0
+        if attempts >= AUTOUP_MAX_ATTEMPTS:
+            continue
+        try:
+            with transaction.atomic():
+                plan = updates.check_update(install, {"version": target}, automatic=True)
+                task = updates.start_update(plan)
+                Install.objects.filter(pk=install.pk).update(
+                    version_autouped=target, version_autouped_attempts=attempts + 1)
+        except InstallatronError as exc:
+            log.info("automatic update of %s to %s not started: %s", install.pk, target,
+                     exc.errcode)
+            continue
+        started.append(task.id)
+    return started
+
+
+# --------------------------------------------------------------------------- backups
+
+
+def due_periods(install: Install, now=None) -> list[str]:
+    """The backup periods of ``install`` whose newest automatic backup is too old."""
+    from apps.backups.models import Backup
+
+    if install.autobk != "custom":
+        return []
+    now = now or timezone.now()
+    state = install.autobk_state or {}
+    due = []
+    for period, length in PERIODS.items():
+        if getattr(install, f"autobk_{period}") <= 0:
+            continue
+        ids = state.get(period) or []
+        newest = (Backup.objects.filter(pk__in=ids).order_by("-backup_time")
+                  .values_list("backup_time", flat=True).first())
+        if newest is None or newest <= now - length + SLACK:
+            due.append(period)
+    return due
+
+
+def run_autobackups(now=None) -> list[str]:
+    """Queue a backup for every install with a custom schedule and a period due."""
+    from . import tasks
+    from .services import hold_install
+
+    started: list[str] = []
+    installs = Install.objects.filter(status=Install.Status.INSTALLED, autobk="custom",
+                                      task__isnull=True).select_related("account", "website")
+    for install in installs:
+        periods = due_periods(install, now)
+        if not periods:
+            continue
+        website = install.website
+        try:
+            with transaction.atomic():
+                task = Task.objects.create(
+                    account=install.account, cmd="backup", url=install.url,
+                    ws_label=(website.label or website.ws_id) if website else "",
+                    title=install.title, label="_tasks_backingup", install=install.id,
+                    message="Waiting for a worker")
+                hold_install(install, task)
+                task_id, names = task.id, ",".join(periods)
+                transaction.on_commit(lambda t=task_id, n=names: tasks.autobackup_install.delay(t, n))
+        except InstallatronError as exc:
+            log.info("automatic backup of %s not started: %s", install.pk, exc.errcode)
+            continue
+        started.append(task_id)
+    return started
+
+
+def autobackup_install(install: Install, periods: list[str], *, report: Report):
+    """Back up ``install`` for ``periods``, then keep only each period's newest counts.
+
+    A backup is deleted only when no period keeps it any more, and only after the new
+    one exists: a failing schedule never eats the backups it already has.
+    """
+    from apps.backups import services as backups
+    from apps.backups.models import Backup
+
+    try:
+        backup = backups.create_backup(install, report=report,
+                                       title=f"Automatic backup ({', '.join(periods)})")
+    except InstallatronError as exc:
+        notifications.notify(install, "autobk_error", message=exc.message)
+        raise
+    state = dict(install.autobk_state or {})
+    existing = set(Backup.objects.filter(install=install).values_list("pk", flat=True))
+    for period in PERIODS:
+        kept = [i for i in state.get(period) or [] if i in existing]
+        if period in periods:
+            kept.insert(0, backup.id)
+        limit = getattr(install, f"autobk_{period}")
+        state[period] = kept[:limit] if limit > 0 else []
+    keep = {i for ids in state.values() for i in ids}
+    dropped = {i for period in PERIODS for i in (install.autobk_state or {}).get(period) or []
+               if i in existing and i not in keep}
+    Install.objects.filter(pk=install.pk).update(autobk_state=state)
+    install.autobk_state = state
+    for old in Backup.objects.filter(pk__in=dropped):
+        backups.delete_backup(old)
+    notifications.notify(install, "autobk", backup=backup.id)
+    return backup

@@ -1,0 +1,106 @@
+"""View/sync an installed application (the reference's ``view`` and ``sync``, 3.7).
+
+The record is read again from the site: the version from the application's files, the
+settings the owner may have changed inside it (title, tagline, admin email), the size of
+its files (through the transport) and of its tables (information_schema), and with
+``addons`` the plugins and themes it has.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import posixpath
+
+from django.utils import timezone
+
+from installatron_gui.lib.errors import InstallatronError
+
+from . import services
+from .errors import InstallError
+from .models import Install
+
+
+def _join(base: str, name: str) -> str:
+    return posixpath.join(base, name) if base else name
+
+
+class _Db:
+    """What services.record_tables needs: a connection with the install's account."""
+
+    def __init__(self, install: Install):
+        self.install = install
+
+    def connect(self):
+        i = self.install
+        return services.connect_db(i.db_host, i.db_user, i.db_pass, i.db_name)
+
+
+def sync_install(install: Install, *, addons: bool = False) -> dict:
+    """Refresh ``install`` from its site and return the extra members the view shows
+    (``list-plugins``/``list-themes`` with ``addons``). Saves the record."""
+    from apps.catalog.errors import CatalogError
+    from apps.catalog.recipes.base import get_recipe
+
+    if install.status != Install.Status.INSTALLED or install.website is None:
+        raise InstallError(f"The install is {install.get_status_display().lower()}; only an "
+                           "installed application can be synced.", errcode="invalid_argument_id",
+                           field="id")
+    try:
+        recipe = get_recipe(install.installer)
+    except CatalogError:
+        recipe = None
+    extra: dict = {}
+    path = (lambda n: _join(install.path, n))
+    try:
+        with services.open_website(install.website) as t:
+            if recipe is not None and hasattr(recipe, "read_version"):
+                install.version = recipe.read_version(t, path)
+            present = [n for n in install.list_files if t.exists(path(n))]
+            install.cache_files = sum(t.size(path(n)) for n in present)
+            if addons and recipe is not None:
+                extra = _addons(install, recipe, t, path)
+    except InstallatronError as exc:
+        raise InstallError(f"The site could not be read: {exc.message}",
+                           errcode=exc.errcode, status=exc.status) from None
+    if install.db_name:
+        services.record_tables(install, _Db(install))
+        if recipe is not None and hasattr(recipe, "read_settings"):
+            conn = _Db(install).connect()
+            try:
+                found = recipe.read_settings(conn, install.db_prefix, install.cf_login)
+            finally:
+                conn.close()
+            for name in ("sitetitle", "sitetagline", "email"):
+                if name in found:
+                    setattr(install, f"cf_{name}", found[name][:255])
+            if "sitetitle" in found:
+                install.title = found["sitetitle"][:255]
+    install.cache_time = timezone.now()
+    install.save(update_fields=["version", "cache_files", "cache_tables", "list_tables",
+                                "cf_sitetitle", "cf_sitetagline", "cf_email", "title",
+                                "cache_time"])
+    return extra
+
+
+def _addons(install: Install, recipe, transport, path) -> dict:
+    """Plugins and themes: the plugins developer's module when it is there, else the
+    headers of the files."""
+    if importlib.util.find_spec("apps.installs.addons") is not None:
+        from . import addons as addon_module
+
+        lister = getattr(addon_module, "list_addons", None)
+        if lister is not None:
+            return lister(install)
+    if hasattr(recipe, "list_addons"):
+        return recipe.list_addons(transport, path)
+    return {}
+
+
+def view_data(install: Install, extra: dict, v2: bool) -> dict:
+    """The view API's record: the installs API's members, the backup count, add-ons."""
+    from apps.api.v2names import for_version
+
+    data = install.as_api(False)
+    data["cache-numbackups"] = str(install.backups.count())
+    data.update(extra)
+    return for_version(data, v2)

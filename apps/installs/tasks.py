@@ -1,0 +1,146 @@
+"""Celery entry points: ids in, one service call, the outcome on the Task row."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from apps.tasks.services import run_task
+
+from . import services
+from .errors import InstallError
+from .models import Install
+
+
+def _install_of(task) -> Install:
+    install = Install.objects.select_related("website", "account").filter(pk=task.install).first()
+    if install is None:
+        raise InstallError("The install this task worked on no longer exists.")
+    return install
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def install_app(task_id: str) -> None:
+    """Run the install a Task row names. A redelivered message finds the task claimed."""
+
+    def body(task, report):
+        install = services.install_app(_install_of(task), report=report)
+        return f"{install.installer} was installed at {install.url}.", {"install": install.id}
+
+    run_task(task_id, body)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def uninstall_app(task_id: str, force: bool = False) -> None:
+    """Run the uninstall a Task row names."""
+
+    def body(task, report):
+        install = _install_of(task)
+        url = install.url
+        problems = services.uninstall_app(install, report=report, force=force)
+        note = f" (skipped: {', '.join(problems)})" if problems else ""
+        return f"The application at {url} was uninstalled{note}.", {"install": task.install}
+
+    run_task(task_id, body)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def update_app(task_id: str, version: str, revert: bool = False, plugins: str = "",
+               themes: str = "", automatic: bool = False) -> None:
+    """Run the update a Task row names; the install is released however it ends."""
+    from . import updates
+    from .services import release_install
+
+    def body(task, report):
+        try:
+            install = updates.update_app(_install_of(task), report=report, version=version,
+                                         revert=revert, plugins=plugins, themes=themes,
+                                         automatic=automatic)
+        finally:
+            release_install(task.install, task.id)
+        return (f"{install.installer} at {install.url} is now version {install.version}.",
+                {"install": install.id, "version": install.version,
+                 "backup": (task.__class__.objects.get(pk=task.pk).result or {}).get("backup")})
+
+    run_task(task_id, body)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def edit_install(task_id: str) -> None:
+    """Run an edit that changes the site (apps.installs.editing)."""
+    from . import editing
+
+    def body(task, report):
+        install = editing.edit_install(_install_of(task), task, report=report)
+        return f"The settings of {install.url} were changed.", {"install": task.install}
+
+    run_task(task_id, body)
+
+
+@shared_task(name="installs.cleanup_admin_sso", acks_late=True, ignore_result=True)
+def cleanup_admin_sso() -> int:
+    """Periodic: remove one-time sign-in files that expired unused."""
+    from . import sso
+
+    return sso.cleanup_admin_sso()
+
+
+def _schedule_cleanup() -> None:
+    from installatron_gui.celery import app
+
+    # Links live minutes; a sweep a minute keeps an unused file around briefly.
+    app.add_periodic_task(60.0, cleanup_admin_sso.s(), name="installs.cleanup_admin_sso")
+
+
+_schedule_cleanup()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def create_template(task_id: str, title: str = "") -> None:
+    """Save the install a Task row names as a template; released however it ends."""
+    from . import templates_service
+
+    def body(task, report):
+        try:
+            template = templates_service.create_template(_install_of(task), report=report,
+                                                          title=title)
+        finally:
+            services.release_install(task.install, task.id)
+        return f"The template {template.title} was saved.", {"template": template.id}
+
+    run_task(task_id, body)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def autobackup_install(task_id: str, periods: str) -> None:
+    """An automatic backup (schedules.run_autobackups); released however it ends."""
+    from . import schedules
+
+    def body(task, report):
+        try:
+            backup = schedules.autobackup_install(_install_of(task), periods.split(","),
+                                                  report=report)
+        finally:
+            services.release_install(task.install, task.id)
+        return f"The automatic backup of {backup.url} was created.", {"backup": backup.id}
+
+    run_task(task_id, body)
+
+
+@shared_task(name="installs.run_autoupdates", acks_late=True, ignore_result=True)
+def run_autoupdates() -> int:
+    """Periodic (Celery beat): automatic updates and update_available emails."""
+    from . import schedules
+
+    return len(schedules.run_autoupdates())
+
+
+@shared_task(name="installs.run_autobackups", acks_late=True, ignore_result=True)
+def run_autobackups() -> int:
+    """Periodic (Celery beat): automatic backups that are due."""
+    from . import schedules
+
+    return len(schedules.run_autobackups())
+
+
+# Registered with the worker: migration (cmd=import with source_url, /browser/{id}/migrate).
+from .imports import migrate_app_task  # noqa: E402,F401

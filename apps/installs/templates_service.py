@@ -1,0 +1,197 @@
+"""Templates: an install saved as a starting point for new installs (``content=<id>``).
+
+A template is a backup-format archive (apps.backups writes and checks it) kept in
+``BACKUP_DIR/<user>/templates/``. Installing from one deploys its files and tables the
+way a restore to a new location does (new database account, new prefix, the template's
+URL replaced by the new one), then gives the new site its own admin account, password,
+email, title and tagline.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.tasks.models import Task
+
+from . import services
+from .errors import InstallError
+from .models import Install, Template
+from .steps import Report
+
+log = logging.getLogger(__name__)
+
+
+def _folder(account):
+    from apps.backups.services import user_dir
+
+    folder = user_dir(account) / "templates"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+@transaction.atomic
+def start_template(install: Install, *, title=None) -> Task:
+    """Queue saving ``install`` as a template; refused with ``busy`` while a task holds it."""
+    from . import tasks
+
+    from apps.backups.services import _task_for
+
+    title = _check_title(title if title is not None else install.title)
+    task = _task_for(install, "template", "_tasks_templating")
+    services.hold_install(install, task)
+    task_id = task.id
+    transaction.on_commit(lambda: tasks.create_template.delay(task_id, title))
+    return task
+
+
+def _check_title(title) -> str:
+    title = str(title or "").strip()
+    if len(title) > 255 or any(ord(c) < 32 for c in title):
+        raise InstallError("The title must be at most 255 characters of text.",
+                           errcode="invalid_argument_title", field="title")
+    return title
+
+
+def create_template(install: Install, *, report: Report, title: str = "") -> Template:
+    """Write the template archive (files and tables of ``install``) and its record.
+
+    Written under a temporary name, fsynced and renamed: a template cut short is never
+    listed."""
+    from apps.backups import services as backups
+    from apps.backups.errors import BackupError
+
+    folder = _folder(install.account)
+    template_id = Template._meta.get_field("id").default()
+    final = folder / f"{template_id}.tar.gz"
+    tmp = folder / f".{template_id}.{secrets.token_hex(4)}.part"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as fh, backups._workdir(install.account) as work:
+            writer = backups._HashingWriter(fh)
+            meta = backups.write_archive(install, writer, work, report=report)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.rename(tmp, final)
+    except OSError as exc:
+        raise BackupError(f"The template could not be written: {os.strerror(exc.errno or 0)}.",
+                          errcode="failed_template", status=500) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    report(97, 100, "Recording the template")
+    return Template.objects.create(
+        id=template_id, account=install.account, install_ref=install.id,
+        installer=install.installer, version=install.version, language=install.language,
+        title=title or install.title, url=install.url, db_prefix=install.db_prefix,
+        file=f"{install.account.username}/templates/{final.name}",
+        list_files=meta["list-files"], list_tables=meta["list-tables"], size=writer.size,
+        checksum=writer.sha.hexdigest(), time=timezone.now())
+
+
+def edit_template(template: Template, params: dict) -> Template:
+    """edittemplate: ``title``."""
+    if "title" in params:
+        template.title = _check_title(params["title"])
+        template.save(update_fields=["title"])
+    return template
+
+
+def delete_template(template: Template) -> None:
+    """Remove the archive and the record."""
+    try:
+        template.archive_path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise InstallError(f"The template archive could not be removed: "
+                           f"{os.strerror(exc.errno or 0)}.", errcode="failed_template",
+                           status=500) from None
+    template.delete()
+
+
+# --------------------------------------------------------------------------- installing
+
+
+def check_template_content(account, recipe, content: str) -> str:
+    """``content=<template id>`` of install: a template of this application the account
+    may use (its own, or one of the accounts above it). Returns the id."""
+    owners = {account.pk}
+    owner = account.owner if hasattr(account, "owner") else None
+    while owner is not None:
+        owners.add(owner.pk)
+        owner = owner.owner
+    found = Template.objects.filter(pk=content, account_id__in=owners,
+                                    installer=recipe.id).first()
+    if found is None:
+        raise InstallError("content must be 'yes' (sample content), 'no' (blank) or the id "
+                           f"of one of your {recipe.name} templates.",
+                           errcode="invalid_argument_content", field="content")
+    return found.id
+
+
+def install_from_template(install: Install, *, report: Report) -> Install:
+    """Install from the template ``install.cf_content`` names (the install_app hook).
+
+    The template's files and tables are deployed as a restore to a new location does;
+    then the new site gets its own admin login, password, email, title and tagline. If
+    that last part fails, what was deployed is removed and the install marked failed."""
+    from apps.backups import services as backups
+    from apps.catalog.recipes.base import get_recipe
+
+    template = Template.objects.filter(pk=install.cf_content).first()
+    passwd = (install.pending_secrets or {}).get("passwd") or ""
+    if template is None:
+        install.mark_failed()
+        raise InstallError("The template this install was to use no longer exists.",
+                           errcode="invalid_argument_content")
+    info = backups.verify_archive(template.archive_path, template.checksum)
+    source_login = str(info.meta.get("install", {}).get("cf-login") or "")
+    install = backups.deploy_archive(install, template.archive_path, template.checksum,
+                                     report=lambda lo, hi, m: report(lo * 9 // 10, hi * 9 // 10, m),
+                                     old_url=template.url)
+    recipe = get_recipe(install.installer)
+    report(90, 100, "Setting up the administrator account")
+    try:
+        if hasattr(recipe, "apply_settings"):
+            changes = {"login": install.cf_login, "email": install.cf_email,
+                       "sitetitle": install.cf_sitetitle, "sitetagline": install.cf_sitetagline,
+                       "locale": recipe.locale_for(install.language)}
+            if passwd:
+                changes["passwd"] = passwd
+            conn = services.connect_db(install.db_host, install.db_user, install.db_pass,
+                                       install.db_name)
+            try:
+                recipe.apply_settings(conn, install.db_prefix, source_login, changes)
+            finally:
+                conn.close()
+        install.title = install.cf_sitetitle or template.title
+        install.save(update_fields=["title"])
+    except BaseException:
+        _remove_deployed(install)
+        raise
+    return install
+
+
+def _remove_deployed(install: Install) -> None:
+    """Undo a template deploy whose last step failed: its files and tables go."""
+    from apps.panels.base import get_panel
+
+    try:
+        with services.open_website(install.website) as t:
+            for name in install.list_files:
+                t.remove(f"{install.path}/{name}" if install.path else name)
+            services.remove_empty_dirs(t, list(install.path_created or []))
+        if install.db_created_by_panel:
+            get_panel().remove_db(install.db_name, "mysql", install.website.as_session())
+        elif install.list_tables:
+            conn = services.connect_db(install.db_host, install.db_user, install.db_pass,
+                                       install.db_name)
+            try:
+                services.drop_tables(conn, list(install.list_tables))
+            finally:
+                conn.close()
+    except Exception:
+        log.exception("could not remove the template deploy of install %s", install.id)
+    install.mark_failed()

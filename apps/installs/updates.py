@@ -1,0 +1,401 @@
+"""Updating an installed application to a newer version from the package store.
+
+The API (v1 ``cmd=upgrade``/``update``, v2 ``POST /installs/{id}/update``), the GUI and
+the automatic updates (``schedules.run_autoupdates``) all go through ``check_update`` ->
+``start_update``; the Celery task runs ``update_app``.
+
+``update_app`` is an ordered list of undoable steps (STYLE 7):
+
+1. check the package's checksum;
+2. take a backup (``apps.backups.services.create_backup``) when the install has
+   ``autoup_backup`` on or the call said ``revert=yes``;
+3. dump the install's tables aside (always: this is what undoes the database step);
+4. the application's own steps (``recipe.update_steps``: for WordPress, swap the core
+   files, keep ``wp-content`` and ``wp-config.php``, run WordPress's database upgrade);
+5. check the site: it answers and its files read back as the new version.
+
+If any step fails, the steps begun are undone in reverse; when a backup was taken it is
+then restored too (``restore_backup``), so files and tables are exactly what they were.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.tasks.models import Task
+from installatron_gui.lib.errors import InstallatronError
+
+from . import notifications
+from .errors import InstallError
+from .models import Install
+from .steps import Report, Step, run_steps
+
+log = logging.getLogger(__name__)
+
+# "current": update only plugins/themes, not the application itself (the reference).
+CURRENT = "current"
+_YES = {"1", "yes", "true", "on", "all"}
+_NO = {"", "0", "no", "false", "off", "none"}
+
+
+@dataclass
+class UpdatePlan:
+    """A checked update: which install, to which package (None: core stays), how."""
+
+    install: Install
+    package: object | None
+    version: str
+    previous: str
+    kind: str  # minor, major, or "" for "current"
+    backup: bool
+    revert: bool
+    plugins: str = ""
+    themes: str = ""
+    automatic: bool = False
+    dryrun: int = 0
+
+    def as_api(self, v2: bool) -> dict:
+        """What a dryrun answers: the versions and whether a backup would be taken."""
+        return {"id": self.install.id, "version": self.version,
+                ("version_previous" if v2 else "version-previous"): self.previous,
+                "upgrade": self.kind or "none", "backup": self.backup,
+                "plugin": self.plugins, "theme": self.themes}
+
+
+def _flag(params: dict, name: str) -> bool:
+    text = str(params.get(name) if params.get(name) is not None else "").strip().lower()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise InstallError(f"{name} must be yes or no.", errcode=f"invalid_argument_{name}",
+                       field=name)
+
+
+def _addon_list(params: dict, name: str) -> str:
+    """``plugin``/``theme``: ``*`` or a comma-separated list of ids (checked by the
+    add-ons module, which belongs to the plugins and themes engine)."""
+    value = params.get(name)
+    if value in (None, ""):
+        return ""
+    if isinstance(value, list):
+        value = ",".join(str(v) for v in value)
+    text = str(value).strip()
+    if text != "*" and not all(part.strip() and len(part.strip()) <= 200
+                               for part in text.split(",")):
+        raise InstallError(f"{name} must be '*' or a comma-separated list of ids.",
+                           errcode=f"invalid_argument_{name}", field=name)
+    if addons_module() is None:
+        raise InstallError(f"Updating {name}s is not available on this server yet.",
+                           errcode=f"unsupported_argument_{name}", status=501, field=name)
+    return text
+
+
+def addons_module():
+    """The plugins/themes engine, if this server has it (``update_addons`` hook)."""
+    try:
+        from . import addons
+    except ImportError:
+        return None
+    return addons if hasattr(addons, "update_addons") else None
+
+
+def latest_for(install: Install, *, minor_only: bool = False) -> str:
+    """The newest stored version ``install`` can update to ("" when there is none)."""
+    from apps.catalog.errors import CatalogError
+    from apps.catalog.services import versions_available_from
+
+    try:
+        found = versions_available_from(install.installer, install.version)
+    except CatalogError:
+        return ""
+    names = found["versions-available-minor" if minor_only else "versions-available"]
+    return names[-1] if names else ""
+
+
+def check_update(install: Install, params: dict, *, dryrun: int = 0,
+                 automatic: bool = False) -> UpdatePlan:
+    """Validate an update request (the reference's upgrade table).
+
+    ``version``: a stored version, ``latest``/empty (the newest this install can update
+    to) or ``current`` (skip the application, only ``plugin``/``theme``). A version that
+    is not newer, or that the catalog says must be done by hand, is refused with
+    ``invalid_argument_version``. A busy install is refused with ``busy``.
+    """
+    from apps.catalog.errors import CatalogError
+    from apps.catalog.recipes.base import get_recipe
+    from apps.catalog.services import package_for, upgrade_from, verify_package
+
+    from .services import busy_error
+
+    if install.status != Install.Status.INSTALLED:
+        raise InstallError(f"The install is {install.get_status_display().lower()}; only an "
+                           "installed application can be updated.",
+                           errcode="invalid_argument_id", field="id")
+    if install.busy:
+        raise busy_error(install)
+    revert = _flag(params, "revert")
+    plugins = _addon_list(params, "plugin")
+    themes = _addon_list(params, "theme")
+    raw = params.get("version")
+    version = "" if raw is None else str(raw).strip()
+    if version.lower() == CURRENT:
+        if not (plugins or themes):
+            raise InstallError("version=current updates only plugins and themes; give "
+                               "plugin or theme too.", errcode="invalid_argument_version",
+                               field="version")
+        package, target, kind = None, install.version, ""
+    else:
+        try:
+            get_recipe(install.installer)
+            if version.lower() in ("", "latest"):
+                version = latest_for(install)
+                if not version:
+                    raise CatalogError(f"{install.installer} {install.version} is already the "
+                                       "newest version available.")
+            package = package_for(install.installer, version)
+        except CatalogError as exc:
+            raise InstallError(exc.message, errcode="invalid_argument_version",
+                               field="version") from None
+        kind = upgrade_from(package, install.version)
+        if kind == "none":
+            raise InstallError(f"Version {package.version} is not newer than the installed "
+                               f"{install.version}.", errcode="invalid_argument_version",
+                               field="version")
+        if kind == "manual":
+            raise InstallError(f"{install.version} cannot be updated to {package.version} "
+                               "automatically; it must be done by hand.",
+                               errcode="invalid_argument_version", field="version")
+        target = package.version
+        if dryrun == 2:
+            try:
+                verify_package(package)
+            except CatalogError as exc:
+                raise InstallError(exc.message, errcode=exc.errcode, status=500) from None
+    return UpdatePlan(install=install, package=package, version=target,
+                      previous=install.version, kind=kind,
+                      backup=bool(install.autoup_backup or revert), revert=revert,
+                      plugins=plugins, themes=themes, automatic=automatic, dryrun=dryrun)
+
+
+@transaction.atomic
+def start_update(plan: UpdatePlan) -> Task:
+    """Create the Task row, take the install's busy fence, enqueue on commit."""
+    from . import tasks
+    from .services import hold_install
+
+    install = plan.install
+    website = install.website
+    task = Task.objects.create(
+        account=install.account, ws_label=(website.label or website.ws_id) if website else "",
+        cmd="upgrade", url=install.url, title=install.title, label="_tasks_upgrading",
+        install=install.id, message="Waiting for a worker")
+    hold_install(install, task)
+    args = (task.id, "" if plan.package is None else plan.version, plan.revert,
+            plan.plugins, plan.themes, plan.automatic)
+    transaction.on_commit(lambda: tasks.update_app.delay(*args))
+    return task
+
+
+def _scaled(report: Report, start: int, end: int) -> Report:
+    """A report callback for a sub-operation that counts 0..100 inside start..end."""
+    def inner(low: int, high: int, message: str = "") -> None:
+        span = end - start
+        report(start + span * low // 100, start + span * high // 100, message)
+
+    return inner
+
+
+def _test_pause() -> None:
+    """Tests that kill a worker mid-update need it slow (never honoured in production)."""
+    if os.environ.get("INSTALLATRON_TESTING"):
+        seconds = float(os.environ.get("INSTALLATRON_TEST_UPDATE_PAUSE") or 0)
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+def _app_context(install: Install):
+    from apps.catalog.recipes.base import get_recipe
+
+    from .services import AppContext
+
+    recipe = get_recipe(install.installer)
+    return recipe, AppContext(
+        transport=None, target=install.path, url=install.url, url_ip=install.url_ip,
+        version=install.version, language=install.language,
+        locale=recipe.locale_for(install.language), db_host=install.db_host, db_host_ip="",
+        db_name=install.db_name, db_user=install.db_user, db_pass=install.db_pass,
+        db_prefix=install.db_prefix, login=install.cf_login, passwd="",
+        email=install.cf_email, sitetitle=install.cf_sitetitle,
+        sitetagline=install.cf_sitetagline, content=install.cf_content)
+
+
+def update_app(install: Install, *, report: Report, version: str, revert: bool = False,
+               plugins: str = "", themes: str = "", automatic: bool = False) -> Install:
+    """Update ``install`` (held by the running task) to ``version`` ("" = core stays).
+
+    On success the install's version, time-updated (and version-autouped for automatic
+    updates) are recorded and ``update`` is notified; on failure the site is put back
+    (steps undone, then the backup restored when one was taken), ``update_error`` is
+    notified and the error is raised with what happened to the site.
+    """
+    from apps.backups import services as backups
+    from apps.catalog.errors import CatalogError
+    from apps.catalog.services import package_for, verify_package
+
+    from .services import open_website, record_tables
+
+    previous = install.version
+    if install.website is None:
+        raise InstallError("The website of this install no longer exists.",
+                           errcode="failed_filesystem_missing", status=500)
+    state: dict = {"backup": None}
+    try:
+        recipe, app = _app_context(install)
+        package = package_for(install.installer, version) if version else None
+        if package is not None and not hasattr(recipe, "update_steps"):
+            raise InstallError(f"{recipe.name} cannot be updated automatically.",
+                               errcode="invalid_argument_version", field="version")
+    except CatalogError as exc:
+        raise InstallError(exc.message, errcode="invalid_argument_version",
+                           field="version") from None
+
+    def verify():
+        try:
+            verify_package(package)
+        except CatalogError as exc:
+            raise InstallError(exc.message, errcode=exc.errcode, status=500) from None
+
+    def take_backup():
+        what = f"Before the update to {version}" if version else "Before the add-on update"
+        backup = backups.create_backup(install, report=_scaled(report, 3, 35), title=what)
+        state["backup"] = backup
+        # The reaper names it if this worker dies from here on.
+        Task.objects.filter(pk=install.task_id).update(result={"backup": backup.id})
+
+    def dump_tables():
+        if not install.db_name:
+            return
+        db = backups.DbAccess.of(install)
+        conn = db.connect()
+        try:
+            from .services import tables_with_prefix
+
+            state["tables"] = tables_with_prefix(conn, install.db_prefix)
+        finally:
+            conn.close()
+        state["dump"] = work / "tables-before-update.sql"
+        with open(state["dump"], "wb") as fh:
+            backups.dump_tables(db, state["tables"], fh, work)
+
+    def put_tables_back():
+        if "dump" not in state:
+            return
+        from .services import drop_tables, tables_with_prefix
+
+        db = backups.DbAccess.of(install)
+        conn = db.connect()
+        try:
+            drop_tables(conn, tables_with_prefix(conn, install.db_prefix))
+        finally:
+            conn.close()
+        backups.import_dump(db, state["dump"], work)
+
+    def check_site():
+        _test_pause()
+        recipe.check_updated(app, version)
+
+    def update_addons():
+        # Each add-on is swapped and checked on its own (apps.installs.addons); one that
+        # fails is left as it was and named in the result.
+        state["addons"] = addons_module().update_addons(install, plugins, themes,
+                                                        report=None)
+
+    core: dict = {}
+    steps = []
+    if package is not None:
+        steps.append(Step("package", verify, message="Checking the package"))
+    if install.autoup_backup or revert:
+        steps.append(Step("backup", take_backup, message="Taking a backup", weight=6))
+    if package is not None:
+        steps.append(Step("tables", dump_tables, put_tables_back,
+                          message="Saving the tables"))
+    try:
+        with open_website(install.website) as transport, \
+                tempfile.TemporaryDirectory(prefix=".update-",
+                                            dir=backups.user_dir(install.account)) as scratch:
+            work = Path(scratch)
+            app.transport = transport
+            if package is not None:
+                steps += recipe.update_steps(app, package.path, core)
+                steps.append(Step("verify", check_site, message="Checking the website"))
+            if plugins or themes:
+                steps.append(Step("addons", update_addons,
+                                  message="Updating plugins and themes", weight=2))
+            try:
+                run_steps(steps, report=report, end=95)
+            except BaseException as exc:
+                raise _rolled_back(install, exc, state, report) from None
+            report(95, 100, "Cleaning up")
+            if package is not None:
+                try:
+                    recipe.update_cleanup(app, core)
+                except InstallatronError:
+                    log.warning("update %s: leftover staging folders", install.id)
+                install.list_files = sorted(set(install.list_files) | set(core["names"]))
+                install.cache_files = sum(transport.size(app.path(n))
+                                          for n in install.list_files)
+        if package is not None:
+            record_tables(install, app)
+    except InstallatronError as exc:
+        notifications.notify(install, "update_error", version=version or previous,
+                             previous=previous, message=exc.message)
+        raise
+    install.version = version or previous
+    install.time_updated = timezone.now()
+    install.cache_time = install.time_updated
+    fields = ["version", "time_updated", "cache_time", "list_files", "cache_files",
+              "list_tables", "cache_tables"]
+    if automatic:
+        install.version_autouped, install.version_autouped_attempts = install.version, 0
+        fields += ["version_autouped", "version_autouped_attempts"]
+    install.save(update_fields=fields)
+    notifications.notify(install, "update", version=install.version, previous=previous,
+                         backup=state["backup"].id if state["backup"] else "")
+    return install
+
+
+def _rolled_back(install: Install, exc: BaseException, state: dict,
+                 report: Report) -> BaseException:
+    """After the steps were undone: restore the backup if there is one, and say what the
+    site is left as. Returns the error to raise (an InstallError the user can read)."""
+    from apps.backups import services as backups
+
+    reason = getattr(exc, "message", "") or "an internal error"
+    if not isinstance(exc, InstallatronError):
+        log.error("update of %s crashed", install.id, exc_info=exc)
+    errcode = getattr(exc, "errcode", "failed_upgrade")
+    backup = state.get("backup")
+    if backup is None:
+        return InstallError(f"The update failed: {reason} The changes were undone.",
+                            errcode=errcode, status=500)
+    try:
+        install.refresh_from_db()
+        backups.restore_backup(backup, install, report=_scaled(report, 90, 100))
+    except Exception as restore_exc:  # noqa: BLE001 - said in the message, logged
+        log.exception("update of %s: restoring backup %s failed", install.id, backup.id)
+        detail = getattr(restore_exc, "message", type(restore_exc).__name__)
+        return InstallError(f"The update failed: {reason} Restoring the backup taken before "
+                            f"it ({backup.id}) failed too: {detail} The site may be "
+                            "half-updated; restore that backup.", errcode=errcode, status=500)
+    return InstallError(f"The update failed: {reason} The site was restored from the backup "
+                        f"taken before the update ({backup.id}).", errcode=errcode,
+                        status=500)

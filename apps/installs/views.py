@@ -1,0 +1,330 @@
+"""Install an application, watch it install, list installs, uninstall one."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from apps.accounts.models import Account
+from apps.catalog import services as catalog
+from apps.catalog.errors import CatalogError
+from apps.catalog.recipes.base import Recipe, get_recipe
+from apps.tasks.models import Task
+from installatron_gui.lib.errors import InstallatronError
+
+from . import services
+from .forms import InstallForm
+from .models import Install
+
+PER_PAGE = 25
+
+
+def _get_install_for(principal: Account, pk: str) -> Install:
+    """An install the principal may see; anything else is 404, never a hint."""
+    install = (Install.objects.visible_to(principal).filter(pk=pk)
+               .select_related("account", "website").first())
+    if install is None:
+        raise Http404
+    return install
+
+
+def _recipe_or_none(app_id: str) -> Recipe | None:
+    try:
+        return get_recipe(app_id)
+    except CatalogError:
+        return None
+
+
+def _last_task(install_id: str) -> Task | None:
+    """The newest task that worked on the install (running or finished)."""
+    return Task.objects.filter(install=install_id).order_by("-created").first()
+
+
+# Pages whose htmx requests get a partial: without Vary, the browser's back button can
+# show the cached partial as if it were the page.
+@login_required
+@vary_on_headers("HX-Request")
+def install_list(request: HttpRequest) -> HttpResponse:
+    principal: Account = request.user
+    installs = Install.objects.visible_to(principal).select_related("account")
+    q = request.GET.get("q", "").strip()
+    if q:
+        installs = installs.search(q)
+    status = request.GET.get("status", "")
+    if status in Install.Status.values:
+        installs = installs.filter(status=status)
+    else:
+        status = ""
+    page = Paginator(installs, PER_PAGE).get_page(request.GET.get("page"))
+    busy = {Install.Status.INSTALLING, Install.Status.UNINSTALLING}
+    context = {
+        "page": page, "q": q, "status": status, "statuses": Install.Status.choices,
+        # Rows refresh themselves only while one of them is being worked on.
+        "running": any(i.status in busy for i in page.object_list),
+        "filtered": bool(q or status),
+    }
+    template = "installs/list.html#rows" if request.htmx else "installs/list.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new(request: HttpRequest, application: str) -> HttpResponse:
+    principal: Account = request.user
+    recipe = _recipe_or_none(application)
+    if recipe is None or not catalog.can_use(principal, application):
+        raise Http404
+    websites = list(principal.websites.all())
+    versions = [p.version for p in catalog.versions_of(application)]
+    form = InstallForm(request.POST or None, account=principal, recipe=recipe,
+                       versions=versions, websites=websites)
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = services.check_install(principal, form.to_params())
+            install, _task = services.start_install(plan)
+        except InstallatronError as exc:
+            # Beside the field it is about; status 200 so htmx would swap it too (STYLE 20).
+            form.add_error(form.field_for(exc), exc.message)
+        else:
+            return redirect("installs:detail", install.pk)
+    return render(request, "installs/new.html",
+                  {"form": form, "recipe": recipe, "websites": websites})
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def detail(request: HttpRequest, pk: str) -> HttpResponse:
+    principal: Account = request.user
+    install = Install.objects.visible_to(principal).filter(pk=pk).select_related("website").first()
+    if install is None:
+        # A finished uninstall removes the row; its task, if the principal may see it,
+        # still tells how it ended.
+        task = (Task.objects.visible_to(principal).filter(install=pk, cmd="uninstall")
+                .order_by("-created").first())
+        if task is None:
+            raise Http404
+    else:
+        task = _last_task(install.pk)
+    recipe = _recipe_or_none(install.installer) if install else None
+    context = {
+        "install": install,
+        "pk": pk,
+        "task": task,
+        "running": task is not None and not task.done,
+        "recipe": recipe,
+        "app_name": recipe.name if recipe else (install.installer if install else ""),
+        "admin_url": _admin_url(install, recipe),
+        # The newest version this install can update to ("" when none): the Update button.
+        "update_version": install.versions_available()["version-available"] if install else "",
+    }
+    template = "installs/detail.html#progress" if request.htmx else "installs/detail.html"
+    return render(request, template, context)
+
+
+def _admin_url(install: Install | None, recipe: Recipe | None) -> str:
+    if install is None or recipe is None or not recipe.link_admin:
+        return ""
+    return f"{install.url.rstrip('/')}/{recipe.link_admin.strip('/')}/"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def uninstall(request: HttpRequest, pk: str) -> HttpResponse:
+    principal: Account = request.user
+    install = _get_install_for(principal, pk)
+    if request.method == "POST":
+        try:
+            services.start_uninstall(install, force=request.POST.get("force") == "yes")
+        except InstallatronError as exc:
+            messages.error(request, exc.message)
+        return redirect("installs:detail", install.pk)
+    recipe = _recipe_or_none(install.installer)
+    last = _last_task(install.pk)
+    return render(request, "installs/uninstall.html", {
+        "last_failed": last if last and last.cmd == "uninstall" and last.status == "failed" else None,
+        "install": install,
+        "app_name": recipe.name if recipe else install.installer,
+        "running_task": install.task if install.busy else None,
+    })
+
+
+# --------------------------------------------------------------------------- plugins & themes
+ADDON_ACTIONS = {"install", "activate", "deactivate", "autoup", "noautoup", "update", "uninstall"}
+
+
+def _addons_context(install: Install, *, error: str = "", confirm: str = "") -> dict:
+    """Installed plugins and themes (one marked for an uninstall confirmation) and the
+    store's add-ons that are not installed yet."""
+    from django.utils.translation import gettext as _
+
+    from apps.catalog.models import AddonPackage
+
+    from . import addons
+
+    sections, installed = [], set()
+    try:
+        with addons.open_site(install, fence=False) as site:
+            for kind, title in (("plugin", _("Plugins")), ("theme", _("Themes"))):
+                items = site.addons(kind)
+                for item in items:
+                    item.confirming = f"{kind}:{item.id}" == confirm
+                    installed.add((addons.KINDS[kind], item.folder))
+                sections.append({"title": title, "items": items})
+    except InstallatronError as exc:
+        error = error or exc.message
+    keys = set(AddonPackage.objects.values_list("kind", "slug")) - installed
+    offers = sorted((AddonPackage.objects.of(*key).newest() for key in keys),
+                    key=lambda p: (p.kind, (p.name or p.slug).lower()))
+    return {"install": install, "sections": sections, "offers": offers, "error": error}
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def addons_page(request: HttpRequest, pk: str) -> HttpResponse:
+    """A WordPress install's plugins and themes. ``?confirm=kind:id`` asks before an
+    uninstall; with htmx (and ``?row=kind:id``) only that row comes back."""
+    install = _get_install_for(request.user, pk)
+    if install.installer != "wordpress":
+        raise Http404
+    confirm = request.GET.get("confirm", "")
+    context = _addons_context(install, confirm=confirm)
+    wanted = confirm or request.GET.get("row", "")
+    if request.htmx and wanted:
+        for section in context["sections"]:
+            for item in section["items"]:
+                if f"{item.kind}:{item.id}" == wanted:
+                    return render(request, "installs/addons.html#row",
+                                  {**context, "addon": item})
+    template = "installs/addons.html#lists" if request.htmx else "installs/addons.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["POST"])
+def addon_action(request: HttpRequest, pk: str) -> HttpResponse:
+    """One plugin/theme action. A plain POST redirects to the page; an htmx POST gets the
+    plugin's row back (the whole lists when the set of rows or the active theme changed)."""
+    from django.utils.translation import gettext as _
+
+    from . import addons
+    from .errors import InstallError
+
+    install = _get_install_for(request.user, pk)
+    if install.installer != "wordpress":
+        raise Http404
+    kind, action = request.POST.get("kind", ""), request.POST.get("action", "")
+    addon_id = request.POST.get("id", "")
+    result, error = None, ""
+    try:
+        if kind not in addons.KINDS or action not in ADDON_ACTIONS:
+            raise InstallError(_("Unknown plugin or theme action."))
+        with addons.open_site(install) as site:
+            result = addons.apply_addon_action(site, kind, action, addon_id)
+    except InstallatronError as exc:
+        error = exc.message
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, _("Done."))
+        return redirect("installs:addons", install.pk)
+    if result is not None and not error and kind == "plugin" and action != "install":
+        return render(request, "installs/addons.html#row", {"install": install, "addon": result})
+    # Status 200 with the error inside: htmx drops 4xx bodies (STYLE 20).
+    return render(request, "installs/addons.html#lists", _addons_context(install, error=error))
+
+
+# --------------------------------------------------------------------------- manage
+# Edit, sync and the one-time admin sign-in (apps.installs.editing, sync, sso).
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, pk: str) -> HttpResponse:
+    from django.utils.translation import gettext as _
+
+    from . import editing
+    from .forms import EditForm
+
+    install = _get_install_for(request.user, pk)
+    recipe = _recipe_or_none(install.installer)
+    form = EditForm(request.POST or None, install=install, recipe=recipe)
+    if request.method == "POST" and form.is_valid():
+        params = form.to_params()
+        try:
+            _result, task = editing.edit(install, params) if params else (install, None)
+        except InstallatronError as exc:
+            form.add_error(form.field_for(exc), exc.message)
+        else:
+            if task is None:
+                messages.success(request, _("The settings were saved."))
+            return redirect("installs:detail", install.pk)
+    return render(request, "installs/edit.html", {
+        "form": form, "install": install, "app_name": recipe.name if recipe else install.installer,
+        "running_task": install.task if install.busy else None})
+
+
+@login_required
+@require_http_methods(["POST"])
+def sync(request: HttpRequest, pk: str) -> HttpResponse:
+    from django.utils.translation import gettext as _
+
+    from .sync import sync_install
+
+    install = _get_install_for(request.user, pk)
+    try:
+        sync_install(install)
+    except InstallatronError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The details were read again from the website."))
+    return redirect("installs:detail", install.pk)
+
+
+@login_required
+@require_http_methods(["POST"])
+def admin_sso(request: HttpRequest, pk: str) -> HttpResponse:
+    """Sign in to the application's administration: a one-time link, followed at once."""
+    from .sso import create_admin_sso
+
+    install = _get_install_for(request.user, pk)
+    try:
+        link = create_admin_sso(install)
+    except InstallatronError as exc:
+        messages.error(request, exc.message)
+        return redirect("installs:detail", install.pk)
+    response = redirect(link["url"])
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def update(request: HttpRequest, pk: str) -> HttpResponse:
+    """Confirm and start an update to the newest version (apps.installs.updates)."""
+    from . import updates
+
+    principal: Account = request.user
+    install = _get_install_for(principal, pk)
+    version = request.POST.get("version") or updates.latest_for(install)
+    error = ""
+    try:
+        plan = updates.check_update(install, {"version": version})
+    except InstallatronError as exc:
+        plan, error = None, exc.message
+    if request.method == "POST" and plan is not None:
+        try:
+            updates.start_update(plan)
+        except InstallatronError as exc:
+            messages.error(request, exc.message)
+        return redirect("installs:detail", install.pk)
+    recipe = _recipe_or_none(install.installer)
+    return render(request, "installs/update.html", {
+        "install": install, "plan": plan, "error": error,
+        "app_name": recipe.name if recipe else install.installer,
+    })
