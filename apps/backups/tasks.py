@@ -1,0 +1,112 @@
+"""Celery entry points: ids in, one service call, the outcome on the Task row."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from apps.installs.models import Install
+from apps.installs.services import release_install
+from apps.tasks.services import run_task
+from installatron_gui.celery import app
+
+from . import services
+from .errors import BackupError
+from .models import Backup, parse_expiry
+
+
+def _install(install_id: str) -> Install:
+    install = Install.objects.select_related("website", "account").filter(pk=install_id).first()
+    if install is None:
+        raise BackupError("The install this task worked on no longer exists.")
+    return install
+
+
+def _backup(backup_id: str) -> Backup:
+    backup = Backup.objects.select_related("account", "website").filter(pk=backup_id).first()
+    if backup is None:
+        raise BackupError("The backup this task worked on no longer exists.")
+    return backup
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def create_backup(task_id: str, expiry: str = "") -> None:
+    """Back up the install a Task row names; the install is released however it ends."""
+
+    def body(task, report):
+        from . import locations
+
+        try:
+            install = _install(task.install)
+            backup = services.create_backup(install, report=report,
+                                            expiry=parse_expiry(expiry or None))
+            uri = locations.location_of(install)
+            note = locations.upload_backup(backup, uri) if uri else ""
+        finally:
+            release_install(task.install, task.id)
+        return f"The backup of {backup.url} was created.{note}", {"backup": backup.id}
+
+    run_task(task_id, body)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def restore_backup(task_id: str, backup_id: str, db_mode: str = "") -> None:
+    def body(task, report):
+        try:
+            from . import locations
+
+            backup = _backup(backup_id)
+            install = _install(task.install)
+            if backup.backup_location == locations.REMOTE and locations.location_of(install):
+                locations.fetch_backup(backup, locations.location_of(install))
+            install = services.restore_backup(backup, install, report=report,
+                                              db_mode=db_mode or None)
+        finally:
+            release_install(task.install, task.id)
+        return f"The backup was restored to {install.url}.", {"backup": backup_id,
+                                                              "install": install.id}
+
+    run_task(task_id, body)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def restore_to(task_id: str, backup_id: str) -> None:
+    def body(task, report):
+        install = _install(task.install)
+        try:
+            backup = _backup(backup_id)
+        except BackupError:
+            install.mark_failed()
+            raise
+        install = services.restore_to(backup, install, report=report)
+        return f"The backup was restored to {install.url}.", {"backup": backup_id,
+                                                              "install": install.id}
+
+    run_task(task_id, body)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def clone_install(task_id: str, source_id: str) -> None:
+    def body(task, report):
+        try:
+            install = services.clone_install(_install(source_id), _install(task.install),
+                                             report=report)
+        finally:
+            release_install(source_id, task.id)
+        return f"The clone is at {install.url}.", {"install": install.id, "source": source_id}
+
+    run_task(task_id, body)
+
+
+# Expiry is counted in hours at the finest, so hourly is precise enough.
+EXPIRE_EVERY = 3600.0
+
+
+@shared_task(name="backups.delete_expired_backups", acks_late=True, ignore_result=True)
+def delete_expired_backups() -> int:
+    """Periodic: expired backups and temporary archives killed workers left behind."""
+    return services.delete_expired_backups()
+
+
+# Registered here so the job ships with the app; `celery beat` (or `worker -B`) runs it.
+app.add_periodic_task(EXPIRE_EVERY, delete_expired_backups.s(),
+                      name="backups.delete_expired_backups")

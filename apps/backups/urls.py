@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "backups"
+
+urlpatterns = [
+    path("", views.list, name="list"),
+    path("install/<str:install_pk>/backup/", views.create, name="create"),
+    path("install/<str:install_pk>/clone/", views.clone, name="clone"),
+    path("task/<str:pk>/", views.task, name="task"),
+    path("<str:pk>/download/", views.download, name="download"),
+    path("<str:pk>/delete/", views.delete, name="delete"),
+    path("<str:pk>/restore/", views.restore, name="restore"),
+    path("<str:pk>/restore-to/", views.restore_to, name="restore_to"),
+]

@@ -1,0 +1,187 @@
+"""My backups: list, create, download, delete, restore, restore elsewhere; clone form."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.accounts.models import Account
+from apps.installs.models import Install
+from apps.tasks.models import Task
+from installatron_gui.lib.errors import InstallatronError
+
+from . import services
+from .models import Backup
+
+PER_PAGE = 25
+
+
+def _get_backup_for(principal: Account, pk: str) -> Backup:
+    """A backup the principal may see; anything else is 404, never a hint."""
+    backup = (Backup.objects.visible_to(principal).filter(pk=pk)
+              .select_related("account", "website").first())
+    if backup is None:
+        raise Http404
+    return backup
+
+
+def _get_install_for(principal: Account, pk: str) -> Install:
+    install = (Install.objects.visible_to(principal).filter(pk=pk)
+               .select_related("account", "website").first())
+    if install is None:
+        raise Http404
+    return install
+
+
+def _vhost_urls(account: Account) -> list[str]:
+    return sorted({url for website in account.websites.all() for url in (website.vhosts or {})})
+
+
+@login_required
+def list(request: HttpRequest) -> HttpResponse:  # noqa: A001 - the url name is backups:list
+    principal: Account = request.user
+    backups = Backup.objects.visible_to(principal).select_related("account")
+    q = request.GET.get("q", "").strip()
+    if q:
+        backups = backups.search(q)
+    install_id = request.GET.get("install", "").strip()
+    if install_id:
+        backups = backups.filter(install_ref=install_id)
+    page = Paginator(backups, PER_PAGE).get_page(request.GET.get("page"))
+    running = (Task.objects.visible_to(principal).running()
+               .filter(cmd__in=["backup", "restore", "restoreto", "clone"]).order_by("-created"))
+    context = {"page": page, "q": q, "install_id": install_id, "tasks": [*running[:10]],
+               "running": running.exists(), "filtered": bool(q or install_id)}
+    template = "backups/list.html#rows" if request.htmx else "backups/list.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def create(request: HttpRequest, install_pk: str) -> HttpResponse:
+    """The "Back up now" button of an install: queue the backup, show the list."""
+    install = _get_install_for(request.user, install_pk)
+    try:
+        services.start_backup(install, expiry=request.POST.get("expiry") or None)
+    except InstallatronError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The backup was started."))
+    return redirect(f"{_list_url()}?install={install.pk}")
+
+
+def _list_url() -> str:
+    from django.urls import reverse
+
+    return reverse("backups:list")
+
+
+@login_required
+def download(request: HttpRequest, pk: str) -> FileResponse:
+    """Streamed; only the owner (the account the backup belongs to) may fetch it."""
+    backup = _get_backup_for(request.user, pk)
+    if backup.account_id != request.user.pk:
+        raise Http404
+    try:
+        fh = open(backup.archive_path, "rb")  # noqa: SIM115 - FileResponse closes it
+    except OSError:
+        raise Http404 from None
+    return FileResponse(fh, as_attachment=True,
+                        filename=backup.backup_filename or f"{backup.pk}.tar.gz",
+                        content_type="application/gzip")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete(request: HttpRequest, pk: str) -> HttpResponse:
+    backup = _get_backup_for(request.user, pk)
+    if request.method == "POST":
+        try:
+            services.delete_backup(backup)
+        except InstallatronError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The backup was deleted."))
+        return redirect("backups:list")
+    return render(request, "backups/delete.html", {"backup": backup})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def restore(request: HttpRequest, pk: str) -> HttpResponse:
+    backup = _get_backup_for(request.user, pk)
+    error = ""
+    install = None
+    try:
+        install = services.check_restore(backup)
+    except InstallatronError as exc:
+        error = exc.message
+    if request.method == "POST" and not error:
+        try:
+            task = services.start_restore(backup)
+        except InstallatronError as exc:
+            error = exc.message
+        else:
+            return redirect("backups:task", task.pk)
+    return render(request, "backups/restore.html",
+                  {"backup": backup, "install": install, "error": error})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def restore_to(request: HttpRequest, pk: str) -> HttpResponse:
+    backup = _get_backup_for(request.user, pk)
+    return _location_form(request, "backups/restore_to.html", {"backup": backup},
+                          backup.account,
+                          lambda params: services.start_restore_to(
+                              backup, services.check_restore_to(backup, params)))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def clone(request: HttpRequest, install_pk: str) -> HttpResponse:
+    install = _get_install_for(request.user, install_pk)
+    return _location_form(request, "backups/clone.html", {"install": install}, install.account,
+                          lambda params: services.start_clone(
+                              install, services.check_clone(install, params)))
+
+
+def _location_form(request, template, context, account, start) -> HttpResponse:
+    """The URL (a vhost of the user's plus a folder) and optional table prefix."""
+    urls = _vhost_urls(account)
+    values = {"base": request.POST.get("base", urls[0] if urls else ""),
+              "folder": request.POST.get("folder", "").strip().strip("/"),
+              "db_prefix": request.POST.get("db_prefix", "").strip()}
+    error = ""
+    if request.method == "POST":
+        if values["base"] not in urls:
+            error = _("Choose one of your website addresses.")
+        else:
+            url = values["base"].rstrip("/") + ("/" + values["folder"] if values["folder"] else "")
+            params = {"url": url}
+            if values["db_prefix"]:
+                params["db_prefix"] = values["db_prefix"]
+            try:
+                _install, task = start(params)
+            except InstallatronError as exc:
+                error = exc.message  # status 200, so an htmx swap shows it too (STYLE 20)
+            else:
+                return redirect("backups:task", task.pk)
+    return render(request, template, {**context, "urls": urls, "values": values,
+                                      "error": error})
+
+
+@login_required
+def task(request: HttpRequest, pk: str) -> HttpResponse:
+    """Progress of a backup, restore or clone; polls only while the task runs."""
+    found = Task.objects.visible_to(request.user).filter(pk=pk).select_related("account").first()
+    if found is None:
+        raise Http404
+    context = {"task": found, "running": not found.done}
+    template = "backups/task.html#progress" if request.htmx else "backups/task.html"
+    return render(request, template, context)

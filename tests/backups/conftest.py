@@ -1,0 +1,63 @@
+"""A WordPress site to back up: installed for real (MariaDB through the mysql panel, files
+on disk, WordPress's installer over HTTP), with backups kept in a per-test folder."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.installs.conftest import ADMIN_PASS, Site, fetch, listing, owner, site  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def backup_dir(settings, tmp_path, monkeypatch):
+    """BACKUP_DIR for this test only; a worker started later inherits it."""
+    path = tmp_path / "backups"
+    settings.BACKUP_DIR = path
+    monkeypatch.setenv("INSTALLATRON_BACKUPS", str(path))
+    return path
+
+
+def run_install(site, url: str, title: str = "Backup Test Blog", **extra):
+    """Install WordPress at ``url`` in this process (the Celery task's body, run here)."""
+    from apps.installs import services, tasks
+    from apps.installs.models import Install
+
+    plan = services.check_install(site.account, {
+        "application": "wordpress", "url": url, "login": "boss", "passwd": ADMIN_PASS,
+        "email": "boss@example.com", "sitetitle": title, **extra})
+    install, task = services.start_install(plan)
+    tasks.install_app(task.id)
+    task.refresh_from_db()
+    assert task.status == "completed", task.message
+    return Install.objects.select_related("account", "website").get(pk=install.pk)
+
+
+def run_backup(install):
+    from apps.backups import services, tasks
+    from apps.backups.models import Backup
+
+    task = services.start_backup(install)
+    tasks.create_backup(task.id, "")
+    task.refresh_from_db()
+    assert task.status == "completed", task.message
+    return Backup.objects.select_related("account", "website").get(pk=task.result["backup"])
+
+
+def db_rows(install, sql: str, args=None):
+    from apps.installs.services import connect_db
+
+    conn = connect_db(install.db_host, install.db_user, install.db_pass, install.db_name)
+    try:
+        cur = conn.cursor()
+        cur.execute(sql, args)
+        rows = cur.fetchall()
+        conn.commit()
+        return rows
+    finally:
+        conn.close()
+
+
+def table_snapshot(install) -> dict:
+    """Every table of the install with a checksum of its content."""
+    tables = [r[0] for r in db_rows(install, "SHOW TABLES")]
+    return {t: db_rows(install, f"CHECKSUM TABLE `{t}`")[0][1] for t in sorted(tables)}

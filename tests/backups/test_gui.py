@@ -1,0 +1,80 @@
+"""My backups: list, download (owner only), delete with confirmation, restore page, and
+strangers get 404. Backups here are real archives written by create_backup."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from .test_unsafe_archives import blog  # noqa: F401
+
+
+@pytest.fixture
+def backup(blog):  # noqa: F811
+    from apps.backups import services
+
+    return services.create_backup(blog, report=lambda *a: None)
+
+
+def test_the_list_shows_the_backup_and_the_owner_downloads_it(client, user, backup):
+    client.force_login(user)
+    page = client.get("/gui/backups/").content.decode()
+    assert backup.url in page and f"/gui/backups/{backup.pk}/download/" in page
+    response = client.get(f"/gui/backups/{backup.pk}/download/")
+    assert response.status_code == 200
+    assert backup.backup_filename in response["Content-Disposition"]
+    body = b"".join(response.streaming_content)
+    assert hashlib.sha256(body).hexdigest() == backup.checksum
+    assert "blog" in client.get("/gui/backups/", {"q": "alice"}).content.decode()
+    assert "No backup matches" in client.get("/gui/backups/", {"q": "zzz"}).content.decode()
+
+
+def test_a_stranger_gets_404_everywhere(client, stranger, backup, blog):  # noqa: F811
+    client.force_login(stranger)
+    for url in (f"/gui/backups/{backup.pk}/download/", f"/gui/backups/{backup.pk}/delete/",
+                f"/gui/backups/{backup.pk}/restore/", f"/gui/backups/{backup.pk}/restore-to/",
+                f"/gui/backups/install/{blog.pk}/clone/"):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/gui/backups/{backup.pk}/delete/").status_code == 404
+    assert client.post(f"/gui/backups/install/{blog.pk}/backup/").status_code == 404
+    assert backup.archive_path.exists()
+    assert backup.url not in client.get("/gui/backups/").content.decode()
+
+
+def test_delete_asks_first_then_removes_archive_and_row(client, user, backup):
+    from apps.backups.models import Backup
+
+    client.force_login(user)
+    page = client.get(f"/gui/backups/{backup.pk}/delete/").content.decode()
+    assert "deleted for good" in page and Backup.objects.filter(pk=backup.pk).exists()
+    assert client.post(f"/gui/backups/{backup.pk}/delete/").status_code == 302
+    assert not Backup.objects.filter(pk=backup.pk).exists()
+    assert not backup.archive_path.exists()
+
+
+def test_the_restore_page_says_what_gets_replaced_and_restores(client, user, backup, blog):  # noqa: F811
+    from apps.backups import tasks
+    from apps.tasks.models import Task
+
+    client.force_login(user)
+    page = client.get(f"/gui/backups/{backup.pk}/restore/").content.decode()
+    assert "What gets replaced" in page and "index.php" in page
+    response = client.post(f"/gui/backups/{backup.pk}/restore/")
+    assert response.status_code == 302
+    task = Task.objects.get(cmd="restore")
+    running = client.get(response["Location"], HTTP_HX_REQUEST="true").content.decode()
+    assert 'hx-trigger="every 1s"' in running  # polls while queued
+    tasks.restore_backup(task.id, backup.id, "")
+    done = client.get(response["Location"], HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-trigger" not in done and "Completed" in done
+
+
+def test_the_backup_button_refuses_a_busy_install(client, user, blog):  # noqa: F811
+    from apps.tasks.models import Task
+
+    client.force_login(user)
+    assert client.post(f"/gui/backups/install/{blog.pk}/backup/").status_code == 302
+    first = Task.objects.get(cmd="backup")
+    page = client.post(f"/gui/backups/install/{blog.pk}/backup/", follow=True).content.decode()
+    assert first.pk in page and Task.objects.filter(cmd="backup").count() == 1
