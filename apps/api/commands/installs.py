@@ -1,0 +1,118 @@
+"""install, uninstall, installs, tasks: the same services the GUI calls."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+
+from apps.accounts import services as accounts
+from apps.accounts.models import Account
+from apps.installs import services
+from apps.installs.errors import InstallError
+from apps.installs.models import Install
+from apps.tasks.models import Task
+from apps.tasks.services import wait_for_task
+
+from ..dispatch import Context, command, is_yes
+from ..paging import page
+from ..replies import error_reply, list_reply, reply
+
+# Only these members describe the account; install's own language/email are the app's.
+HEADER_KEYS = ("user", "reseller", "websites")
+
+
+def _wait_seconds() -> float:
+    return float(getattr(settings, "INSTALLATRON_API_WAIT", 900))
+
+
+_yes = is_yes
+
+
+def _header_account(ctx: Context) -> Account:
+    """The account named by ``user``, after applying the header's websites."""
+    header = accounts.parse_header({k: ctx.params[k] for k in HEADER_KEYS if k in ctx.params})
+    with transaction.atomic():
+        return accounts.apply_header(header, acting=ctx.acting())
+
+
+def _install_for(ctx: Context, account: Account, install_id) -> Install:
+    """An install the call reaches (the dispatcher's scope); anything else is 404."""
+    return ctx.get_scoped(Install.objects.select_related("account", "website"), install_id,
+                          principal=account)
+
+
+def _finish(ctx: Context, task: Task, *, data_for_success):
+    """Reply with the task (background), or wait for it and reply with its outcome."""
+    if _yes(ctx.params.get("background")):
+        return reply(None, message="The task was started.", task=task.as_api())
+    task = wait_for_task(task.id, timeout=_wait_seconds())
+    if not task.done:
+        return reply(None, message="The task is still running; poll the tasks API.",
+                     status=202, task=task.as_api())
+    if task.status == Task.Status.FAILED:
+        status = 500 if task.errcode.startswith("failed") else 400
+        return error_reply(InstallError(task.message, errcode=task.errcode or "failed",
+                                        status=status))
+    return reply(data_for_success(), message=task.message, task=task.as_api())
+
+
+@command("install", atomic=False)
+def install(ctx: Context):
+    """v1 cmd=install, v2 POST /browser/{application}/install."""
+    # One transaction up to the queueing: a refused install leaves no header changes
+    # behind; the worker starts (on_commit) only after it commits.
+    with transaction.atomic():
+        account = _header_account(ctx)
+        plan = services.check_install(account, ctx.params, dryrun=ctx.dryrun,
+                                      acting=ctx.acting())
+        if plan.dryrun:
+            # the dispatcher rolls the header changes back as well
+            return reply(plan.as_api(ctx.v2),
+                         message="The request is valid; nothing was changed.")
+        created, task = services.start_install(plan)
+
+    def data():
+        return Install.objects.select_related("account", "website").get(
+            pk=created.pk).as_api(ctx.v2)
+
+    return _finish(ctx, task, data_for_success=data)
+
+
+@command("uninstall", atomic=False)
+def uninstall(ctx: Context):
+    """v1 cmd=uninstall, v2 DELETE /installs/{id}."""
+    with transaction.atomic():
+        account = _header_account(ctx)
+        target = _install_for(ctx, account, ctx.params.get("id"))
+        task = services.start_uninstall(target, force=_yes(ctx.params.get("force")))
+    return _finish(ctx, task, data_for_success=lambda: {"id": target.id})
+
+
+@command("installs")
+def installs(ctx: Context):
+    """v1 cmd=installs, v2 GET /installs: q, id, filter-ownedaccounts, paging."""
+    qs = ctx.scoped(Install.objects.select_related("account", "website"))
+    install_id = ctx.params.get("id")
+    if install_id not in (None, ""):
+        qs = qs.filter(pk=str(install_id))
+        if not qs.exists():
+            raise InstallError(f"There is no install '{str(install_id)[:32]}'.",
+                               errcode="invalid_argument_id", status=404, field="id")
+    q = ctx.params.get("q")
+    if isinstance(q, str) and q:
+        qs = qs.search(q)
+    # filter-version-available(-minor)=yes: installs with a newer (same-branch) version.
+    for name, member in (("filter-version-available", "version-available"),
+                         ("filter-version-available-minor", "version-available-minor")):
+        if _yes(ctx.params.get(name)):
+            qs = qs.filter(pk__in=[i.pk for i in qs if i.versions_available()[member]])
+    items, total, has_more = page(qs, ctx.params)
+    return list_reply([i.as_api(ctx.v2) for i in items], total=total, has_more=has_more)
+
+
+@command("tasks")
+def tasks(ctx: Context):
+    """v1 cmd=tasks, v2 GET /tasks: running and recent tasks of the user (or all)."""
+    qs = ctx.scoped(Task.objects.select_related("account"))
+    items, total, has_more = page(qs, ctx.params)
+    return list_reply([t.as_api() for t in items], total=total, has_more=has_more)

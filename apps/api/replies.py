@@ -1,0 +1,34 @@
+"""Installatron's reply shape: result, message, errcode, status, data (+ lists, task)."""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+
+from installatron_gui.lib.errors import InstallatronError
+
+
+def reply(data=None, *, message: str = "", status: int = 200, **extra) -> JsonResponse:
+    body = {"result": True, "message": message, "status": status, "data": data}
+    body.update(extra)
+    return _json(body, status)
+
+
+def list_reply(items: list, *, total: int, has_more: bool, message: str = "") -> JsonResponse:
+    return reply(items, message=message, total_count=total, has_more=has_more)
+
+
+def error_reply(exc: InstallatronError) -> JsonResponse:
+    body = {
+        "result": False,
+        "message": f"Error: {exc.message}",
+        "errcode": exc.errcode,
+        "status": exc.status,
+        "data": exc.field,
+    }
+    return _json(body, exc.status)
+
+
+def _json(body: dict, status: int) -> JsonResponse:
+    response = JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,44 @@
+"""HTTP entry points of the API. They only route; commands do the work."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from installatron_gui.lib.errors import InstallatronError
+
+from . import dispatch
+from .request import effective_method
+
+
+@csrf_exempt
+def v1(request: HttpRequest) -> JsonResponse:
+    """``cmd=`` calls at /server/v1 (and /, /index.php through accounts' index view)."""
+    if request.method not in {"GET", "POST"}:
+        return dispatch.run(request, None, refuse=InstallatronError(
+            "Use POST (or GET for views).", errcode="invalid_method", status=405))
+    return dispatch.run(request, None)
+
+
+@csrf_exempt
+def v2(request: HttpRequest, path: str) -> JsonResponse:
+    resolved = dispatch.resolve_v2(effective_method(request), path)
+    if resolved is None:
+        return dispatch.run(request, None, version="2", refuse=InstallatronError(
+            "There is no such API route.", errcode="invalid_route", status=404))
+    if resolved == "method":
+        return dispatch.run(request, None, version="2", refuse=InstallatronError(
+            "This route does not take that method.", errcode="invalid_method", status=405))
+    cmd, params = resolved
+    return dispatch.run(request, cmd, params, version="2")
+
+
+def openapi(request: HttpRequest) -> JsonResponse:
+    """The OpenAPI 3.1 description of the v2 routes (public: it holds no secrets)."""
+    from . import openapi as spec
+
+    if request.method not in {"GET", "HEAD"}:
+        return JsonResponse({"result": False, "message": "Error: Use GET.",
+                             "errcode": "invalid_method", "status": 405, "data": None},
+                            status=405)
+    return JsonResponse(spec.build(), json_dumps_params={"ensure_ascii": False})

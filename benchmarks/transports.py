@@ -1,0 +1,173 @@
+#!/usr/bin/env python
+"""Benchmark: a WordPress put_tree onto each kind of website against raw tar.
+
+Usage: .venv/bin/python benchmarks/transports.py [--runs 5]
+
+Needs root (it runs its own OpenSSH server for a test Unix user, as the test fixtures do)
+and php-free: only the transports. Uses a scratch data folder (SQLite for the known host
+key), so it touches nothing else. For each kind of website (local, sftp://, ssh://,
+ftp://) the same WordPress package is put into a fresh folder ``--runs`` times; the
+baselines are ``tar -xzf`` of the archive here, and the archive streamed into
+``tar -xzf -`` through an exec channel of the same SSH connection the ssh:// transport
+uses. Prints median (min-max) seconds and each median as a ratio to both baselines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SCRATCH = Path(tempfile.mkdtemp(prefix="itron-bench-tr-"))
+SCRATCH.chmod(0o755)
+# Its own Unix user: the test fixtures' user (and its home) may be in use meanwhile.
+BENCH_USER = "itronbench"
+BENCH_PASSWORD = "Bench-p@ss:" + secrets.token_hex(4)
+os.environ.update({"INSTALLATRON_DATA": str(SCRATCH / "data"),
+                   "INSTALLATRON_PACKAGES": str(SCRATCH / "packages"),
+                   "DJANGO_SETTINGS_MODULE": "installatron_gui.settings"})
+for name in ("DB", "DB_NAME", "CELERY_BROKER_URL"):
+    os.environ.pop(name, None)  # SQLite and the filesystem broker inside SCRATCH
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+
+from tests.fixtures import remote as fx  # noqa: E402
+from tests.fixtures.services import free_port, wait_for_port  # noqa: E402
+
+
+def fmt(values: list[float]) -> str:
+    return f"{statistics.median(values):7.3f} ({min(values):.3f}-{max(values):.3f})"
+
+
+def start_sshd(home: Path) -> tuple[subprocess.Popen, int, int, int, str]:
+    conf = SCRATCH / "sshd"
+    conf.mkdir(mode=0o700)
+    uid, gid = fx._ensure_user(BENCH_USER, home, BENCH_PASSWORD)
+    os.chown(home, uid, gid)
+    key = conf / "host_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    port = free_port()
+    (conf / "sshd_config").write_text(
+        f"ListenAddress 127.0.0.1\nPort {port}\nHostKey {key}\nPidFile {conf}/pid\n"
+        "PasswordAuthentication yes\nKbdInteractiveAuthentication no\nUsePAM no\n"
+        f"PermitRootLogin no\nAllowUsers {BENCH_USER}\nMaxSessions 20\n"
+        "Subsystem sftp internal-sftp\n")
+    proc = subprocess.Popen(["/usr/sbin/sshd", "-D", "-f", str(conf / "sshd_config"),
+                             "-E", str(conf / "log")], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    wait_for_port(port)
+    pub = (conf / "host_ed25519.pub").read_text().split()[1]
+    import base64
+    import hashlib
+
+    fp = "SHA256:" + base64.b64encode(hashlib.sha256(base64.b64decode(pub)).digest()
+                                      ).decode().rstrip("=")
+    return proc, port, uid, gid, fp
+
+
+def start_ftpd(root: Path) -> tuple[subprocess.Popen, int, str]:
+    cert, key = fx.make_certificate(SCRATCH)
+    port, password = free_port(), "Bench-" + secrets.token_hex(4)
+    proc = subprocess.Popen([sys.executable, fx.__file__, "ftpd", str(port), str(root),
+                             password, "unused-" + secrets.token_hex(3), str(cert), str(key),
+                             "mlsd"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(port)
+    return proc, port, password
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("needs root: it runs sshd for a test user")
+
+    from urllib.parse import quote
+
+    from apps.catalog import debian
+    from apps.transports.base import open_transport
+
+    call_command("migrate", verbosity=0)
+    store = SCRATCH / "packages"
+    store.mkdir(parents=True)
+    built = debian.build_wordpress_archive(store / "build.tar.gz")
+    archive = built.path
+    print(f"package: WordPress {built.version}, {built.files} files, "
+          f"{archive.stat().st_size / 1e6:.1f} MB; {args.runs} runs each; scratch {SCRATCH}")
+
+    home = SCRATCH / "home"
+    home.mkdir(mode=0o755)
+    ftp_root = SCRATCH / "ftp"
+    ftp_root.mkdir()
+    sshd, ssh_port, uid, gid, fp = start_sshd(home)
+    ftpd, ftp_port, ftp_pass = start_ftpd(ftp_root)
+    auth = f"{quote(BENCH_USER, safe='')}:{quote(BENCH_PASSWORD, safe='')}"
+    paths = {
+        "local": str(SCRATCH / "local"),
+        "sftp": f"sftp://{auth}@127.0.0.1:{ssh_port}{home}",
+        "ssh": f"ssh://{auth}@127.0.0.1:{ssh_port}{home}",
+        "ftp": f"ftp://{fx.FTP_USER}:{quote(ftp_pass, safe='')}@127.0.0.1:{ftp_port}/",
+    }
+    Path(paths["local"]).mkdir()
+    times: dict[str, list[float]] = {}
+    try:
+        for run in range(args.runs):
+            target = f"run{run}-{secrets.token_hex(3)}"
+            # Baseline 1: tar here.
+            dest = SCRATCH / "tar" / target
+            dest.mkdir(parents=True)
+            t0 = time.perf_counter()
+            subprocess.run(["tar", "-xzf", str(archive), "-C", str(dest)], check=True)
+            times.setdefault("tar -xzf (local)", []).append(time.perf_counter() - t0)
+            for kind, path in paths.items():
+                with open_transport(path, trust_host_key=fp) as t:
+                    t0 = time.perf_counter()
+                    t.put_tree(archive, f"{target}-{kind}")
+                    times.setdefault(f"put_tree {kind}", []).append(time.perf_counter() - t0)
+                    if kind == "ssh":
+                        # Baseline 2: the raw stream on the same connection.
+                        raw = f"{target}-raw"
+                        t.mkdir(raw)
+                        t0 = time.perf_counter()
+                        chan = t._session(["tar", "-x", "-z", "-f", "-", "-C", t.url.path(raw)])
+                        with chan, open(archive, "rb") as fh:
+                            while block := fh.read(262144):
+                                chan.sendall(block)
+                            chan.shutdown_write()
+                            status = chan.recv_exit_status()
+                        assert status == 0
+                        times.setdefault("tar stream over ssh", []).append(
+                            time.perf_counter() - t0)
+            for folder in (home, ftp_root, Path(paths["local"]), SCRATCH / "tar"):
+                for entry in folder.iterdir():
+                    shutil.rmtree(entry)
+    finally:
+        for proc in (sshd, ftpd):
+            proc.terminate()
+            proc.wait(timeout=10)
+    local = statistics.median(times["tar -xzf (local)"])
+    stream = statistics.median(times["tar stream over ssh"])
+    print(f"{'method':24} {'seconds: median (min-max)':30} {'x local tar':>12} "
+          f"{'x ssh tar stream':>17}")
+    for name, values in times.items():
+        med = statistics.median(values)
+        print(f"{name:24} {fmt(values):30} {med / local:12.2f} {med / stream:17.2f}")
+    shutil.rmtree(SCRATCH, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
