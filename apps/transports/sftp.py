@@ -177,6 +177,11 @@ class SftpTransport(Transport):
     def _alive(self) -> bool:
         return self._ssh is not None and self._ssh.is_active()
 
+    def _lost(self) -> bool:
+        """Whether the connection under the SFTP session is gone (or going)."""
+        channel = self._sftp.get_channel() if self._sftp is not None else None
+        return not self._alive() or channel is None or channel.closed
+
     @property
     def sftp(self) -> paramiko.SFTPClient:
         if self._sftp is None:
@@ -205,6 +210,10 @@ class SftpTransport(Transport):
             return TransportError(f"'{rel}' does not exist.", errcode=MISSING, status=400)
         if exc.errno == errno.EACCES:
             return TransportError(f"Permission denied on '{rel or '/'}'.", errcode=PERMISSION)
+        if exc.errno is None and self._lost():
+            # paramiko raises a bare OSError("Socket is closed") on a dropped channel.
+            return remote_error(f"The connection to {self.url.host}:{self.url.port} was lost "
+                                f"while writing '{rel or '/'}'.", self.url, errcode=HOST)
         if exc.errno is None and writing:
             # sftp-server reports ENOSPC/EDQUOT as a bare SSH_FX_FAILURE ("Failure").
             return TransportError(f"The server could not write '{rel or '/'}': the disk is "
@@ -390,19 +399,29 @@ class SftpTransport(Transport):
     def _undo(self, rels: list[str]) -> None:
         """Best effort removal after a failed put_tree; reconnects once if the connection
         was cut, so a half-written stage folder does not stay behind."""
-        if not rels:
+        if not rels or (self._lost() and not self._reopen()):
             return
-        if not self._alive():
-            self.close()
-            try:
-                self._ssh, self._sftp = with_retries(self._reconnect, self.url,
-                                                     attempts=self.attempts)
-            except TransportError as exc:
-                log.warning("cannot clean up %s after a failure: %s", self.url.label,
-                            exc.message)
-                return
         for rel in rels:
-            self._quiet_remove(rel)
+            try:
+                self.remove(rel)
+            except TransportError as exc:
+                # The cut may only now be noticed: one new connection, then give up.
+                if exc.errcode == HOST and self._reopen():
+                    self._quiet_remove(rel)
+                else:
+                    log.warning("cleanup of '%s' on %s failed: %s", rel, self.url.label,
+                                exc.message)
+
+    def _reopen(self) -> bool:
+        """A new connection in place of a dropped one; False (logged) if there is none."""
+        self.close()
+        try:
+            self._ssh, self._sftp = with_retries(self._reconnect, self.url,
+                                                 attempts=self.attempts)
+        except TransportError as exc:
+            log.warning("cannot clean up %s after a failure: %s", self.url.label, exc.message)
+            return False
+        return True
 
     def _reconnect(self):
         ssh = self._open_ssh()
