@@ -605,8 +605,9 @@ def update_addon(site: Site, addon: Addon, *, report: Report | None = None) -> A
 
     def check_site():
         # PHP's opcache re-reads a changed file only every revalidate_freq seconds
-        # (2 by default): checking sooner would test the old code still in memory.
-        time.sleep(getattr(settings, "ADDON_OPCACHE_GRACE", 2.5))
+        # (2 by default), counted in whole seconds of the request time: up to 3 s after
+        # the last compile. Checking sooner would test the old code still in memory.
+        time.sleep(getattr(settings, "ADDON_OPCACHE_GRACE", 3.2))
         site.check_answers(f"updating {addon.name}")
 
     steps = [

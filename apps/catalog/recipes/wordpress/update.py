@@ -94,8 +94,9 @@ def update_steps(recipe, app, package_path, state: dict) -> list[Step]:
 
     def upgrade_database():
         # PHP's opcache revalidates a file at most every revalidate_freq seconds (2 by
-        # default): asking sooner would run, and check, the old code still in memory.
-        time.sleep(getattr(settings, "UPDATE_OPCACHE_GRACE", 2.5))
+        # default, in whole seconds of the request time: up to 3 s after the last
+        # compile): asking sooner would run, and check, the old code still in memory.
+        time.sleep(getattr(settings, "UPDATE_OPCACHE_GRACE", 3.2))
         _, wanted = files_version(app)
         base = app.url.rstrip("/")
         # PHP's opcache may serve the old version.php for a moment (revalidate_freq, 2 s
