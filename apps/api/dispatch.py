@@ -201,8 +201,8 @@ def run_call(request: HttpRequest, call: ApiCall, cmd: str | None = None,
 def _dispatch(request, call: ApiCall, cmd, route_params, refuse, via) -> JsonResponse:
     if refuse is not None:
         return error_reply(refuse)
-    if "__error__" in call.params:
-        return error_reply(call.params["__error__"])
+    if call.error is not None:
+        return error_reply(call.error)
     from_route = route_params is not None
     call.params.update(route_params or {})
     if not isinstance(cmd, str) or not cmd:
@@ -312,8 +312,10 @@ V2_ROUTES: list[tuple[str, str, str, dict]] = [
     ("DELETE", "templates/{id}", "deletetemplate", {}),
     ("GET", "users", "users", {}),
     ("GET", "users/{user}", "users", {}),
+    ("POST", "users", "edituser", {}),  # the v2 overview's "add users": POST /users
     ("POST", "users/{user}", "edituser", {}),
     ("POST", "users/{user}/login", "guixfer", {}),
+    ("GET", "users/{user}/login", "guixfer", {}),  # as the v2 overview sends it
     ("DELETE", "users/{user}", "deleteuser", {}),
     ("GET", "logs", "logs", {}),
     ("GET", "tasks", "tasks", {}),

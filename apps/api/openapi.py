@@ -262,7 +262,7 @@ COMMAND_DOCS: dict[str, dict] = {
     },
     "edituser": {
         "summary": "Create or edit a user",
-        "params": {"type": {"enum": ["user", "reseller"]}, "reseller": STR,
+        "params": {"user": STR, "id": STR, "type": {"enum": ["user", "reseller"]}, "reseller": STR,
                    "websites": HEADER["websites"], "language": STR, "email": STR,
                    "package": STR, "suspended": {"enum": ["yes", "no"]}},
         "data": ref("User"),

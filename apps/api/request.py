@@ -30,6 +30,9 @@ class ApiCall:
     # "1" or "2": which member names and enum values the reply uses
     version: str = "1"
     key: str | None = None
+    # A body that could not be read: answered only after the key is checked, so that
+    # strangers learn nothing about what we parse.
+    error: ApiError | None = None
 
 
 def _body_params(request: HttpRequest) -> dict:
@@ -90,13 +93,14 @@ def parse_call(request: HttpRequest) -> ApiCall:
             if exc.status == 413:
                 raise
             body_error = exc
-    params = {**query, **body}
+    # Names with two leading underscores are the router's own (fixed route members).
+    params = {k: v for k, v in {**query, **body}.items()
+              if not (isinstance(k, str) and k.startswith("__"))}
     key = header_key or params.get("key") or params.get("key2")
     call = ApiCall(method=method, params=params, key=key if isinstance(key, str) else None)
     version = request.headers.get("X-API-Version") or params.get("api_version")
     if version:
         call.version = "2" if str(version).startswith("2") else "1"
     if body_error is not None:
-        # Kept for after authentication: strangers learn nothing about what we parse.
-        call.params = {"__error__": body_error}
+        call.params, call.error = {}, body_error
     return call

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from apps.backups import services
 from apps.backups.errors import BackupError
 from apps.backups.models import Backup
@@ -54,9 +56,12 @@ def _install_data(ctx: Context, install_id: str):
 @command("backup", atomic=False)
 def backup(ctx: Context):
     """v1 cmd=backup, v2 POST /installs/{id}/backup: expiry, background."""
-    account = _header_account(ctx)
-    install = _install_for(ctx, account, ctx.params.get("id"))
-    task = services.start_backup(install, expiry=ctx.params.get("expiry"))
+    # One transaction up to the queueing, as install: a refused call leaves no header
+    # changes behind, and the worker starts (on_commit) only once it commits.
+    with transaction.atomic():
+        account = _header_account(ctx)
+        install = _install_for(ctx, account, ctx.params.get("id"))
+        task = services.start_backup(install, expiry=ctx.params.get("expiry"))
     return _finish(ctx, task, data_for_success=_backup_data(ctx, task))
 
 
@@ -112,37 +117,42 @@ def restore(ctx: Context):
     """
     if ctx.params.get("url") not in (None, ""):
         return restoreto(ctx)
-    target = _backup_for(ctx, _account(ctx), ctx.params.get("id"))
-    dryrun = _dryrun(ctx)
-    db_mode = ctx.params.get("db") or None
-    if dryrun:
-        install = services.check_restore(target, db_mode=db_mode, dryrun=dryrun)
-        return reply({"id": target.id, "install": install.id, "url": install.url},
-                     message="The request is valid; nothing was changed.")
-    task = services.start_restore(target, db_mode=db_mode)
+    with transaction.atomic():
+        target = _backup_for(ctx, _account(ctx), ctx.params.get("id"))
+        dryrun = _dryrun(ctx)
+        db_mode = ctx.params.get("db") or None
+        if dryrun:
+            install = services.check_restore(target, db_mode=db_mode, dryrun=dryrun)
+            return reply({"id": target.id, "install": install.id, "url": install.url},
+                         message="The request is valid; nothing was changed.")
+        task = services.start_restore(target, db_mode=db_mode)
     return _finish(ctx, task, data_for_success=_install_data(ctx, task.install))
 
 
 @command("restoreto", atomic=False)
 def restoreto(ctx: Context):
     """v1 cmd=restoreto, v2 POST /backups/{id}/restoreto: url, url_ip, db_*, dryrun."""
-    target = _backup_for(ctx, _account(ctx), ctx.params.get("id"))
-    dryrun = _dryrun(ctx)
-    plan = services.check_restore_to(target, ctx.params, dryrun=dryrun)
-    if dryrun:
-        return reply(plan.as_api(ctx.v2), message="The request is valid; nothing was changed.")
-    install, task = services.start_restore_to(target, plan)
+    with transaction.atomic():
+        target = _backup_for(ctx, _account(ctx), ctx.params.get("id"))
+        dryrun = _dryrun(ctx)
+        plan = services.check_restore_to(target, ctx.params, dryrun=dryrun)
+        if dryrun:
+            return reply(plan.as_api(ctx.v2),
+                         message="The request is valid; nothing was changed.")
+        install, task = services.start_restore_to(target, plan)
     return _finish(ctx, task, data_for_success=_install_data(ctx, install.id))
 
 
 @command("clone", atomic=False)
 def clone(ctx: Context):
     """v1 cmd=clone, v2 POST /installs/{id}/clone: url, url_ip, db_*, db_prefix, dryrun."""
-    account = _header_account(ctx)
-    source = _install_for(ctx, account, ctx.params.get("id"))
-    dryrun = _dryrun(ctx)
-    plan = services.check_clone(source, ctx.params, dryrun=dryrun)
-    if dryrun:
-        return reply(plan.as_api(ctx.v2), message="The request is valid; nothing was changed.")
-    install, task = services.start_clone(source, plan)
+    with transaction.atomic():
+        account = _header_account(ctx)
+        source = _install_for(ctx, account, ctx.params.get("id"))
+        dryrun = _dryrun(ctx)
+        plan = services.check_clone(source, ctx.params, dryrun=dryrun)
+        if dryrun:
+            return reply(plan.as_api(ctx.v2),
+                         message="The request is valid; nothing was changed.")
+        install, task = services.start_clone(source, plan)
     return _finish(ctx, task, data_for_success=_install_data(ctx, install.id))

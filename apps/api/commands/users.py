@@ -71,6 +71,10 @@ def guixfer(ctx: Context):
 
 @command("edituser")
 def edituser(ctx: Context):
+    """v1 cmd=edituser, v2 POST /users/{id}, and POST /users with the user in ``user``
+    (or ``id``)."""
+    if ctx.params.get("user") in (None, "") and isinstance(ctx.params.get("id"), str):
+        ctx.params["user"] = ctx.params["id"]
     header = services.parse_header(ctx.params)
     account = services.apply_header(header, acting=ctx.acting())
     return reply(user_data(account, v2=ctx.v2), message="The user was saved.")
