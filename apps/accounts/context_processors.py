@@ -16,9 +16,10 @@ def principal(request):
         (_("Tasks"), reverse("tasks:list")),
     ]
     if user.is_admin or user.is_reseller:
+        # A reseller's own sub-resellers are on Resellers, as the admin's are.
         nav.append((_("Users"), reverse("accounts:users")))
-    if user.is_admin:
         nav.append((_("Resellers"), reverse("accounts:resellers")))
+    if user.is_admin:
         nav.append((_("Settings"), reverse("accounts:settings")))
     current = max((href for _, href in nav if request.path.startswith(href)), key=len, default="")
     return {"principal": user, "nav": [(label, href, href == current) for label, href in nav]}

@@ -45,3 +45,19 @@ class FrameAncestorsMiddleware:
             response.xframe_options_exempt = True
             response.headers.setdefault("Content-Security-Policy", self.policy)
         return response
+
+
+class SessionActivityMiddleware:
+    """A signed-in GUI request restarts the idle clock of the account's enabled paths
+    (the panel's ``disablePathByWebsite`` comes only after the session's last action)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and request.path.startswith("/gui/"):
+            from apps.panels.services import record_session_action
+
+            record_session_action(user)
+        return self.get_response(request)

@@ -73,7 +73,9 @@ def parse_header(params: dict, *, require_user: bool = True) -> HeaderInput | No
         kind = None
     websites = None
     if "websites" in params:
-        websites = check_websites(params.get("websites"))
+        from apps.panels.base import provides_paths
+
+        websites = check_websites(params.get("websites"), path_required=not provides_paths())
     language = params.get("language")
     if language not in (None, ""):
         language = str(language)

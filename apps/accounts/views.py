@@ -31,10 +31,10 @@ def _client_address(request: HttpRequest) -> str | None:
 @never_cache
 def index(request: HttpRequest) -> HttpResponse:
     """``/`` and ``/index.php``: API calls, hand-off redemption, or the GUI."""
-    from apps.api import dispatch
+    from apps.api import views as api_views
 
-    if request.method == "POST" or "cmd" in request.GET:
-        return dispatch.run(request, None)
+    if request.method not in {"GET", "HEAD"} or "cmd" in request.GET:
+        return api_views.v1(request)  # which also refuses methods other than GET and POST
     if "s" in request.GET:
         return _redeem(request, request.GET["s"])
     return redirect("home")
@@ -124,8 +124,6 @@ def _get_account_for(principal: Account, username: str) -> Account:
 @login_required
 def account_list(request: HttpRequest, kind: str) -> HttpResponse:
     principal = _manager(request)
-    if kind == Account.Kind.RESELLER and not principal.is_admin:
-        raise Http404
     accounts = Account.objects.owned_by(principal).filter(kind=kind).select_related("owner")
     q = request.GET.get("q", "").strip()
     if q:

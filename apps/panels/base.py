@@ -68,6 +68,13 @@ class BasePanel:
         """Called as soon as the secondary channel is no longer needed."""
 
 
+def provides_paths(panel: BasePanel | None = None) -> bool:
+    """Whether the panel class implements ``enable_path`` (section 4.1 of the reference):
+    then the request header may leave a website's path out, to be asked for when needed."""
+    cls = type(panel or get_panel())
+    return cls.enable_path is not BasePanel.enable_path
+
+
 def get_panel(name: str | None = None, options: dict | None = None) -> BasePanel:
     """The configured panel backend (settings.PANEL)."""
     from django.conf import settings

@@ -77,8 +77,14 @@ def website_path(website, *, panel: BasePanel | None = None) -> Iterator[str]:
 
 
 def record_path_action(website) -> None:
-    """The session acted on ``website``: restart its idle clock (GUI views may call this)."""
+    """The session acted on ``website``: restart its idle clock."""
     PathLease.objects.filter(website=website).update(last_action=timezone.now())
+
+
+def record_session_action(account) -> None:
+    """A GUI request of ``account``: the idle clock of its enabled paths starts again
+    (section 4.1: a path is released only after the session's last action)."""
+    PathLease.objects.filter(website__account=account).update(last_action=timezone.now())
 
 
 @contextmanager

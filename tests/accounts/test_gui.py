@@ -58,7 +58,8 @@ def test_navigation_follows_the_role(client, user, reseller):
     assert client.get("/gui/settings/").status_code == 404
     client.force_login(reseller)
     page = client.get("/gui/").content.decode()
-    assert "/gui/users/" in page and "/gui/resellers/" not in page
+    assert "/gui/users/" in page and "/gui/resellers/" in page and "Settings" not in page
+    assert client.get("/gui/settings/").status_code == 404
 
 
 def test_a_reseller_cannot_see_another_resellers_users(client, reseller, user, stranger):
@@ -88,6 +89,20 @@ def test_a_reseller_creates_edits_and_deletes_its_own_users(client, reseller):
     assert Account.objects.filter(username="carol").exists()
     client.post("/gui/accounts/carol/delete/")
     assert not Account.objects.filter(username="carol").exists()
+
+
+def test_a_reseller_manages_its_own_sub_resellers_only(client, reseller, stranger):
+    client.force_login(reseller)
+    response = client.post("/gui/accounts/new/", {"username": "subres", "kind": "reseller",
+                                                  "email": "sub@example.com"})
+    assert response.status_code == 302 and response["Location"] == "/gui/resellers/"
+    assert Account.objects.get(username="subres").owner == reseller
+    listing = client.get("/gui/resellers/")
+    assert listing.status_code == 200
+    page = listing.content.decode()
+    assert 'id="account-subres"' in page
+    assert 'id="account-res2"' not in page and 'id="account-res1"' not in page
+    assert "subres" not in client.get("/gui/users/").content.decode()
 
 
 def test_form_errors_rerender_with_200(client, reseller):

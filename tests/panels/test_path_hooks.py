@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from apps.panels.base import BasePanel, PanelError, get_panel
 from apps.panels.models import PathLease
+from apps.panels.mysql import MysqlPanel
 from apps.panels.services import release_idle_paths, secondary_path, website_path
+from tests.installs.conftest import fetch, owner, site  # noqa: F401  (fixtures)
 
 CALLS: list[tuple[str, str]] = []
 
@@ -140,3 +142,58 @@ def test_the_release_job_is_a_periodic_celery_task(panel, pathless):
         pass
     PathLease.objects.update(last_action=timezone.now() - timedelta(hours=2))
     assert tasks.release_idle_paths.apply().get() == 1
+
+
+def test_the_header_may_leave_the_path_out_only_when_the_panel_provides_paths(
+        settings, panel, api):
+    from apps.accounts.models import Website
+
+    header = {"user": "onde", "websites": [{"id": "w1", "vhosts": {"http://onde.test": ""}}]}
+    assert api.v1("edituser", **header).json()["result"] is True
+    assert Website.objects.get(account__username="onde").path == ""
+    settings.PANEL = {"BACKEND": "mysql", "OPTIONS": {}}
+    refused = api.v1("edituser", **{**header, "user": "onde2"}).json()
+    assert refused["errcode"] == "invalid_argument_websites"
+
+
+def test_a_gui_request_restarts_the_idle_clock(client, panel, pathless):
+    with website_path(pathless):
+        pass
+    PathLease.objects.update(last_action=timezone.now() - timedelta(minutes=40))
+    client.force_login(pathless.account)
+    assert client.get("/gui/").status_code == 200
+    assert release_idle_paths() == 0
+    assert client.get("/static/css/app.css").status_code in (200, 404)  # not a GUI page
+    PathLease.objects.update(last_action=timezone.now() - timedelta(minutes=40))
+    assert release_idle_paths() == 1
+
+
+class OnDemandMysqlPanel(MysqlPanel):
+    """The built-in database backend, with the website's path given only on demand."""
+
+    def enable_path(self, website):
+        CALLS.append(("enable_path", website["id"]))
+        return self.options["path"]
+
+    def disable_path(self, website):
+        CALLS.append(("disable_path", website["id"]))
+
+
+@pytest.mark.slow
+def test_wordpress_installs_through_a_path_the_panel_gives_on_demand(settings, site,
+                                                                     wordpress_package):
+    from tests.backups.conftest import run_install
+
+    CALLS.clear()
+    settings.PANEL_BACKENDS = {**settings.PANEL_BACKENDS,
+                               "ondemand-mysql": f"{__name__}.OnDemandMysqlPanel"}
+    settings.PANEL = {"BACKEND": "ondemand-mysql", "OPTIONS": {"path": str(site.root)}}
+    site.website.path = ""
+    site.website.save()
+    install = run_install(site, site.url + "/blog", title="On Demand Blog")
+    assert ("enable_path", "ws1") in CALLS
+    status, body = fetch(install.url + "/")
+    assert status == 200 and "On Demand Blog" in body
+    assert PathLease.objects.get(website=site.website).in_use == 0
+    assert release_idle_paths(now=timezone.now() + timedelta(minutes=31)) == 1
+    assert CALLS[-1] == ("disable_path", "ws1")
