@@ -27,6 +27,7 @@ from installatron_gui.lib.errors import InstallatronError
 
 from .errors import InstallError
 from .models import Install
+from .requirements import check_requirements
 from .steps import Report, Step, run_steps
 
 log = logging.getLogger(__name__)
@@ -444,6 +445,7 @@ def check_install(account: Account | None, params: dict, *, dryrun: int = 0,
         version=package.version, url=url, url_domain=url_domain, url_ip=url_ip,
         target=target, db=db, dryrun=dryrun, **values, **options)
     if dryrun != 1:
+        check_requirements(recipe, package.version, website.path)
         check_target(plan)
     if dryrun == 2:
         check_resources(plan)

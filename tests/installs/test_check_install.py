@@ -171,3 +171,36 @@ def test_website_databases_hand_out_an_unused_one(owner, target, wordpress_packa
         services.check_install(owner, {"application": "wordpress", "url": "http://shop.test/x"},
                                dryrun=1)
     assert exc.value.errcode == "failed_database_create" and exc.value.status == 500
+
+
+@pytest.mark.parametrize("requirement, words", [
+    ({"php": "99.0-"}, "needs PHP 99.0-; this server runs PHP"),
+    ({"php": "-5.0"}, "needs PHP -5.0"),
+    ({"diskspace": "900000T"}, "needs 900000T of disk space"),
+])
+def test_unmet_requirements_are_refused_before_anything_is_written(
+        api, owner, target, monkeypatch, requirement, words):
+    from apps.catalog.recipes.base import get_recipe
+    from apps.installs.requirements import local_php_version
+
+    assert local_php_version(), "php-cli is installed by the test command"
+    recipe = get_recipe("wordpress")
+    monkeypatch.setitem(recipe.manifest, "requirements",
+                        {**recipe.manifest["requirements"], **requirement})
+    body = call(api, owner, dryrun="2").json()
+    assert body["errcode"] == "invalid_argument_version_unmetrequirements", body
+    assert body["status"] == 400 and words in body["message"]
+    assert sorted(p.name for p in (target / "public_html").iterdir()) == []
+    # The real requirements are met here.
+    monkeypatch.undo()
+    assert call(api, owner, dryrun="2").json()["result"] is True
+
+
+def test_requirement_ranges_read_as_installatron_writes_them():
+    from apps.installs.requirements import in_range, size_bytes
+
+    assert in_range("8.2.7", "5.6.20-") and not in_range("5.6.19", "5.6.20-")
+    assert in_range("7.4", "7.4-8.3") and not in_range("8.4.1", "7.4-8.3")
+    assert in_range("5.0", "-5.0") and not in_range("5.1", "-5.0")
+    assert size_bytes("70M") == 70 << 20 and size_bytes("1.5G") == 3 << 29
+    assert size_bytes("lots") is None
