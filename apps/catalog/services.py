@@ -337,3 +337,26 @@ def add_addon_package(kind: str, slug: str, version: str, archive: Path, *, main
             kind=kind, slug=slug, version=version, main=main, name=name[:255], **row))
     log.info("added %s %s %s to the package store (%s)", kind, slug, version, package.sha256)
     return package
+
+
+_APP_SET_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def save_app_set(name: str, applications: list[str], *, description: str = "") -> AppSet:
+    """Create or replace the application set ``name`` (an account's ``package``)."""
+    if not _APP_SET_NAME.match(name or ""):
+        raise CatalogError("A package name is letters, digits, '_', '.' and '-' (at most 64).",
+                           errcode="invalid_argument_package")
+    if not applications:
+        raise CatalogError("A package lists at least one application.",
+                           errcode="invalid_argument_package")
+    ids = [get_recipe(app).id for app in applications]  # an unknown id is a CatalogError
+    app_set, _ = AppSet.objects.update_or_create(
+        name=name, defaults={"applications": sorted(set(ids)),
+                             "description": description[:255]})
+    return app_set
+
+
+def delete_app_set(name: str) -> bool:
+    """Remove a set: accounts whose package names it see every application again."""
+    return AppSet.objects.filter(name=name).delete()[0] > 0

@@ -137,6 +137,29 @@ def test_an_app_set_limits_what_an_account_sees(db, user, make_archive):
     assert services.can_use(user, "wordpress")
 
 
+def test_the_appset_command_makes_the_package_a_panel_names(db, user, make_archive):
+    import io
+
+    services.add_package("wordpress", "1.0", make_archive("wp.tar.gz"))
+    user.package = "wordpress_only"
+    user.save()
+    with pytest.raises(CommandError, match="no_such_app|not"):
+        call_command("appset", "wordpress_only", "no_such_app")
+    assert not AppSet.objects.exists()
+    call_command("appset", "wordpress_only", "wordpress", "--description", "Just WordPress",
+                 stdout=io.StringIO())
+    assert services.can_use(user, "wordpress")
+    out = io.StringIO()
+    call_command("appset", stdout=out)
+    assert out.getvalue() == "wordpress_only\twordpress\tJust WordPress\n"
+    with pytest.raises(CommandError, match="letters"):
+        call_command("appset", "bad name!", "wordpress")
+    call_command("appset", "wordpress_only", "--delete", stdout=io.StringIO())
+    assert not AppSet.objects.exists()
+    with pytest.raises(CommandError, match="no application set"):
+        call_command("appset", "wordpress_only", "--delete")
+
+
 def test_add_package_command_adds_a_file_and_checks_the_given_sha256(db, store, make_archive):
     archive = make_archive("wp.tar.gz")
     with pytest.raises(CommandError, match="sha256"):
