@@ -108,7 +108,9 @@ def open_ssh(url: RemoteUrl, *, timeout: float, key_file: str | None = None,
                                 trust=trust, website_id=website_id)
         if key_file:
             try:
-                pkey = paramiko.PKey.from_path(key_file, passphrase=(key_passphrase or None))
+                # Positional: paramiko 3 names it passphrase, paramiko 5 password.
+                secret = key_passphrase.encode() if key_passphrase else None
+                pkey = paramiko.PKey.from_path(key_file, secret)
             except (OSError, paramiko.SSHException, ValueError) as exc:
                 detail = "it needs a passphrase" if isinstance(
                     exc, paramiko.PasswordRequiredException) else "it cannot be read"
@@ -177,7 +179,7 @@ class SftpTransport(Transport):
     def _alive(self) -> bool:
         return self._ssh is not None and self._ssh.is_active()
 
-    def _lost(self) -> bool:
+    def _connection_gone(self) -> bool:
         """Whether the connection under the SFTP session is gone (or going)."""
         channel = self._sftp.get_channel() if self._sftp is not None else None
         return not self._alive() or channel is None or channel.closed
@@ -210,7 +212,7 @@ class SftpTransport(Transport):
             return TransportError(f"'{rel}' does not exist.", errcode=MISSING, status=400)
         if exc.errno == errno.EACCES:
             return TransportError(f"Permission denied on '{rel or '/'}'.", errcode=PERMISSION)
-        if exc.errno is None and self._lost():
+        if exc.errno is None and self._connection_gone():
             # paramiko raises a bare OSError("Socket is closed") on a dropped channel.
             return remote_error(f"The connection to {self.url.host}:{self.url.port} was lost "
                                 f"while writing '{rel or '/'}'.", self.url, errcode=HOST)
@@ -399,7 +401,7 @@ class SftpTransport(Transport):
     def _undo(self, rels: list[str]) -> None:
         """Best effort removal after a failed put_tree; reconnects once if the connection
         was cut, so a half-written stage folder does not stay behind."""
-        if not rels or (self._lost() and not self._reopen()):
+        if not rels or (self._connection_gone() and not self._reopen()):
             return
         for rel in rels:
             try:
