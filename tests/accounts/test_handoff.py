@@ -101,7 +101,8 @@ def test_resellers_and_the_admin_get_their_portals(api, client):
     raw = guixfer(api, user="r12345", type="reseller")["session_id"]
     client.get(f"/index.php?s={raw}")
     page = client.get("/gui/").content.decode()
-    assert "Users" in page and "Resellers" not in page
+    # A reseller's portal: its users and its sub-resellers, never the server's settings.
+    assert "/gui/users/" in page and "/gui/resellers/" in page and "/gui/settings/" not in page
     assert Account.objects.get(username="r12345").kind == "reseller"
 
     client.logout()
