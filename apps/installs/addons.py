@@ -21,11 +21,9 @@ import logging
 import posixpath
 import re
 import secrets
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 
 from apps.catalog.models import AddonPackage
@@ -33,7 +31,7 @@ from apps.catalog.versions import compare
 
 from .errors import InstallError
 from .models import Install
-from .steps import Report, Step, run_steps
+from .steps import Report, Step, opcache_settle, run_steps
 
 log = logging.getLogger(__name__)
 
@@ -602,12 +600,10 @@ def update_addon(site: Site, addon: Addon, *, report: Report | None = None) -> A
             if t.exists(current):
                 t.remove(current)
             t.rename(kept, current)
+            opcache_settle()  # the old files are served again before we say so
 
     def check_site():
-        # PHP's opcache re-reads a changed file only every revalidate_freq seconds
-        # (2 by default), counted in whole seconds of the request time: up to 3 s after
-        # the last compile. Checking sooner would test the old code still in memory.
-        time.sleep(getattr(settings, "ADDON_OPCACHE_GRACE", 3.2))
+        opcache_settle()  # or we would check the old code still in memory
         site.check_answers(f"updating {addon.name}")
 
     steps = [

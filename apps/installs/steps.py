@@ -10,6 +10,7 @@ a failure leaves behind.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -56,3 +57,16 @@ def run_steps(steps: list[Step], *, report: Report | None = None, start: int = 0
                 # The original error is what the user needs; a failed undo is for the log.
                 log.exception("undo of step %r failed", step.name)
         raise
+
+
+def opcache_settle() -> None:
+    """Wait until PHP's opcache lets go of files that were just swapped (in or back).
+
+    revalidate_freq is 2 s by default, counted in whole seconds of the request time, so a
+    compiled file can be served unchanged for up to 3 s after it was last compiled.
+    Checking a site sooner tests the old code still in memory; ending a rollback sooner
+    leaves the broken code served for a moment. ``OPCACHE_GRACE`` seconds (3.2).
+    """
+    from django.conf import settings
+
+    time.sleep(float(getattr(settings, "OPCACHE_GRACE", 3.2)))

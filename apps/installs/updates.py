@@ -36,7 +36,7 @@ from installatron_gui.lib.errors import InstallatronError
 from . import notifications
 from .errors import InstallError
 from .models import Install
-from .steps import Report, Step, run_steps
+from .steps import Report, Step, opcache_settle, run_steps
 
 log = logging.getLogger(__name__)
 
@@ -385,6 +385,7 @@ def _rolled_back(install: Install, exc: BaseException, state: dict,
     errcode = getattr(exc, "errcode", "failed_upgrade")
     backup = state.get("backup")
     if backup is None:
+        opcache_settle()
         return InstallError(f"The update failed: {reason} The changes were undone.",
                             errcode=errcode, status=500)
     try:
@@ -396,6 +397,7 @@ def _rolled_back(install: Install, exc: BaseException, state: dict,
         return InstallError(f"The update failed: {reason} Restoring the backup taken before "
                             f"it ({backup.id}) failed too: {detail} The site may be "
                             "half-updated; restore that backup.", errcode=errcode, status=500)
+    opcache_settle()
     return InstallError(f"The update failed: {reason} The site was restored from the backup "
                         f"taken before the update ({backup.id}).", errcode=errcode,
                         status=500)

@@ -18,10 +18,9 @@ import re
 import secrets
 import time
 
-from django.conf import settings
 
 from apps.installs.errors import InstallError
-from apps.installs.steps import Step
+from apps.installs.steps import Step, opcache_settle
 
 VERSION_FILE = "wp-includes/version.php"
 # Kept from the live site: the content (themes, plugins, uploads) and the configuration.
@@ -93,10 +92,7 @@ def update_steps(recipe, app, package_path, state: dict) -> list[Step]:
         app.transport.remove(aside)
 
     def upgrade_database():
-        # PHP's opcache revalidates a file at most every revalidate_freq seconds (2 by
-        # default, in whole seconds of the request time: up to 3 s after the last
-        # compile): asking sooner would run, and check, the old code still in memory.
-        time.sleep(getattr(settings, "UPDATE_OPCACHE_GRACE", 3.2))
+        opcache_settle()  # asking sooner would run, and check, the old code
         _, wanted = files_version(app)
         base = app.url.rstrip("/")
         # PHP's opcache may serve the old version.php for a moment (revalidate_freq, 2 s
