@@ -608,11 +608,16 @@ def _drop(conn, tables: list[str]) -> None:
         raise BackupError(exc.message, errcode="failed_database", status=500) from None
 
 
-def _database_exists(db: DbAccess) -> bool:
+def _database_exists(db: DbAccess, panel, session: dict) -> bool:
+    """False only when the database is known to be gone: the server says so, or its
+    user cannot sign in and the panel says the database does not exist either."""
     try:
         db.connect().close()
     except InstallError as exc:
         if "Unknown database" in exc.message:
+            return False
+        if "Access denied" in exc.message and \
+                panel.database_exists(db.name, "mysql", session) is False:
             return False
         raise
     return True
@@ -659,14 +664,18 @@ def restore_backup(backup: Backup, install: Install, *, report: Report,
         def database():
             if not db.name or not info.has_dump:
                 return
-            if not _database_exists(db):
+            panel = get_panel()
+            if not _database_exists(db, panel, session):
                 if db_mode == "manual" or not install.db_created_by_panel:
                     raise BackupError(f"The database {db.name} does not exist; create it "
                                       "first (db=manual) or restore without db=manual.",
                                       errcode="failed_database_missing", status=400)
-                get_panel().create_db(DatabaseSpec(name=db.name, user=db.user,
-                                                   password=db.password, host=db.host),
-                                      session)
+                # The server said the database is unknown, so nothing of it is left to
+                # lose; its user may be (grants outlive DROP DATABASE), and create_db
+                # refuses an existing user: clear it first, then create both again.
+                panel.remove_db(db.name, "mysql", session)
+                panel.create_db(DatabaseSpec(name=db.name, user=db.user,
+                                             password=db.password, host=db.host), session)
                 state["created_db"] = True
             conn = db.connect()
             try:
@@ -1120,7 +1129,14 @@ def import_backup(account: Account, path: str) -> Backup:
 
 
 def delete_backup(backup: Backup) -> None:
-    """Remove the archive and the row."""
+    """Remove the archive, its copy at the install's remote location, and the row."""
+    from . import locations
+
+    if backup.backup_location == locations.REMOTE:
+        install = Install.objects.filter(pk=backup.install_ref or "").first()
+        uri = locations.location_of(install)
+        if uri:
+            locations.remove_remote_copy(backup, uri)
     try:
         backup.archive_path.unlink(missing_ok=True)
     except OSError as exc:

@@ -51,6 +51,11 @@ class BasePanel:
         """Remove the database (and its user where users are tied to databases)."""
         raise NotImplementedError
 
+    def database_exists(self, name: str, db_type: str, website: dict) -> bool | None:
+        """Whether the database exists (None: this panel cannot tell). Restore uses it to
+        recreate a database that was deleted together with its user."""
+        return None
+
     # Section 4.1 of the reference: a path asked for only when needed.
     def enable_path(self, website: dict) -> str | None:
         """Return the website's path URI, or None to use the one the header gave."""

@@ -180,6 +180,22 @@ class MysqlPanel(BasePanel):
             log.error("mysql panel: could not undo creating %s: %s", name,
                       _scrub(str(exc), [self.password]))
 
+    def database_exists(self, name: str, db_type: str, website: dict) -> bool | None:
+        import MySQLdb
+
+        if db_type != "mysql":
+            return None
+        conn = self._connect()
+        try:
+            cur = conn.cursor()
+            cur.execute("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
+                        (name,))
+            return cur.fetchone() is not None
+        except MySQLdb.Error as exc:
+            raise self._error("look up the database", exc) from None
+        finally:
+            conn.close()
+
     def remove_db(self, name: str, db_type: str, website: dict) -> None:
         """Drop the database and the user of the same name (at every host), if they exist.
 
