@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from celery import shared_task
 
+from apps.installs import notifications
 from apps.installs.models import Install
 from apps.installs.services import release_install
 from apps.tasks.services import run_task
 from installatron_gui.celery import app
+from installatron_gui.lib.errors import InstallatronError
 
 from . import services
 from .errors import BackupError
 from .models import Backup, parse_expiry
+
+
+@contextmanager
+def _failure_notice(event: str, install_id: str) -> Iterator[None]:
+    """A user-fixable failure of the task sends ``event`` about the install (if it asked
+    for that notification), then goes on to be recorded on the task row."""
+    try:
+        yield
+    except InstallatronError as exc:
+        install = Install.objects.select_related("website", "account").filter(
+            pk=install_id).first()
+        notifications.notify(install, event, message=exc.message)
+        raise
 
 
 def _install(install_id: str) -> Install:
@@ -36,11 +54,12 @@ def create_backup(task_id: str, expiry: str = "") -> None:
         from . import locations
 
         try:
-            install = _install(task.install)
-            backup = services.create_backup(install, report=report,
-                                            expiry=parse_expiry(expiry or None))
-            uri = locations.location_of(install)
-            note = locations.upload_backup(backup, uri) if uri else ""
+            with _failure_notice("backup_error", task.install):
+                install = _install(task.install)
+                backup = services.create_backup(install, report=report,
+                                                expiry=parse_expiry(expiry or None))
+                uri = locations.location_of(install)
+                note = locations.upload_backup(backup, uri) if uri else ""
         finally:
             release_install(task.install, task.id)
         return f"The backup of {backup.url} was created.{note}", {"backup": backup.id}
@@ -54,12 +73,14 @@ def restore_backup(task_id: str, backup_id: str, db_mode: str = "") -> None:
         try:
             from . import locations
 
-            backup = _backup(backup_id)
-            install = _install(task.install)
-            if backup.backup_location == locations.REMOTE and locations.location_of(install):
-                locations.fetch_backup(backup, locations.location_of(install))
-            install = services.restore_backup(backup, install, report=report,
-                                              db_mode=db_mode or None)
+            with _failure_notice("restore_error", task.install):
+                backup = _backup(backup_id)
+                install = _install(task.install)
+                if backup.backup_location == locations.REMOTE and \
+                        locations.location_of(install):
+                    locations.fetch_backup(backup, locations.location_of(install))
+                install = services.restore_backup(backup, install, report=report,
+                                                  db_mode=db_mode or None)
         finally:
             release_install(task.install, task.id)
         return f"The backup was restored to {install.url}.", {"backup": backup_id,
@@ -88,8 +109,9 @@ def restore_to(task_id: str, backup_id: str) -> None:
 def clone_install(task_id: str, source_id: str) -> None:
     def body(task, report):
         try:
-            install = services.clone_install(_install(source_id), _install(task.install),
-                                             report=report)
+            with _failure_notice("clone_error", source_id):
+                install = services.clone_install(_install(source_id),
+                                                 _install(task.install), report=report)
         finally:
             release_install(source_id, task.id)
         return f"The clone is at {install.url}.", {"install": install.id, "source": source_id}

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from apps.tasks.services import run_task
 
-from . import services
+from . import notifications, services
 from .errors import InstallError
 from .models import Install
 
@@ -24,6 +24,7 @@ def install_app(task_id: str) -> None:
 
     def body(task, report):
         install = services.install_app(_install_of(task), report=report)
+        notifications.notify(install, "install", version=install.version)
         return f"{install.installer} was installed at {install.url}.", {"install": install.id}
 
     run_task(task_id, body)
@@ -37,6 +38,7 @@ def uninstall_app(task_id: str, force: bool = False) -> None:
         install = _install_of(task)
         url = install.url
         problems = services.uninstall_app(install, report=report, force=force)
+        notifications.notify(install, "uninstall", version=install.version)
         note = f" (skipped: {', '.join(problems)})" if problems else ""
         return f"The application at {url} was uninstalled{note}.", {"install": task.install}
 
