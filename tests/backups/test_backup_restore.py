@@ -243,3 +243,69 @@ def test_clone_to_another_host_rewrites_every_url_and_keeps_serialized_options_v
     # The source still has its own URL.
     assert db_rows(install, "SELECT option_value FROM wp_options WHERE option_name = "
                             "'siteurl'")[0][0] == old
+
+
+@pytest.mark.parametrize("drop_user", [False, True], ids=["database-dropped",
+                                                          "database-and-user-dropped"])
+def test_a_restore_recreates_a_database_that_was_deleted(site, wordpress_package, backup_dir,
+                                                          mysql_query, drop_user):
+    """The panel user deleted the database (and with most panels its user too): the
+    restore creates both again through the panel class and the site comes back."""
+    from apps.backups import services, tasks
+
+    install = run_install(site, f"{site.url}/blog", title="Bring Me Back")
+    backup = run_backup(install)
+    mysql_query(f"DROP DATABASE `{install.db_name}`")
+    if drop_user:
+        for (host,) in mysql_query("SELECT Host FROM mysql.user WHERE User = %s",
+                                   (install.db_user,)):
+            mysql_query("DROP USER %s@%s", (install.db_user, host))
+    assert fetch(f"{site.url}/blog/")[0] != 200  # WordPress cannot reach its database
+
+    task = services.start_restore(backup)
+    tasks.restore_backup(task.id, backup.id, "")
+    task.refresh_from_db()
+    assert task.status == "completed", task.message
+    status, home = fetch(f"{site.url}/blog/")
+    assert status == 200 and "<title>Bring Me Back" in home
+    assert "wp_options" in [r[0] for r in db_rows(install, "SHOW TABLES")]
+
+
+def test_a_restore_with_db_manual_does_not_create_a_deleted_database(
+        site, wordpress_package, backup_dir, mysql_query):
+    from apps.backups import services, tasks
+
+    install = run_install(site, f"{site.url}/blog", title="Manual")
+    backup = run_backup(install)
+    mysql_query(f"DROP DATABASE `{install.db_name}`")
+    task = services.start_restore(backup, db_mode="manual")
+    tasks.restore_backup(task.id, backup.id, "manual")
+    task.refresh_from_db()
+    assert task.status == "failed" and task.errcode == "failed_database_missing"
+    assert not mysql_query("SHOW DATABASES LIKE %s", (install.db_name,))
+
+
+def test_a_failed_backup_and_restore_send_their_error_notifications(
+        site, wordpress_package, backup_dir, mysql_query, mailoutbox):
+    from apps.backups import services, tasks
+
+    install = run_install(site, f"{site.url}/blog", title="Tell Me",
+                          notification="install,backup_error,restore_error")
+    assert [m.subject for m in mailoutbox] == ["Tell Me was installed"]
+    backup = run_backup(install)  # "backup" itself was not asked for: no email
+    assert len(mailoutbox) == 1
+    mysql_query(f"DROP DATABASE `{install.db_name}`")
+
+    task = services.start_backup(install)
+    tasks.create_backup(task.id, "")
+    task.refresh_from_db()
+    assert task.status == "failed"
+    assert mailoutbox[-1].subject == "The backup of Tell Me failed"
+    assert task.message in mailoutbox[-1].body and install.db_pass not in mailoutbox[-1].body
+
+    task = services.start_restore(backup, db_mode="manual")
+    tasks.restore_backup(task.id, backup.id, "manual")
+    task.refresh_from_db()
+    assert task.status == "failed"
+    assert mailoutbox[-1].subject == "Restoring Tell Me from a backup failed"
+    assert mailoutbox[-1].to == ["owner@example.com"]
