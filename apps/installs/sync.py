@@ -45,6 +45,9 @@ def sync_install(install: Install, *, addons: bool = False) -> dict:
         raise InstallError(f"The install is {install.get_status_display().lower()}; only an "
                            "installed application can be synced.", errcode="invalid_argument_id",
                            field="id")
+    if install.busy:
+        # Reading a site that a task is changing would record a half-changed state.
+        raise services.busy_error(install)
     try:
         recipe = get_recipe(install.installer)
     except CatalogError:

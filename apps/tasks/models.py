@@ -11,6 +11,14 @@ from django.db import models
 from django.utils import timezone
 
 from apps.accounts.models import Account
+from installatron_gui.lib.errors import InstallatronError
+
+
+class TaskEnded(InstallatronError):
+    """The task row was ended (by the reaper) while its worker was still running it."""
+
+    def __init__(self, message: str):
+        super().__init__(message, errcode="failed_worker_lost", status=500)
 
 
 def new_task_id() -> str:
@@ -81,10 +89,16 @@ class Task(models.Model):
         if self.status == self.Status.QUEUED:
             self.status = self.Status.PROCESSING
             self.started = self.started or self.heartbeat
-        Task.objects.filter(pk=self.pk).update(
+        updated = Task.objects.filter(pk=self.pk).exclude(
+            status__in=[self.Status.COMPLETED, self.Status.FAILED]).update(
             percent_min=self.percent_min, percent_max=self.percent_max, message=self.message,
             heartbeat=self.heartbeat, status=self.status, started=self.started,
         )
+        if not updated:
+            # Ended meanwhile (the reaper took it for dead): stop here, so the steps done
+            # so far are undone, rather than go on without the install's fence.
+            raise TaskEnded("This task was ended while it was still running (it showed no "
+                            "sign of life for too long); what it had done was undone.")
 
     def mark_completed(self, message: str = "", result=None) -> None:
         self.status = self.Status.COMPLETED

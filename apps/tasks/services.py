@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from installatron_gui.lib.errors import InstallatronError
@@ -37,6 +41,32 @@ def claim_task(task_id: str, worker: str = "") -> Task | None:
     return Task.objects.select_related("account").get(pk=task_id)
 
 
+@contextmanager
+def heartbeat(task_id: str) -> Iterator[None]:
+    """While the block runs, a thread of this worker tells the task row it is alive every
+    ``TASK_HEARTBEAT_EVERY`` seconds: one long step (copying a large site) is not taken
+    for a dead worker. The thread dies with the process, which is what the reaper is for."""
+    every = float(getattr(settings, "TASK_HEARTBEAT_EVERY", 60))
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(every):
+                Task.objects.filter(pk=task_id, status=Task.Status.PROCESSING).update(
+                    heartbeat=timezone.now())
+        except DatabaseError:
+            log.warning("task %s: heartbeat stopped", task_id, exc_info=True)
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{task_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+
+
 def run_task(task_id: str, service: Callable[[Task, Report], Any], *, worker: str = "") -> Task | None:
     """Claim the task, run ``service(task, report)`` and record completed or failed.
 
@@ -52,7 +82,8 @@ def run_task(task_id: str, service: Callable[[Task, Report], Any], *, worker: st
         task.progress(percent_min, percent_max, message)
 
     try:
-        outcome = service(task, report)
+        with heartbeat(task.pk):
+            outcome = service(task, report)
     except InstallatronError as exc:
         log.info("task %s (%s) failed: %s", task.pk, task.cmd, exc.errcode)
         task.mark_failed(exc.message, exc.errcode)

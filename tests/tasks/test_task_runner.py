@@ -86,3 +86,55 @@ def test_the_install_task_with_a_vanished_install_fails_cleanly(task):
     install_app(task.id)
     task.refresh_from_db()
     assert task.status == "failed" and "no longer exists" in task.message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_step_keeps_its_task_alive_so_the_reaper_leaves_it(user, settings):
+    """The heartbeat thread beats while one step runs for longer than the stale time."""
+    import time
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.tasks.models import Task
+    from apps.tasks.reaper import reap_stale_tasks
+    from apps.tasks.services import run_task
+
+    settings.TASK_HEARTBEAT_EVERY = 0.2
+    row = Task.objects.create(account=user, cmd="backup", url="http://alice.test")
+    seen = []
+
+    def service(task, report):
+        long_ago = timezone.now() - timedelta(hours=1)
+        Task.objects.filter(pk=task.pk).update(heartbeat=long_ago)
+        time.sleep(1.0)  # one step, no progress reported
+        seen.append(reap_stale_tasks(seconds=600))
+        return "Done.", None
+
+    run_task(row.id, service)
+    row.refresh_from_db()
+    assert seen == [[]] and row.status == Task.Status.COMPLETED
+
+
+def test_a_reaped_task_stops_at_its_next_progress_report(task):
+    from apps.tasks.models import Task
+    from apps.tasks.services import run_task
+
+    undone, after = [], []
+
+    def service(row, report):
+        report(10, 20, "Copying files")
+        # The reaper took the worker for dead meanwhile.
+        Task.objects.filter(pk=row.pk).update(status=Task.Status.FAILED,
+                                              errcode="failed_worker_lost")
+        try:
+            report(50, 60, "Creating the database")
+            after.append("went on")
+        finally:
+            undone.append("steps undone")
+
+    run_task(task.id, service)
+    task.refresh_from_db()
+    assert after == [] and undone == ["steps undone"]
+    assert (task.status, task.errcode) == (Task.Status.FAILED, "failed_worker_lost")
+    assert "was ended while it was still running" in task.message

@@ -46,7 +46,10 @@ def _install(ctx: Context) -> Install:
 
 def _view(ctx: Context):
     install = _install(ctx)
-    extra = sync_install(install, addons=is_yes(ctx.params.get("addons")))
+    if ctx.cmd == "view" and install.busy:
+        extra = {}  # the stored record: the site is being changed right now
+    else:
+        extra = sync_install(install, addons=is_yes(ctx.params.get("addons")))
     return reply(view_data(install, extra, ctx.v2), message="The task is complete.\n")
 
 
