@@ -16,6 +16,7 @@ import secrets
 from pathlib import Path
 
 from apps.transports.base import TransportError, open_transport
+from apps.transports.remote import ssh_key_options
 
 from .errors import BackupError
 from .models import Backup
@@ -38,7 +39,7 @@ def upload_backup(backup: Backup, uri: str, *, trust: str | None = None) -> str:
 
     tmp = f".{backup.id}.{secrets.token_hex(4)}.part"
     try:
-        with open_transport(uri, trust_host_key=trust) as t:
+        with open_transport(uri, trust_host_key=trust, **ssh_key_options(uri)) as t:
             try:
                 t.write(tmp, backup.archive_path.read_bytes(), mode=0o600)
                 if t.size(tmp) != backup.size:
@@ -72,7 +73,7 @@ def fetch_backup(backup: Backup, uri: str, *, trust: str | None = None) -> Path:
         return path
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
     try:
-        with open_transport(uri, trust_host_key=trust) as t:
+        with open_transport(uri, trust_host_key=trust, **ssh_key_options(uri)) as t:
             data = t.read(_name(backup))
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as fh:
@@ -88,6 +89,20 @@ def fetch_backup(backup: Backup, uri: str, *, trust: str | None = None) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def remove_remote_copy(backup: Backup, uri: str, *, trust: str | None = None) -> bool:
+    """Best effort: delete the backup's copy at ``uri``; False (logged) if it could not."""
+    from apps.accounts.validation import mask_path
+
+    try:
+        with open_transport(uri, trust_host_key=trust, **ssh_key_options(uri)) as t:
+            t.remove(_name(backup))  # a missing copy is fine
+    except TransportError as exc:
+        log.warning("could not remove backup %s from %s: %s", backup.id, mask_path(uri),
+                    exc.message)
+        return False
+    return True
 
 
 def location_of(install) -> str:

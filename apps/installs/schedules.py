@@ -162,6 +162,7 @@ def autobackup_install(install: Install, periods: list[str], *, report: Report):
     A backup is deleted only when no period keeps it any more, and only after the new
     one exists: a failing schedule never eats the backups it already has.
     """
+    from apps.backups import locations
     from apps.backups import services as backups
     from apps.backups.models import Backup
 
@@ -171,6 +172,9 @@ def autobackup_install(install: Install, periods: list[str], *, report: Report):
     except InstallatronError as exc:
         notifications.notify(install, "autobk_error", message=exc.message)
         raise
+    uri = locations.location_of(install)
+    if uri:
+        locations.upload_backup(backup, uri)  # a failed upload keeps the local copy
     state = dict(install.autobk_state or {})
     existing = set(Backup.objects.filter(install=install).values_list("pk", flat=True))
     for period in PERIODS:

@@ -75,3 +75,24 @@ def test_a_failed_upload_keeps_the_local_copy_and_says_so(site, known_sshd, remo
     assert "not-the-password" not in task.message
     assert backup.archive_path.exists() and backup.backup_location == "local"
     assert list(remote_site.iterdir()) == []
+
+
+def test_automatic_backups_go_to_the_remote_location_and_deleting_removes_the_copy(
+        site, known_sshd, remote_site, wordpress_package):
+    from apps.backups import services as backups
+    from apps.backups.models import Backup
+    from apps.installs.schedules import autobackup_install
+
+    os.chmod(remote_site, 0o700)
+    install = run_install(site, f"{site.url}/blog", title="Auto Bkloc",
+                          bkloc=known_sshd.url("sftp", remote_site), autobk="custom",
+                          autobk_daily="1")
+    first = autobackup_install(install, ["daily"], report=lambda *a: None)
+    assert Backup.objects.get(pk=first.pk).backup_location == "remote"
+    assert [p.name for p in remote_site.iterdir()] == [f"{first.id}.tar.gz"]
+    # The next daily backup replaces it (autobk_daily=1), here and there.
+    second = autobackup_install(install, ["daily"], report=lambda *a: None)
+    assert not Backup.objects.filter(pk=first.pk).exists()
+    assert [p.name for p in remote_site.iterdir()] == [f"{second.id}.tar.gz"]
+    backups.delete_backup(Backup.objects.get(pk=second.pk))
+    assert list(remote_site.iterdir()) == [] and not second.archive_path.exists()
