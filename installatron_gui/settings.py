@@ -299,6 +299,9 @@ FTPS_VERIFY_CERTIFICATE = env_bool("INSTALLATRON_FTPS_VERIFY_CERTIFICATE", True)
 # An unknown SSH host key is refused unless this is on (or the website allows it with
 # its _trust_host_key member); a changed key is always refused.
 SSH_TRUST_FIRST_USE = env_bool("INSTALLATRON_SSH_TRUST_FIRST_USE")
+# This server's own key, used for sftp:// and ssh:// website paths that carry no password.
+SSH_KEY_FILE = os.environ.get("INSTALLATRON_SSH_KEY_FILE", "")
+SSH_KEY_PASSPHRASE = os.environ.get("INSTALLATRON_SSH_KEY_PASSPHRASE", "")
 # How dumps/restores reach a remote website's database: auto (here when its server
 # answers from here, else through the website's SSH), local or ssh (apps/installs/dbaccess.py).
 DB_ACCESS = os.environ.get("INSTALLATRON_DB_ACCESS", "auto")

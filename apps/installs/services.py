@@ -694,19 +694,20 @@ def _open_website(website: Website):
     from apps.panels.base import PanelError
     from apps.panels.services import secondary_path, website_path
     from apps.transports.base import open_transport
-    from apps.transports.remote import WithSecondary
+    from apps.transports.remote import WithSecondary, ssh_key_options
 
     custom = website.custom or {}
     options = {"trust_host_key": custom.get("_trust_host_key"), "website_id": website.pk}
     entered = False
     try:
         with website_path(website) as path, ExitStack() as stack:
-            transport = stack.enter_context(
-                open_transport(path, uid=website.uid, gid=website.gid, **options))
+            transport = stack.enter_context(open_transport(
+                path, uid=website.uid, gid=website.gid, **options, **ssh_key_options(path)))
 
             def opener():
                 uri = stack.enter_context(secondary_path(website))
-                return stack.enter_context(open_transport(uri, **options)) if uri else None
+                return stack.enter_context(
+                    open_transport(uri, **options, **ssh_key_options(uri))) if uri else None
 
             remote = "://" in path and not transport.has_shell
             entered = True

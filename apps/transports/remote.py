@@ -215,3 +215,12 @@ class WithSecondary:
         ssh = None if self._t.has_shell else self._secondary()
         return (ssh or self._t).get_tree(rel, out, exclude=exclude)
 
+
+def ssh_key_options(uri: str) -> dict:
+    """This server's SSH key (``INSTALLATRON_SSH_KEY_FILE``) for an ``sftp://``/``ssh://``
+    URI that carries no password: its host has that key authorized."""
+    parts = urlsplit(uri or "")
+    if parts.scheme not in ("sftp", "ssh") or parts.password or not settings.SSH_KEY_FILE:
+        return {}
+    return {"key_file": settings.SSH_KEY_FILE,
+            "key_passphrase": settings.SSH_KEY_PASSPHRASE or None}

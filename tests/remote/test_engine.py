@@ -171,3 +171,44 @@ def test_a_transfer_cut_halfway_leaves_the_site_as_it_was(make_remote_site, word
     assert listing(remote.root) == before
     assert databases_of(mysql_query, remote.account) == []
     assert fetch(remote.url + "/")[1] == "the old site"
+
+
+def test_a_website_path_without_a_password_logs_in_with_this_servers_key(
+        make_remote_site, wordpress_package, mysql_query, settings, tmp_path):
+    """INSTALLATRON_SSH_KEY_FILE: the website's host has our public key authorized."""
+    import os
+    import re
+    import shutil
+    from urllib.parse import quote
+
+    from apps.installs import services, tasks
+
+    remote = make_remote_site("sftp")
+    key = tmp_path / "installer_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "key-pass", "-f", str(key)],
+                   check=True)
+    authorized = remote.server.authorized_keys
+    shutil.copy(f"{key}.pub", authorized)
+    os.chmod(authorized, 0o644)
+    try:
+        website = remote.website
+        website.path = re.sub(r"//[^@]+@", f"//{quote(remote.server.user)}@", website.path)
+        website.save()
+        params = {"application": "wordpress", "url": remote.url, "login": "boss",
+                  "passwd": "S3cret-pass!", "email": "boss@example.com", "sitetitle": "Keyed In"}
+        from apps.installs.errors import InstallError
+
+        with pytest.raises(InstallError) as refused:  # no password and no key: refused
+            services.check_install(remote.account, params)
+        assert "rejected the login" in refused.value.message
+
+        settings.SSH_KEY_FILE, settings.SSH_KEY_PASSPHRASE = str(key), "key-pass"
+        install, task = services.start_install(services.check_install(remote.account, params))
+        tasks.install_app(task.id)
+        task.refresh_from_db()
+        assert task.status == "completed", task.message
+        status, html = fetch(remote.url + "/")
+        assert status == 200 and title_of(html).startswith("Keyed In")
+        assert "Accepted publickey" in remote.server.log_text()
+    finally:
+        authorized.unlink(missing_ok=True)
