@@ -77,8 +77,8 @@ class RefuseUnknownHostKey(paramiko.MissingHostKeyPolicy):
         elif not (self.trust == FIRST_USE or setting("SSH_TRUST_FIRST_USE", False)):
             raise HostKeyError(
                 f"The SSH host key of {where} is not known yet: {key.get_name()} {seen}. "
-                "An administrator must confirm this fingerprint (or allow first-use trust) "
-                "before we connect.")
+                "An administrator must confirm this fingerprint (manage.py hostkeys trust "
+                f"{where} {seen}), or allow first-use trust, before we connect.")
         _record(hostname, self.port, key, seen, self.website_id)
         log.warning("trusting new SSH host key of %s: %s %s", where, key.get_name(), seen)
 
@@ -113,4 +113,43 @@ def check_host_key(host: str, port: int, key: paramiko.PKey, *, trust: str | Non
     raise HostKeyError(
         f"The SSH host key of {host}:{port} has CHANGED: the server now shows "
         f"{key.get_name()} {fingerprint(key)}, we trust {stored}. Nothing was sent to it. "
-        "If the server was reinstalled, an administrator must remove the old key first.")
+        "If the server was reinstalled, an administrator must remove the old key first "
+        f"(manage.py hostkeys forget {host}:{port}).")
+
+
+def fetch_host_key(host: str, port: int, *, timeout: float = 15.0) -> paramiko.PKey:
+    """The key ``host:port`` shows in the key exchange; nothing is authenticated or sent."""
+    import socket
+
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except OSError as exc:
+        raise TransportError(f"{host}:{port} cannot be reached ({exc.strerror or exc}).",
+                             errcode="failed_filesystem_host", status=500) from None
+    transport = paramiko.Transport(sock)
+    try:
+        transport.banner_timeout = transport.handshake_timeout = timeout
+        prefer_known_types(transport, host, port)
+        transport.start_client(timeout=timeout)
+        return transport.get_remote_server_key()
+    except (paramiko.SSHException, EOFError, OSError) as exc:
+        raise TransportError(f"{host}:{port} did not complete an SSH key exchange ({exc}).",
+                             errcode="failed_filesystem_host", status=500) from None
+    finally:
+        transport.close()
+
+
+def confirm_host_key(host: str, port: int, expected: str) -> str:
+    """An administrator's confirmation: record the key ``host:port`` shows, if its
+    fingerprint is ``expected`` (as the refusal message showed it). Returns it."""
+    from .models import KnownHost
+
+    key = fetch_host_key(host, port)
+    seen = fingerprint(key)
+    if expected.strip().rstrip("=") != seen:
+        raise HostKeyError(f"{host}:{port} shows {key.get_name()} {seen}, not the fingerprint "
+                           f"given ({expected.strip()[:80]}); nothing was recorded.")
+    KnownHost.objects.update_or_create(
+        host=host.lower(), port=port, key_type=key.get_name(),
+        defaults={"key_base64": key.get_base64(), "fingerprint": seen})
+    return seen

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import socket
+import subprocess
 import tarfile
 import threading
 import time
@@ -330,3 +331,25 @@ def test_a_connection_cut_mid_put_tree_leaves_the_target_as_it_was(known_sshd, r
     assert err.errcode == "failed_filesystem_host", err.message
     assert known_sshd.password not in err.message
     assert snapshot(remote_site) == before
+
+
+def test_the_hostkeys_command_confirms_a_key_by_its_fingerprint_and_forgets_it(db, sshd):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    shown = subprocess.run(["ssh-keygen", "-lf", str(sshd.host_key_pub)], capture_output=True,
+                           text=True, check=True).stdout.split()[1]
+    where = f"127.0.0.1:{sshd.port}"
+    with pytest.raises(CommandError, match="nothing was recorded"):
+        call_command("hostkeys", "trust", where, "SHA256:" + "A" * 43)
+    assert not KnownHost.objects.exists()
+    out = io.StringIO()
+    call_command("hostkeys", "trust", where, shown, stdout=out)
+    assert out.getvalue().strip() == f"{where} {shown} is trusted"
+    with open_transport(sshd.url("sftp", sshd.home)) as t:  # now known: connects
+        assert t.is_dir("")
+    out = io.StringIO()
+    call_command("hostkeys", stdout=out)
+    assert out.getvalue() == f"{where}\tssh-ed25519\t{shown}\n"
+    call_command("hostkeys", "forget", where, stdout=io.StringIO())
+    assert not KnownHost.objects.exists()
