@@ -51,6 +51,7 @@ INSTALL_RENAMES: dict[str, str] = {
     "version-autouped": "version_autouped",
     "version-autouped-attempts": "version_autouped_attempts",
     "version-available": "version_available",
+    "stage-of": "stage_of",  # ours: the live install of a stage clone
 }
 
 # Backup members the guide's table does not list. Renamed the same way (hyphen to

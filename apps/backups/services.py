@@ -50,7 +50,7 @@ from apps.installs import services as installs
 from apps.installs.errors import InstallError
 from apps.installs.models import Install
 from apps.installs.notifications import notify
-from apps.installs.steps import Report, Step, run_steps
+from apps.installs.steps import Report, Step, opcache_settle, run_steps
 from apps.tasks.models import Task
 from installatron_gui.lib.errors import InstallatronError
 
@@ -634,14 +634,35 @@ def restore_backup(backup: Backup, install: Install, *, report: Report,
     swapped by renames. A failure at any point undoes what was done, so the website and
     its tables stay as they were.
     """
+    install = replace_install(install, backup.archive_path, backup.checksum, report=report,
+                              db_mode=db_mode, version=backup.version)
+    notify(install, "restore", backup=backup.id, version=install.version)
+    return install
+
+
+def replace_install(install: Install, archive: Path, checksum: str | None, *,
+                    report: Report, db_mode: str | None = None, version: str = "",
+                    source_url: str = "", source_prefix: str | None = None,
+                    keep: tuple[str, ...] = (), verify: bool = False) -> Install:
+    """Replace ``install``'s files and tables with those of ``archive`` (restore_backup's
+    steps). An archive of another install (a stage being pushed) names it: its tables are
+    renamed from ``source_prefix`` to this install's prefix, ``source_url`` is replaced
+    by this install's URL in them, the files named in ``keep`` (its configuration) stay
+    this install's own, and with ``verify`` the site must answer before the old files
+    are let go of; otherwise everything is put back as it was."""
+    from apps.catalog.errors import CatalogError
+    from apps.catalog.recipes.base import get_recipe
     from apps.panels.base import DatabaseSpec, get_panel
 
     if install.website is None:
         raise BackupError("The website of this install no longer exists.",
                           errcode="failed_filesystem_missing", status=500)
     report(2, 10, "Checking the backup archive")
-    info = verify_archive(backup.archive_path, backup.checksum)
-    tables = _dump_tables_of(info, install.db_prefix)
+    info = verify_archive(archive, checksum)
+    dump_prefix = install.db_prefix if source_prefix is None else source_prefix
+    tables = _dump_tables_of(info, dump_prefix)
+    # The names the tables get here.
+    renamed = [install.db_prefix + t[len(dump_prefix):] for t in tables]
     db = DbAccess.of(install)
     tag = secrets.token_hex(5)
     base = install.path
@@ -650,13 +671,22 @@ def restore_backup(backup: Backup, install: Install, *, report: Report,
     join = (lambda *p: "/".join(x for x in (base, *p) if x))
     state: dict = {"moved_out": [], "moved_in": []}
     session = install.website.as_session()
+    try:
+        recipe = get_recipe(install.installer)
+    except CatalogError:
+        recipe = None
 
     with _workdir(install.account) as work, installs.open_website(install.website) as t:
         package = work / "files.tar.gz"
 
         def stage():
-            _files_package(backup.archive_path, package)
+            _files_package(archive, package)
             state["tops"] = t.put_tree(package, staging)
+            for name in keep:  # this install's own configuration replaces the archive's
+                if t.exists(join(name)) and not t.is_dir(join(name)):
+                    t.write(f"{staging}/{name}", t.read(join(name)), mode=0o640)
+                    if name not in state["tops"]:
+                        state["tops"].append(name)
 
         def unstage():
             t.remove(staging)
@@ -686,12 +716,17 @@ def restore_backup(backup: Backup, install: Install, *, report: Report,
             with open(state["safety"], "wb") as fh:
                 dump_tables(db, state["live_tables"], fh, work)
             dump = work / "restore.sql"
-            _extract_dump(backup.archive_path, dump, set(tables), "", "")
+            _extract_dump(archive, dump, set(tables), dump_prefix, install.db_prefix)
             import_dump(db, dump, work)
             conn = db.connect()
             try:
+                if dump_prefix != install.db_prefix and recipe is not None and \
+                        hasattr(recipe, "rename_table_prefix"):
+                    recipe.rename_table_prefix(conn, dump_prefix, install.db_prefix)
+                if source_url and source_url.rstrip("/") != install.url.rstrip("/"):
+                    rewrite_urls(conn, renamed, UrlRewriter(source_url, install.url))
                 extra = [n for n in installs.tables_with_prefix(conn, db.prefix)
-                         if n not in tables]
+                         if n not in renamed]
                 _drop(conn, extra)  # tables made since the backup (the dump had none)
             finally:
                 conn.close()
@@ -725,13 +760,22 @@ def restore_backup(backup: Backup, install: Install, *, report: Report,
             for name in reversed(state["moved_out"]):
                 t.rename(f"{aside}/{name}", join(name))
             t.remove(aside)
+            if verify:
+                opcache_settle()  # the old files are what PHP serves when we say so
 
-        run_steps([
+        def check_site():
+            opcache_settle()
+            _check_site(install.url, install.url_ip)
+
+        steps = [
             Step("stage", stage, unstage, message="Unpacking the files", weight=4),
             Step("database", database, undo_database, message="Restoring the database",
                  weight=3),
             Step("swap", swap, unswap, message="Putting the files in place"),
-        ], report=report, start=10, end=95)
+        ]
+        if verify:
+            steps.append(Step("verify", check_site, message="Checking the website"))
+        run_steps(steps, report=report, start=10, end=95)
         report(95, 100, "Cleaning up")
         for leftover in (aside, staging):
             try:
@@ -739,15 +783,46 @@ def restore_backup(backup: Backup, install: Install, *, report: Report,
             except InstallatronError:
                 log.warning("restore %s: could not remove %s", install.id, leftover)
         install.list_files = sorted(state["tops"])
-        install.version = backup.version or install.version
+        install.version = version or install.version
         install.cache_files = sum(t.size(join(n)) for n in install.list_files)
     if db.name:
-        install.list_tables = tables
+        install.list_tables = renamed
     install.cache_time = timezone.now()
     install.save(update_fields=["list_files", "list_tables", "version", "cache_files",
                                 "cache_time"])
-    notify(install, "restore", backup=backup.id, version=install.version)
     return install
+
+
+def push_stage(stage: Install, live: Install, *, report: Report) -> tuple[Install, Backup]:
+    """Copy a stage clone's files and tables over its live install.
+
+    A backup of the live site comes first (listed, so it can be restored by hand later).
+    Then the stage is archived and put in the live site's place by ``replace_install``:
+    its tables renamed to the live prefix and its URL replaced by the live one, the live
+    configuration file kept (database account, salts), and the live site must answer
+    before its old files are let go of. Any failure puts the live site back as it was.
+    """
+    from apps.catalog.errors import CatalogError
+    from apps.catalog.recipes.base import get_recipe
+
+    def part(start: int, end: int) -> Report:
+        return lambda lo, hi, msg="": report(start + (end - start) * lo // 100,
+                                             start + (end - start) * hi // 100, msg)
+
+    try:
+        keep = tuple(getattr(get_recipe(live.installer), "extra_files", ()))
+    except CatalogError:
+        keep = ()
+    safety = create_backup(live, report=part(0, 30),
+                           title=f"Before the push from the stage at {stage.url}"[:255])
+    with _workdir(stage.account) as work:
+        archive = work / "stage.tar.gz"
+        with open(archive, "wb") as fh:
+            write_archive(stage, fh, work, report=part(30, 50))
+        live = replace_install(live, archive, None, report=part(50, 100),
+                               version=stage.version, source_url=stage.url,
+                               source_prefix=stage.db_prefix, keep=keep, verify=True)
+    return live, safety
 
 
 # --------------------------------------------------------------------------- new locations
@@ -1280,6 +1355,41 @@ def start_restore_to(backup: Backup, plan: LocationPlan) -> tuple[Install, Task]
     return install, task
 
 
+def check_push(stage: Install) -> Install:
+    """The live install a stage clone is pushed onto; refused with a clear errcode when
+    ``stage`` is not a stage, its live install is gone, or either is busy."""
+    if not stage.stage_of:
+        raise BackupError("This install is not a stage; only a clone made with stage=1 can "
+                          "be pushed to its live site.", errcode="invalid_argument_push",
+                          field="push")
+    live = (Install.objects.select_related("account", "website")
+            .filter(pk=stage.stage_of, account=stage.account).first())
+    if live is None or live.status != Install.Status.INSTALLED:
+        raise BackupError("The live install of this stage no longer exists.",
+                          errcode="invalid_argument_push", field="push")
+    if stage.status != Install.Status.INSTALLED:
+        raise BackupError("Only an installed stage can be pushed.",
+                          errcode="invalid_argument_id", field="id")
+    for install in (stage, live):
+        if install.busy:
+            raise _as_backup_error(installs.busy_error(install))
+    return live
+
+
+@transaction.atomic
+def start_push(stage: Install) -> tuple[Install, Task]:
+    """Queue the push of ``stage`` onto its live install; both are held by the task."""
+    from . import tasks
+
+    live = check_push(stage)
+    task = _task_for(live, "sync", "_tasks_pushing")
+    _hold(live, task)
+    _hold(stage, task)
+    task_id, stage_id = task.id, stage.id
+    transaction.on_commit(lambda: tasks.push_stage.delay(task_id, stage_id))
+    return live, task
+
+
 def check_clone(install: Install, params: dict, *, dryrun: int = 0) -> LocationPlan:
     if install.status != Install.Status.INSTALLED:
         raise BackupError("Only an installed application can be cloned.",
@@ -1291,12 +1401,17 @@ def check_clone(install: Install, params: dict, *, dryrun: int = 0) -> LocationP
 
 
 @transaction.atomic
-def start_clone(source: Install, plan: LocationPlan) -> tuple[Install, Task]:
-    """Queue a clone: the new Install row (held by the task) and the source held too."""
+def start_clone(source: Install, plan: LocationPlan, *,
+                stage: bool = False) -> tuple[Install, Task]:
+    """Queue a clone: the new Install row (held by the task) and the source held too.
+    A ``stage`` clone remembers its source, to be pushed back onto it later."""
     from . import tasks
 
     meta = source.as_api(False)
     install, task = _new_install(plan, meta, "clone", "_tasks_cloning")
+    if stage:
+        install.stage_of = source.id
+        install.save(update_fields=["stage_of"])
     _hold(source, task)
     task_id, source_id = task.id, source.id
     transaction.on_commit(lambda: tasks.clone_install.delay(task_id, source_id))

@@ -119,6 +119,24 @@ def clone_install(task_id: str, source_id: str) -> None:
     run_task(task_id, body)
 
 
+@shared_task(acks_late=True, ignore_result=True)
+def push_stage(task_id: str, stage_id: str) -> None:
+    """Copy a stage onto its live install (the task's); both are released at the end."""
+
+    def body(task, report):
+        try:
+            live, safety = services.push_stage(_install(stage_id), _install(task.install),
+                                               report=report)
+        finally:
+            release_install(task.install, task.id)
+            release_install(stage_id, task.id)
+        return (f"The stage was copied to {live.url}; the live site as it was before is "
+                f"kept as backup {safety.id}.", {"install": live.id, "stage": stage_id,
+                                                 "backup": safety.id})
+
+    run_task(task_id, body)
+
+
 # Expiry is counted in hours at the finest, so hourly is precise enough.
 EXPIRE_EVERY = 3600.0
 

@@ -79,6 +79,9 @@ class Install(models.Model):
     db_prefix = models.CharField(max_length=64, blank=True, default="")
     # True when the panel class created the database: uninstall then calls remove_db.
     db_created_by_panel = models.BooleanField(default=False)
+    # A clone made with stage=true: the id of the live install that sync with push=1
+    # copies it back onto.
+    stage_of = models.CharField(max_length=32, blank=True, default="")
     title = models.CharField(max_length=255, blank=True, default="")
     list_files = models.JSONField(default=list, blank=True)
     list_tables = models.JSONField(default=list, blank=True)
@@ -217,6 +220,7 @@ class Install(models.Model):
             "cache-time": str(cache_time),
             "cache-numbackups": "0",
             "task": self.task_id,
+            "stage-of": self.stage_of,
             # Updates (apps/installs/updates.py).
             "time-updated": str(int(self.time_updated.timestamp())) if self.time_updated else "",
             "version-autouped": self.version_autouped,

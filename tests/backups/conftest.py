@@ -61,3 +61,15 @@ def table_snapshot(install) -> dict:
     """Every table of the install with a checksum of its content."""
     tables = [r[0] for r in db_rows(install, "SHOW TABLES")]
     return {t: db_rows(install, f"CHECKSUM TABLE `{t}`")[0][1] for t in sorted(tables)}
+
+
+def assert_nowhere_in_tables(install, text: str) -> None:
+    """No text column of the install's tables holds ``text`` (an old URL, say)."""
+    for table in install.list_tables:
+        columns = [r[0] for r in db_rows(install, "SELECT COLUMN_NAME FROM information_schema."
+                                                  "COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND "
+                                                  "TABLE_NAME = %s", (table,))]
+        for column in columns:
+            hits = db_rows(install, f"SELECT COUNT(*) FROM `{table}` WHERE "
+                                    f"CAST(`{column}` AS CHAR) LIKE %s", (f"%{text}%",))
+            assert hits[0][0] == 0, (table, column)

@@ -9,7 +9,7 @@ from apps.backups.errors import BackupError
 from apps.backups.models import Backup
 from apps.installs.models import Install
 
-from ..dispatch import Context, command
+from ..dispatch import Context, command, is_yes
 from ..paging import page
 from ..replies import list_reply, reply
 from .installs import _finish, _header_account, _install_for
@@ -154,5 +154,6 @@ def clone(ctx: Context):
         if dryrun:
             return reply(plan.as_api(ctx.v2),
                          message="The request is valid; nothing was changed.")
-        install, task = services.start_clone(source, plan)
+        install, task = services.start_clone(source, plan,
+                                             stage=is_yes(ctx.params.get("stage")))
     return _finish(ctx, task, data_for_success=_install_data(ctx, install.id))

@@ -59,10 +59,23 @@ def view(ctx: Context):
     return _view(ctx)
 
 
-@command("sync")
+@command("sync", atomic=False)
 def sync(ctx: Context):
-    """v1 cmd=sync, v2 POST /installs/{id}/sync."""
-    return _view(ctx)
+    """v1 cmd=sync, v2 POST /installs/{id}/sync; with ``push=1`` on a stage clone, its
+    files and tables are copied onto its live install (a task, ``background`` as usual)."""
+    if not is_yes(ctx.params.get("push")):
+        with transaction.atomic():
+            return _view(ctx)
+    from apps.backups import services as backups
+
+    with transaction.atomic():
+        live, task = backups.start_push(_install(ctx))
+
+    def data():
+        return Install.objects.select_related("account", "website").get(
+            pk=live.pk).as_api(ctx.v2)
+
+    return _finish(ctx, task, data_for_success=data)
 
 
 @command("edit", atomic=False)
