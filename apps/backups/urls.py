@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.list, name="list"),
     path("install/<str:install_pk>/backup/", views.create, name="create"),
     path("install/<str:install_pk>/clone/", views.clone, name="clone"),
+    path("install/<str:install_pk>/push/", views.push, name="push"),
     path("task/<str:pk>/", views.task, name="task"),
     path("<str:pk>/download/", views.download, name="download"),
     path("<str:pk>/delete/", views.delete, name="delete"),

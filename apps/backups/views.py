@@ -148,7 +148,28 @@ def clone(request: HttpRequest, install_pk: str) -> HttpResponse:
     install = _get_install_for(request.user, install_pk)
     return _location_form(request, "backups/clone.html", {"install": install}, install.account,
                           lambda params: services.start_clone(
-                              install, services.check_clone(install, params)))
+                              install, services.check_clone(install, params),
+                              stage=request.POST.get("stage") == "yes"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def push(request: HttpRequest, install_pk: str) -> HttpResponse:
+    """A stage clone onto its live install: what happens first, then the task."""
+    stage = _get_install_for(request.user, install_pk)
+    live, error = None, ""
+    try:
+        live = services.check_push(stage)
+    except InstallatronError as exc:
+        error = exc.message
+    if request.method == "POST" and not error:
+        try:
+            _live, task = services.start_push(stage)
+        except InstallatronError as exc:
+            error = exc.message
+        else:
+            return redirect("backups:task", task.pk)
+    return render(request, "backups/push.html", {"stage": stage, "live": live, "error": error})
 
 
 def _location_form(request, template, context, account, start) -> HttpResponse:

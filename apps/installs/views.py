@@ -121,6 +121,9 @@ def detail(request: HttpRequest, pk: str) -> HttpResponse:
         "admin_url": _admin_url(install, recipe),
         # The newest version this install can update to ("" when none): the Update button.
         "update_version": install.versions_available()["version-available"] if install else "",
+        # A stage clone: the live install it can be pushed onto (None if that is gone).
+        "live": (Install.objects.filter(pk=install.stage_of, account=install.account).first()
+                 if install and install.stage_of else None),
     }
     template = "installs/detail.html#progress" if request.htmx else "installs/detail.html"
     return render(request, template, context)
