@@ -170,6 +170,8 @@ class Website(models.Model):
     uid = models.IntegerField(null=True, blank=True)
     gid = models.IntegerField(null=True, blank=True)
     db_mode = models.CharField(max_length=16, blank=True, default="", choices=DbMode.choices)
+    # Where the vhosts answer when DNS does not say (the default url_ip of installs).
+    vhost_ip = models.CharField(max_length=45, blank=True, default="")
     # [{"type", "host", "name", "user", "pass"}]; passwords inside, so encrypted.
     databases = EncryptedJSONField(null=True, blank=True)
     # Members whose names begin with "_", kept for the panel class.
@@ -210,6 +212,7 @@ class Website(models.Model):
             "gid": self.gid,
             "db_mode": self.db_mode,
             "databases": list(self.databases or []),
+            "vhost_ip": self.vhost_ip,
         }
         data.update(self.custom or {})
         return data

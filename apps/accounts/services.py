@@ -200,6 +200,7 @@ def replace_websites(account: Account, specs: list[WebsiteSpec]) -> None:
         website.uid = spec.uid
         website.gid = spec.gid
         website.db_mode = spec.db_mode
+        website.vhost_ip = spec.vhost_ip
         website.databases = spec.databases
         website.custom = spec.custom
         website.position = position

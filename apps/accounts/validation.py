@@ -192,6 +192,7 @@ class WebsiteSpec:
     db_mode: str = ""
     databases: list = field(default_factory=list)
     custom: dict = field(default_factory=dict)
+    vhost_ip: str = ""
 
 
 def check_email(value, errcode: str) -> str:
@@ -258,6 +259,20 @@ def check_websites(value, *, path_required: bool = True) -> list[WebsiteSpec]:
                 custom={
                     k: v for k, v in item.items() if isinstance(k, str) and k.startswith("_")
                 },
+                vhost_ip=_ip_or_empty(item.get("vhost_ip")),
             )
         )
     return specs
+
+
+def _ip_or_empty(value) -> str:
+    """The v2 overview's ``vhost_ip``: where the vhosts answer when DNS does not say."""
+    import ipaddress
+
+    if value in (None, ""):
+        return ""
+    try:
+        return str(ipaddress.ip_address(str(value).strip()))
+    except ValueError:
+        raise AccountError("vhost_ip must be an IP address.",
+                           errcode="invalid_argument_websites") from None

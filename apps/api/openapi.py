@@ -117,7 +117,7 @@ SCHEMAS: dict[str, dict] = {
             "path": {"type": "string", "description": "Credentials are masked."},
             "vhosts": {"type": "object", "additionalProperties": STR},
             "email": STR, "uid": {"type": ["integer", "null"]},
-            "gid": {"type": ["integer", "null"]}, "db_mode": STR,
+            "gid": {"type": ["integer", "null"]}, "db_mode": STR, "vhost_ip": STR,
             "databases": {"type": "array", "items": {"type": "object"}},
         },
     },
@@ -147,6 +147,8 @@ SCHEMAS: dict[str, dict] = {
             "vhosts": {"type": "object", "additionalProperties": STR},
             "email": STR, "uid": INT, "gid": INT, "db_mode": STR,
             "databases": {"type": "array", "items": {"type": "object"}},
+            "vhost_ip": {**STR, "description": "The IP address the vhosts answer on when "
+                                               "DNS does not point there."},
         },
     },
 }

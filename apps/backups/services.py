@@ -876,7 +876,7 @@ def check_location(account: Account, installer: str, params: dict, names: list[s
         db = installs.check_database(recipe, params, website)
     except InstallError as exc:
         raise _as_backup_error(exc) from None
-    url_ip = str(params.get("url_ip") or "").strip()
+    url_ip = str(params.get("url_ip") or "").strip() or website.vhost_ip
     if url_ip:
         try:
             url_ip = str(ipaddress.ip_address(url_ip))

@@ -425,7 +425,7 @@ def check_install(account: Account | None, params: dict, *, dryrun: int = 0,
         raise InstallError(exc.message, errcode="invalid_argument_version",
                            field="version") from None
     website, url, url_domain, target = _check_url(account, params, recipe)
-    url_ip = (_text(params, "url_ip") or "").strip()
+    url_ip = (_text(params, "url_ip") or "").strip() or website.vhost_ip
     if url_ip:
         try:
             url_ip = str(ipaddress.ip_address(url_ip))

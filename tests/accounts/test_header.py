@@ -120,3 +120,31 @@ def test_deleting_a_reseller_moves_its_accounts_up(api):
     api.v1("edituser", user="bob", reseller="r1")
     api.v1("deleteuser", user="r1")
     assert Account.objects.get(username="bob").owner.username == "admin"
+
+
+def test_vhost_ip_is_kept_and_becomes_the_default_url_ip_of_installs(wordpress_package,
+                                                                     tmp_path):
+    """The v2 overview: a vhost whose DNS does not point here yet is reached at vhost_ip."""
+    from apps.accounts import services
+    from apps.accounts.errors import AccountError
+    from apps.accounts.models import Account
+    from apps.installs.services import check_install
+
+    header = services.parse_header({"user": "dnsless", "websites": [
+        {"id": "w1", "path": str(tmp_path), "vhosts": {"http://website.com": ""},
+         "vhost_ip": "192.0.2.7"}]})
+    account = services.apply_header(header)
+    website = Account.objects.get(username="dnsless").websites.get()
+    assert website.vhost_ip == "192.0.2.7" and website.as_session()["vhost_ip"] == "192.0.2.7"
+    plan = check_install(account, {"application": "wordpress", "url": "http://website.com/",
+                                   "email": "o@example.com"},
+                         dryrun=1)
+    assert plan.url_ip == "192.0.2.7"
+    explicit = check_install(account, {"application": "wordpress", "url": "http://website.com/",
+                                       "url_ip": "198.51.100.1", "email": "o@example.com"},
+                             dryrun=1)
+    assert explicit.url_ip == "198.51.100.1"
+    with pytest.raises(AccountError) as refused:
+        services.parse_header({"user": "dnsless", "websites": [
+            {"id": "w1", "path": str(tmp_path), "vhost_ip": "not-an-ip"}]})
+    assert refused.value.errcode == "invalid_argument_websites"

@@ -38,6 +38,7 @@ def user_data(account: Account, *, v2: bool) -> dict:
                 "uid": ws.uid,
                 "gid": ws.gid,
                 "db_mode": ws.db_mode,
+                "vhost_ip": ws.vhost_ip,
                 "databases": [
                     {k: v for k, v in db.items() if k != "pass"} for db in ws.databases or []
                 ],
