@@ -48,7 +48,8 @@ ensure_system_packages() {
               php-mbstring php-xml php-intl wordpress wordpress-theme-twentytwentythree wordpress-l10n
               wordpress-plugin-http-authentication wordpress-theme-twentytwentytwo
               wordpress-theme-twentytwentyone)
-  [ "$1" = test ] && pkgs+=(chromium fonts-dejavu-core openssh-server)
+  # e2fsprogs: chattr, for the test of a folder not even root can write to
+  [ "$1" = test ] && pkgs+=(chromium fonts-dejavu-core openssh-server e2fsprogs)
   if command -v dpkg-query >/dev/null; then
     apt_install "${pkgs[@]}"
   else

@@ -95,3 +95,25 @@ def test_a_manual_database_keeps_its_other_tables_when_the_install_fails(
     tables = [r[0] for r in mysql_query(f"SHOW TABLES FROM `{name}`")]
     assert tables == ["mine"]
     assert not (site.docroot / "m").exists()
+
+
+def test_a_folder_that_cannot_be_written_fails_the_install_and_leaves_nothing(
+        site, wordpress_package, mysql_query):
+    """chattr +i: not writable even for root, which this test command runs as."""
+    import subprocess
+
+    blog = site.docroot / "blog"
+    blog.mkdir()
+    (blog / "keep.txt").write_text("the owner's\n")
+    before_dbs = databases_of(mysql_query, site.account)
+    install, task = _start(site, f"{site.url}/blog")
+    subprocess.run(["chattr", "+i", str(blog)], check=True)
+    try:
+        before = listing(site.root)
+        task = _run(task)
+        assert task.status == "failed", task.message
+        assert task.errcode.startswith("failed_filesystem"), (task.errcode, task.message)
+        assert listing(site.root) == before
+        assert databases_of(mysql_query, site.account) == before_dbs
+    finally:
+        subprocess.run(["chattr", "-i", str(blog)], check=True)
