@@ -6,7 +6,8 @@ Usage: .venv/bin/python benchmarks/transports.py [--runs 5]
 Needs root (it runs its own OpenSSH server for a test Unix user, as the test fixtures do)
 and php-free: only the transports. Uses a scratch data folder (SQLite for the known host
 key), so it touches nothing else. For each kind of website (local, sftp://, ssh://,
-ftp://) the same WordPress package is put into a fresh folder ``--runs`` times; the
+ftp://) the same WordPress package is put into a fresh folder ``--runs`` times, then
+read back as a tar stream (get_tree, what backups and clones of that website do); the
 baselines are ``tar -xzf`` of the archive here, and the archive streamed into
 ``tar -xzf -`` through an exec channel of the same SSH connection the ssh:// transport
 uses. Prints median (min-max) seconds and each median as a ratio to both baselines.
@@ -138,6 +139,11 @@ def main() -> None:
                     t0 = time.perf_counter()
                     t.put_tree(archive, f"{target}-{kind}")
                     times.setdefault(f"put_tree {kind}", []).append(time.perf_counter() - t0)
+                    # Reading it back, as a backup or a clone of that website does.
+                    t0 = time.perf_counter()
+                    with open(os.devnull, "wb") as sink:
+                        t.get_tree(f"{target}-{kind}", sink)
+                    times.setdefault(f"get_tree {kind}", []).append(time.perf_counter() - t0)
                     if kind == "ssh":
                         # Baseline 2: the raw stream on the same connection.
                         raw = f"{target}-raw"
