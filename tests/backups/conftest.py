@@ -73,3 +73,14 @@ def assert_nowhere_in_tables(install, text: str) -> None:
             hits = db_rows(install, f"SELECT COUNT(*) FROM `{table}` WHERE "
                                     f"CAST(`{column}` AS CHAR) LIKE %s", (f"%{text}%",))
             assert hits[0][0] == 0, (table, column)
+
+
+def new_post(install, title: str, content: str = "Changed content", guid: str = "") -> None:
+    """A published post written straight into the install's tables."""
+    p = install.db_prefix
+    db_rows(install, f"INSERT INTO `{p}posts` (post_author, post_date, post_date_gmt, "
+                     "post_content, post_title, post_excerpt, post_status, post_name, to_ping, "
+                     "pinged, post_modified, post_modified_gmt, post_content_filtered, guid, "
+                     "post_type) VALUES (1, NOW(), UTC_TIMESTAMP(), %s, %s, '', 'publish', "
+                     "'changed-post', '', '', NOW(), UTC_TIMESTAMP(), '', %s, 'post')",
+            (content, title, guid))

@@ -19,22 +19,13 @@ from .conftest import (
     db_rows,
     fetch,
     listing,
+    new_post,
     run_backup,
     run_install,
     table_snapshot,
 )
 
 pytestmark = pytest.mark.slow
-
-
-def _new_post(install, title: str) -> None:
-    p = install.db_prefix
-    db_rows(install, f"INSERT INTO `{p}posts` (post_author, post_date, post_date_gmt, "
-                     "post_content, post_title, post_excerpt, post_status, post_name, to_ping, "
-                     "pinged, post_modified, post_modified_gmt, post_content_filtered, guid, "
-                     "post_type) VALUES (1, NOW(), UTC_TIMESTAMP(), 'Changed content', %s, '', "
-                     "'publish', 'changed-post', '', '', NOW(), UTC_TIMESTAMP(), '', '', 'post')",
-            (title,))
 
 
 def test_a_backup_holds_only_the_install_and_a_restore_undoes_later_changes(
@@ -64,7 +55,7 @@ def test_a_backup_holds_only_the_install_and_a_restore_undoes_later_changes(
     assert backup.as_api(False)["db-pass"] == "" and backup.as_api(True)["db_pass"] == ""
 
     # Change the site: a new post, an edited file, a new file inside wp-content.
-    _new_post(install, "Written after the backup")
+    new_post(install, "Written after the backup")
     header = blog / "wp-blog-header.php"
     original = header.read_text()
     header.write_text(original + "\n// edited after the backup\n")
@@ -111,7 +102,7 @@ def test_a_failed_restore_leaves_the_files_and_tables_as_they_were(
     backup.checksum = hashlib.sha256(path.read_bytes()).hexdigest()
     backup.save()
 
-    _new_post(install, "Must survive the failed restore")
+    new_post(install, "Must survive the failed restore")
     header = site.docroot / "blog" / "wp-blog-header.php"
     header.write_text(header.read_text() + "\n// edited, must survive\n")
     files_before = listing(site.root)
@@ -153,7 +144,7 @@ def test_a_dump_that_fails_halfway_through_the_import_is_rolled_back(
     backup.checksum = hashlib.sha256(path.read_bytes()).hexdigest()
     backup.save()
 
-    _new_post(install, "Must survive the failed import")
+    new_post(install, "Must survive the failed import")
     files_before = listing(site.root)
     tables_before = table_snapshot(install)
     task = services.start_restore(backup)

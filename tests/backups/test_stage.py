@@ -10,6 +10,7 @@ from .conftest import (
     db_rows,
     fetch,
     listing,
+    new_post,
     run_install,
     table_snapshot,
 )
@@ -40,16 +41,6 @@ def _push(stage):
     return task
 
 
-def _new_post(install, title: str) -> None:
-    p = install.db_prefix
-    db_rows(install, f"INSERT INTO `{p}posts` (post_author, post_date, post_date_gmt, "
-                     "post_content, post_title, post_excerpt, post_status, post_name, to_ping, "
-                     "pinged, post_modified, post_modified_gmt, post_content_filtered, guid, "
-                     "post_type) VALUES (1, NOW(), UTC_TIMESTAMP(), %s, %s, '', 'publish', "
-                     "'staged-post', '', '', NOW(), UTC_TIMESTAMP(), '', %s, 'post')",
-            (f"See {install.url}/about/ for more.", title, f"{install.url}/?p=999"))
-
-
 def test_changes_made_on_a_stage_are_pushed_onto_the_live_site(site, wordpress_package,
                                                               backup_dir):
     from apps.backups.models import Backup
@@ -61,7 +52,8 @@ def test_changes_made_on_a_stage_are_pushed_onto_the_live_site(site, wordpress_p
     (site.docroot / "blog" / "owner-notes.txt").write_text("the owner's, not WordPress's\n")
 
     # Work on the stage: a post linking to the stage's own address, a new file.
-    _new_post(stage, "Written on the stage")
+    new_post(stage, "Written on the stage", content=f"See {stage.url}/about/ for more.",
+             guid=f"{stage.url}/?p=999")
     (site.docroot / "stage" / "wp-content" / "staged.txt").write_text("from the stage\n")
     assert "Written on the stage" not in fetch(f"{site.url}/blog/")[1]
 
