@@ -297,6 +297,11 @@ class EditForm(forms.Form):
         names = recipe.manifest.get("language_names", {}) if recipe else {}
         languages = recipe.languages if recipe else [install.language]
         self.fields["language"].choices = [(c, names.get(c, c)) for c in languages]
+        from .models import BackupSchedule
+
+        self.fields["autobk"].choices = [*self.fields["autobk"].choices, *[
+            (s.name, _("Schedule: %(name)s") % {"name": s.description or s.name})
+            for s in BackupSchedule.objects.all()]]
         self.fields["notification"].choices = [(n, n.replace("_", " ")) for n in
                                                sorted(NOTIFICATIONS)]
         if not install.db_name:

@@ -171,6 +171,16 @@ class Install(models.Model):
         return {"version-available": (found.get("versions-available") or [""])[-1],
                 "version-available-minor": (found.get("versions-available-minor") or [""])[-1]}
 
+    def backup_counts(self) -> dict[str, int]:
+        """How many daily, weekly and monthly automatic backups to keep: the install's own
+        (autobk=custom), its schedule's (autobk=<schedule name>), or none."""
+        if self.autobk == "custom":
+            return {"daily": self.autobk_daily, "weekly": self.autobk_weekly,
+                    "monthly": self.autobk_monthly}
+        schedule = BackupSchedule.objects.filter(name=self.autobk).first() if self.autobk \
+            else None
+        return schedule.counts() if schedule else {"daily": 0, "weekly": 0, "monthly": 0}
+
     def as_api(self, v2: bool) -> dict:
         """The install as the installs API shows it: v1 member names, or v2's renames
         (applied by the API's shared table, so installs, backups and templates agree).
@@ -234,6 +244,26 @@ class Install(models.Model):
         from apps.api.v2names import install_to_v2
 
         return install_to_v2(data)
+
+
+class BackupSchedule(models.Model):
+    """An administrator's automatic backup schedule: ``autobk=<name>`` on an install keeps
+    this many daily, weekly and monthly backups (the reference's schedule id)."""
+
+    name = models.CharField(max_length=64, unique=True)
+    daily = models.PositiveSmallIntegerField(default=0)
+    weekly = models.PositiveSmallIntegerField(default=0)
+    monthly = models.PositiveSmallIntegerField(default=0)
+    description = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def counts(self) -> dict[str, int]:
+        return {"daily": self.daily, "weekly": self.weekly, "monthly": self.monthly}
 
 
 class AdminSso(models.Model):

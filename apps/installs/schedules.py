@@ -59,8 +59,14 @@ AUTOBK_COUNT_LABELS = {"daily": _("Daily backups to keep"),
 
 def choice_labels() -> dict:
     """Everything a settings form needs to offer automatic updates and backups."""
+    from .models import BackupSchedule
+
+    schedules = [(s.name, _("Automatic backups: the schedule %(name)s (%(d)s daily, "
+                            "%(w)s weekly, %(m)s monthly)") % {
+        "name": s.description or s.name, "d": s.daily, "w": s.weekly, "m": s.monthly})
+        for s in BackupSchedule.objects.all()]
     return {"autoup": AUTOUP_CHOICES, "autoup_backup": AUTOUP_BACKUP_CHOICES,
-            "autobk": AUTOBK_CHOICES, "autobk_counts": AUTOBK_COUNT_LABELS,
+            "autobk": AUTOBK_CHOICES + schedules, "autobk_counts": AUTOBK_COUNT_LABELS,
             "notification": sorted(notifications.EVENTS)}
 
 
@@ -110,13 +116,12 @@ def due_periods(install: Install, now=None) -> list[str]:
     """The backup periods of ``install`` whose newest automatic backup is too old."""
     from apps.backups.models import Backup
 
-    if install.autobk != "custom":
-        return []
+    counts = install.backup_counts()
     now = now or timezone.now()
     state = install.autobk_state or {}
     due = []
     for period, length in PERIODS.items():
-        if getattr(install, f"autobk_{period}") <= 0:
+        if counts[period] <= 0:
             continue
         ids = state.get(period) or []
         newest = (Backup.objects.filter(pk__in=ids).order_by("-backup_time")
@@ -132,8 +137,8 @@ def run_autobackups(now=None) -> list[str]:
     from .services import hold_install
 
     started: list[str] = []
-    installs = Install.objects.filter(status=Install.Status.INSTALLED, autobk="custom",
-                                      task__isnull=True).select_related("account", "website")
+    installs = (Install.objects.filter(status=Install.Status.INSTALLED, task__isnull=True)
+                .exclude(autobk="").select_related("account", "website"))
     for install in installs:
         periods = due_periods(install, now)
         if not periods:
@@ -177,11 +182,12 @@ def autobackup_install(install: Install, periods: list[str], *, report: Report):
         locations.upload_backup(backup, uri)  # a failed upload keeps the local copy
     state = dict(install.autobk_state or {})
     existing = set(Backup.objects.filter(install=install).values_list("pk", flat=True))
+    counts = install.backup_counts()
     for period in PERIODS:
         kept = [i for i in state.get(period) or [] if i in existing]
         if period in periods:
             kept.insert(0, backup.id)
-        limit = getattr(install, f"autobk_{period}")
+        limit = counts[period]
         state[period] = kept[:limit] if limit > 0 else []
     keep = {i for ids in state.values() for i in ids}
     dropped = {i for period in PERIODS for i in (install.autobk_state or {}).get(period) or []

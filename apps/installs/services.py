@@ -26,7 +26,7 @@ from apps.tasks.models import Task
 from installatron_gui.lib.errors import InstallatronError
 
 from .errors import InstallError
-from .models import Install
+from .models import BackupSchedule, Install
 from .requirements import check_requirements
 from .steps import Report, Step, run_steps
 
@@ -304,8 +304,8 @@ def _check_backup_options(params: dict) -> dict:
             raise InstallError("A custom backup schedule needs at least one daily, weekly or "
                                "monthly backup.", errcode="invalid_argument_autobk_custom_daily",
                                field="autobk_daily")
-    else:
-        # No administrator-defined schedules exist on this server yet.
+    elif not BackupSchedule.objects.filter(name=autobk).exists():
+        # A schedule id: one of the administrator's (manage.py backupschedule).
         raise InstallError(f"There is no backup schedule '{autobk[:32]}'.",
                            errcode="invalid_argument_autobk_schedule", field="autobk")
     bkloc = _text(params, "bkloc")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from .conftest import db_rows
@@ -86,3 +87,44 @@ def test_automatic_backups_keep_their_counts_and_never_the_last_good_one(old_ins
     install.save(update_fields=["db_pass"])
     assert not Install.objects.get(pk=old_install.pk).busy
     assert db_rows(install, "SELECT 1") == ((1,),)
+
+
+def test_a_backup_schedule_id_is_accepted_and_its_counts_are_kept(old_install, api):
+    """autobk=<schedule id>: the administrator's schedule (manage.py backupschedule)."""
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from apps.backups.models import Backup
+    from apps.installs import schedules, tasks
+    from apps.installs.models import Install
+
+    body = api.v1("edit", user=old_install.account.username, id=old_install.id,
+                  autobk="nightly").json()
+    assert body["errcode"] == "invalid_argument_autobk_schedule"
+    call_command("backupschedule", "nightly", "--daily", "1", "--description", "Nightly",
+                 stdout=io.StringIO())
+    body = api.v1("edit", user=old_install.account.username, id=old_install.id,
+                  autobk="nightly").json()
+    assert body["result"] is True, body
+    assert api.v2("GET", f"/installs/{old_install.id}").json()["data"]["autobk_schedule"] == \
+        "nightly"
+    install = Install.objects.get(pk=old_install.pk)
+    assert install.autobk == "nightly" and install.backup_counts() == {
+        "daily": 1, "weekly": 0, "monthly": 0}
+
+    now = timezone.now()
+    made = []
+    for at in (now, now + timedelta(days=1)):
+        for task_id in schedules.run_autobackups(at):
+            tasks.autobackup_install(task_id, ",".join(
+                schedules.due_periods(Install.objects.get(pk=install.pk), at)))
+            made.append(task_id)
+    assert len(made) == 2
+    assert Backup.objects.filter(install=install).count() == 1  # the schedule keeps one
+    with pytest.raises(CommandError, match="still use"):
+        call_command("backupschedule", "nightly", "--delete")
+    out = io.StringIO()
+    call_command("backupschedule", stdout=out)
+    assert out.getvalue().startswith("nightly\t1 daily, 0 weekly, 0 monthly\t1 install(s)")
