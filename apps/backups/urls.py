@@ -9,6 +9,7 @@ urlpatterns = [
     path("install/<str:install_pk>/backup/", views.create, name="create"),
     path("install/<str:install_pk>/clone/", views.clone, name="clone"),
     path("install/<str:install_pk>/push/", views.push, name="push"),
+    path("import/", views.import_archive, name="import"),
     path("task/<str:pk>/", views.task, name="task"),
     path("<str:pk>/download/", views.download, name="download"),
     path("<str:pk>/delete/", views.delete, name="delete"),

@@ -154,6 +154,25 @@ def clone(request: HttpRequest, install_pk: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+def import_archive(request: HttpRequest) -> HttpResponse:
+    """importbackup from the GUI: an archive already in the owner's webspace."""
+    path, error = request.POST.get("path", "").strip(), ""
+    if request.method == "POST":
+        try:
+            imported = services.import_backup(request.user, path)
+        except InstallatronError as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("The backup was imported; it can be restored to an "
+                                        "address of yours."))
+            return redirect(f"{_list_url()}?q={imported.pk}")
+    website = request.user.websites.first()
+    return render(request, "backups/import.html", {
+        "path": path, "error": error, "website": website})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def push(request: HttpRequest, install_pk: str) -> HttpResponse:
     """A stage clone onto its live install: what happens first, then the task."""
     stage = _get_install_for(request.user, install_pk)

@@ -7,6 +7,7 @@ app_name = "installs"
 urlpatterns = [
     path("", views.install_list, name="list"),
     path("new/<str:application>/", views.new, name="new"),
+    path("import/", views.import_existing, name="import"),
     path("<str:pk>/", views.detail, name="detail"),
     path("<str:pk>/uninstall/", views.uninstall, name="uninstall"),
     path("<str:pk>/update/", views.update, name="update"),

@@ -331,3 +331,37 @@ def update(request: HttpRequest, pk: str) -> HttpResponse:
         "install": install, "plan": plan, "error": error,
         "app_name": recipe.name if recipe else install.installer,
     })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_existing(request: HttpRequest) -> HttpResponse:
+    """Take an application already in one of the owner's website folders under management:
+    its version and database settings are read from its files (apps.installs.imports)."""
+    from django.utils.translation import gettext as _
+
+    from .imports import import_install
+
+    account: Account = request.user
+    recipes = catalog.applications_for(account)
+    urls = sorted({u for website in account.websites.all() for u in (website.vhosts or {})})
+    values = {"application": request.POST.get("application", recipes[0].id if recipes else ""),
+              "base": request.POST.get("base", urls[0] if urls else ""),
+              "folder": request.POST.get("folder", "").strip().strip("/")}
+    error = ""
+    if request.method == "POST":
+        if values["base"] not in urls or values["application"] not in {r.id for r in recipes}:
+            error = _("Choose one of your applications and website addresses.")
+        else:
+            url = values["base"].rstrip("/") + ("/" + values["folder"] if values["folder"] else "")
+            try:
+                install = import_install(account, {"application": values["application"],
+                                                   "url": url})
+            except InstallatronError as exc:
+                error = exc.message  # status 200: shown beside the form (STYLE 20)
+            else:
+                messages.success(request, _("The application at %(url)s is now managed here.")
+                                 % {"url": install.url})
+                return redirect("installs:detail", install.pk)
+    return render(request, "installs/import.html", {"recipes": recipes, "urls": urls,
+                                                    "values": values, "error": error})

@@ -78,3 +78,23 @@ def test_the_backup_button_refuses_a_busy_install(client, user, blog):  # noqa: 
     first = Task.objects.get(cmd="backup")
     page = client.post(f"/gui/backups/install/{blog.pk}/backup/", follow=True).content.decode()
     assert first.pk in page and Task.objects.filter(cmd="backup").count() == 1
+
+
+def test_an_archive_in_the_webspace_is_imported_from_the_gui(client, user, backup):
+    import shutil
+    from pathlib import Path
+
+    from apps.backups.models import Backup
+
+    root = Path(user.websites.get().path)
+    shutil.copy(backup.archive_path, root / "upload.tar.gz")
+    client.force_login(user)
+    page = client.get("/gui/backups/").content.decode()
+    assert "/gui/backups/import/" in page
+    refused = client.post("/gui/backups/import/", {"path": "../../etc/passwd"})
+    assert refused.status_code == 200 and b'class="result bad' in refused.content
+    response = client.post("/gui/backups/import/", {"path": "upload.tar.gz"})
+    assert response.status_code == 302
+    imported = Backup.objects.exclude(pk=backup.pk).get()
+    assert imported.imported and imported.checksum == backup.checksum
+    assert imported.pk in response["Location"]

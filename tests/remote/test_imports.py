@@ -132,3 +132,23 @@ def test_it_migrates_wordpress_from_a_remote_server_into_a_local_website(
 
     status, location, cookies = wp_login(f"{site.url}/moved", "boss", ADMIN_PASS)
     assert any(name.startswith("wordpress_logged_in_") for name in cookies)
+
+
+def test_an_existing_wordpress_is_imported_from_the_gui(client, site, wordpress_package):
+    from apps.installs.models import Install
+
+    before = run_install(site, f"{site.url}/blog", title="GUI Import")
+    was = _forget(before)
+    client.force_login(site.account)
+    assert "/gui/installs/import/" in client.get("/gui/installs/").content.decode()
+    form = client.get("/gui/installs/import/").content.decode()
+    assert site.url in form and 'value="wordpress"' in form
+    nothing = client.post("/gui/installs/import/", {"application": "wordpress",
+                                                    "base": site.url, "folder": "nothing"})
+    assert nothing.status_code == 200 and b'class="result bad' in nothing.content
+    response = client.post("/gui/installs/import/", {"application": "wordpress",
+                                                     "base": site.url, "folder": "blog"})
+    assert response.status_code == 302
+    install = Install.objects.get(url=f"{site.url}/blog")
+    assert response["Location"] == f"/gui/installs/{install.pk}/"
+    assert (install.version, install.db_name) == (was["version"], was["db_name"])
