@@ -27,7 +27,10 @@ def run_install(site, url: str, title: str = "Backup Test Blog", **extra):
         "email": "boss@example.com", "sitetitle": title, **extra})
     install, task = services.start_install(plan)
     tasks.install_app(task.id)
-    task.refresh_from_db()
+    # With a real worker running (transactional tests) it may have claimed the task first.
+    from apps.tasks.services import wait_for_task
+
+    task = wait_for_task(task.id, timeout=300)
     assert task.status == "completed", task.message
     return Install.objects.select_related("account", "website").get(pk=install.pk)
 
@@ -36,9 +39,11 @@ def run_backup(install):
     from apps.backups import services, tasks
     from apps.backups.models import Backup
 
+    from apps.tasks.services import wait_for_task
+
     task = services.start_backup(install)
     tasks.create_backup(task.id, "")
-    task.refresh_from_db()
+    task = wait_for_task(task.id, timeout=300)  # or the real worker, if it was first
     assert task.status == "completed", task.message
     return Backup.objects.select_related("account", "website").get(pk=task.result["backup"])
 
