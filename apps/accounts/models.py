@@ -133,6 +133,10 @@ class Account(AbstractBaseUser):
             frontier = children
         return found
 
+    def vhost_urls(self) -> list[str]:
+        """Every vhost URL of the account's websites: where the GUI lets it put things."""
+        return sorted({url for website in self.websites.all() for url in (website.vhosts or {})})
+
     def manages(self, other: Account) -> bool:
         """True if ``other`` sits below this account in the ownership tree."""
         if other.pk == self.pk:

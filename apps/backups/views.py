@@ -38,10 +38,6 @@ def _get_install_for(principal: Account, pk: str) -> Install:
     return install
 
 
-def _vhost_urls(account: Account) -> list[str]:
-    return sorted({url for website in account.websites.all() for url in (website.vhosts or {})})
-
-
 @login_required
 def list(request: HttpRequest) -> HttpResponse:  # noqa: A001 - the url name is backups:list
     principal: Account = request.user
@@ -193,7 +189,7 @@ def push(request: HttpRequest, install_pk: str) -> HttpResponse:
 
 def _location_form(request, template, context, account, start) -> HttpResponse:
     """The URL (a vhost of the user's plus a folder) and optional table prefix."""
-    urls = _vhost_urls(account)
+    urls = account.vhost_urls()
     values = {"base": request.POST.get("base", urls[0] if urls else ""),
               "folder": request.POST.get("folder", "").strip().strip("/"),
               "db_prefix": request.POST.get("db_prefix", "").strip()}

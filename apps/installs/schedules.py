@@ -21,7 +21,6 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from apps.tasks.models import Task
 from installatron_gui.lib.errors import InstallatronError
@@ -37,38 +36,6 @@ PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(weeks=1),
            "monthly": timedelta(days=30)}
 # A run a little early still counts (beat's clock and the backup's own duration).
 SLACK = timedelta(hours=1)
-
-# Labels for the settings form (the edit page): value -> text, in the reference's order.
-AUTOUP_CHOICES = [
-    (0, _("Do not update automatically")),
-    (1, _("Update to minor versions only (recommended)")),
-    (2, _("Update to any new version")),
-]
-AUTOUP_BACKUP_CHOICES = [
-    (True, _("Take a backup first and restore it if the update fails (recommended)")),
-    (False, _("Update without a backup")),
-]
-AUTOBK_CHOICES = [
-    ("", _("No automatic backups")),
-    ("custom", _("Automatic backups: keep a number of daily, weekly and monthly backups")),
-]
-AUTOBK_COUNT_LABELS = {"daily": _("Daily backups to keep"),
-                       "weekly": _("Weekly backups to keep"),
-                       "monthly": _("Monthly backups to keep")}
-
-
-def choice_labels() -> dict:
-    """Everything a settings form needs to offer automatic updates and backups."""
-    from .models import BackupSchedule
-
-    schedules = [(s.name, _("Automatic backups: the schedule %(name)s (%(d)s daily, "
-                            "%(w)s weekly, %(m)s monthly)") % {
-        "name": s.description or s.name, "d": s.daily, "w": s.weekly, "m": s.monthly})
-        for s in BackupSchedule.objects.all()]
-    return {"autoup": AUTOUP_CHOICES, "autoup_backup": AUTOUP_BACKUP_CHOICES,
-            "autobk": AUTOBK_CHOICES + schedules, "autobk_counts": AUTOBK_COUNT_LABELS,
-            "notification": sorted(notifications.EVENTS)}
-
 
 # --------------------------------------------------------------------------- updates
 

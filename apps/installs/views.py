@@ -344,7 +344,7 @@ def import_existing(request: HttpRequest) -> HttpResponse:
 
     account: Account = request.user
     recipes = catalog.applications_for(account)
-    urls = sorted({u for website in account.websites.all() for u in (website.vhosts or {})})
+    urls = account.vhost_urls()
     values = {"application": request.POST.get("application", recipes[0].id if recipes else ""),
               "base": request.POST.get("base", urls[0] if urls else ""),
               "folder": request.POST.get("folder", "").strip().strip("/")}

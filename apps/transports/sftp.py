@@ -222,7 +222,7 @@ class SftpTransport(Transport):
         if exc.errno is None and self._connection_gone():
             # paramiko raises a bare OSError("Socket is closed") on a dropped channel.
             return remote_error(f"The connection to {self.url.host}:{self.url.port} was lost "
-                                f"while writing '{rel or '/'}'.", self.url, errcode=HOST)
+                                f"while working on '{rel or '/'}'.", self.url, errcode=HOST)
         if exc.errno is None and writing:
             # sftp-server reports ENOSPC/EDQUOT as a bare SSH_FX_FAILURE ("Failure").
             return TransportError(f"The server could not write '{rel or '/'}': the disk is "
@@ -458,14 +458,6 @@ class SftpTransport(Transport):
         path of None: a folder or a link). The files are read by READERS SFTP sessions on
         this connection at once: one blocking round trip per file is what makes a plain
         download of WordPress's 2,900 files slow over a real network (the note, 3.3)."""
-        if sum(1 for _, path in entries if path) < 4:
-            for info, path in entries:
-                if path is None:
-                    yield info, None
-                    continue
-                with self._io(path):
-                    yield info, _read_whole(self.sftp, self.url.path(path), info.size)
-            return
         local = threading.local()
         sessions: list[paramiko.SFTPClient] = []
         lock = threading.Lock()
