@@ -74,7 +74,7 @@ def test_it_imports_a_wordpress_found_in_the_website_folder(site, wordpress_pack
     assert list((site.docroot / "blog").iterdir()) == []
 
 
-@pytest.mark.parametrize("scheme", ["sftp", "ssh"])
+@pytest.mark.parametrize("scheme", ["sftp", "ssh", "ftp"])
 def test_it_migrates_wordpress_from_a_remote_server_into_a_local_website(
         scheme, site, make_remote_site, wordpress_package, mysql_query):
     from apps.installs import imports
@@ -87,10 +87,13 @@ def test_it_migrates_wordpress_from_a_remote_server_into_a_local_website(
                     " %s) WHERE ID = 1", (f' <a href="{source_site.url}/about/">Moved text</a>',))
     source_files = listing(source_site.root)
     source_tables = table_snapshot(source)
-    ftu = source_site.server.url(scheme, source_site.docroot)
+    # The FTP server's root is the folder of all its sites; sshd's paths are absolute.
+    folder = (f"/{source_site.root.name}/public_html" if scheme == "ftp"
+              else source_site.docroot)
+    ftu = source_site.server.url(scheme, folder)
 
     # A rejected login says so, with the reference's errcode and no password.
-    bad = source_site.server.url(scheme, source_site.docroot, password="wrong-pass")
+    bad = source_site.server.url(scheme, folder, password="wrong-pass")
     with pytest.raises(InstallError) as exc:
         imports.check_migrate(site.account, {
             "application": "wordpress", "url": f"{site.url}/moved", "source_url": source.url,
