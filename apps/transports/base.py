@@ -64,8 +64,15 @@ class Transport:
     def read(self, rel: str) -> bytes:
         raise NotImplementedError
 
-    def write(self, rel: str, data: bytes, *, mode: int = 0o644) -> None:
-        """Write a whole file atomically (temporary name, then rename)."""
+    def read_to(self, rel: str, out: BinaryIO) -> int:
+        """Stream a file into ``out`` (large files: backups); returns the bytes copied."""
+        data = self.read(rel)
+        out.write(data)
+        return len(data)
+
+    def write(self, rel: str, data: bytes | BinaryIO, *, mode: int = 0o644) -> None:
+        """Write a whole file atomically (temporary name, then rename). ``data`` is the
+        content, or a binary file read to its end in chunks (never whole into memory)."""
         raise NotImplementedError
 
     def mkdir(self, rel: str, *, mode: int = 0o755) -> list[str]:

@@ -42,6 +42,18 @@ def split_rel(rel: str) -> list[str]:
     return [p for p in rel.split("/") if p not in ("", ".")]
 
 
+COPY_CHUNK = 1 << 20
+
+
+def _copy(src: BinaryIO, dst: BinaryIO) -> int:
+    """Copy a stream in chunks; returns the bytes copied (shared by every transport)."""
+    total = 0
+    while block := src.read(COPY_CHUNK):
+        dst.write(block)
+        total += len(block)
+    return total
+
+
 def _os_error(exc: OSError, rel: str) -> TransportError:
     """An OSError as a customer-readable TransportError (no absolute paths in the text)."""
     what = os.strerror(exc.errno) if exc.errno else str(exc)
@@ -191,7 +203,9 @@ class LocalTransport(Transport):
         yield from paths
 
     # -- files
-    def read(self, rel: str) -> bytes:
+    @contextmanager
+    def _open_file(self, rel: str) -> Iterator[BinaryIO]:
+        """A regular file opened for reading, never through a symlink."""
         with self._parent(rel) as (dfd, name):
             try:
                 fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
@@ -201,9 +215,20 @@ class LocalTransport(Transport):
                 if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
                     raise TransportError(f"'{rel}' is not a file.",
                                          errcode="invalid_argument_path", status=400)
-                return fh.read()
+                try:
+                    yield fh
+                except OSError as exc:
+                    raise _os_error(exc, rel) from None
 
-    def write(self, rel: str, data: bytes, *, mode: int = 0o644) -> None:
+    def read(self, rel: str) -> bytes:
+        with self._open_file(rel) as fh:
+            return fh.read()
+
+    def read_to(self, rel: str, out: BinaryIO) -> int:
+        with self._open_file(rel) as fh:
+            return _copy(fh, out)
+
+    def write(self, rel: str, data: bytes | BinaryIO, *, mode: int = 0o644) -> None:
         """Atomic: a temporary file in the same folder, fsync, rename over ``rel``.
 
         Missing parent folders are created. A symlink at ``rel`` is replaced, not followed.
@@ -217,7 +242,10 @@ class LocalTransport(Transport):
                 raise _os_error(exc, rel) from None
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
+                    if isinstance(data, bytes | bytearray | memoryview):
+                        fh.write(data)
+                    else:
+                        _copy(data, fh)
                     fh.flush()
                     os.fchmod(fh.fileno(), mode)
                     self._give(fh.fileno())

@@ -33,6 +33,7 @@ from paramiko.sftp import (
     CMD_OPEN,
     CMD_WRITE,
     SFTP_FLAG_CREATE,
+    SFTP_FLAG_EXCL,
     SFTP_FLAG_TRUNC,
     SFTP_FLAG_WRITE,
     int64,
@@ -274,18 +275,34 @@ class SftpTransport(Transport):
         yield from [p for p, a in self._walk(rel) if not stat.S_ISDIR(a.st_mode)]
 
     # -- files
-    def read(self, rel: str) -> bytes:
+    def _file_stat(self, rel: str) -> SFTPAttributes:
         st = self._lstat(rel)
         if st is None:
             raise TransportError(f"'{rel}' does not exist.", errcode=MISSING, status=400)
         if not stat.S_ISREG(st.st_mode):
             raise TransportError(f"'{rel}' is not a file.", errcode="invalid_argument_path",
                                  status=400)
+        return st
+
+    def read(self, rel: str) -> bytes:
+        st = self._file_stat(rel)
         with self._io(rel), self.sftp.open(self.url.path(rel), "rb") as fh:
             fh.prefetch(st.st_size)
             return fh.read()
 
-    def write(self, rel: str, data: bytes, *, mode: int = 0o644) -> None:
+    def read_to(self, rel: str, out: BinaryIO) -> int:
+        st = self._file_stat(rel)
+        copied = 0
+        with self._io(rel), self.sftp.open(self.url.path(rel), "rb") as fh:
+            fh.prefetch(st.st_size)  # pipelined READs ahead of what is copied
+            while copied < (st.st_size or 0) and (block := fh.read(1 << 20)):
+                out.write(block)
+                copied += len(block)
+        if copied != st.st_size:
+            raise TransportError(f"'{rel}' changed while it was read.")
+        return copied
+
+    def write(self, rel: str, data: bytes | BinaryIO, *, mode: int = 0o644) -> None:
         """Atomic: a temporary name in the same folder, then posix-rename over ``rel``."""
         parts = split_rel(rel)
         if not parts:
@@ -297,12 +314,11 @@ class SftpTransport(Transport):
         tmp_path, path = self.url.path(tmp), self.url.path(rel)
         try:
             with self._io(rel, writing=True):
-                # Not pipelined: paramiko keeps a pipelined WRITE's error to itself and a
-                # close still succeeds, which would rename a truncated file into place.
-                with self.sftp.open(tmp_path, "wbx") as fh:
-                    fh.write(data)
-                    fh.chmod(mode)
-                if self.sftp.lstat(tmp_path).st_size != len(data):
+                src = io.BytesIO(data) if isinstance(data, bytes | bytearray | memoryview) \
+                    else data
+                written = pipelined_write(self.sftp, tmp_path, src)
+                self.sftp.chmod(tmp_path, mode)
+                if self.sftp.lstat(tmp_path).st_size != written:
                     raise OSError(None, "short write")
                 try:
                     self.sftp.posix_rename(tmp_path, path)
@@ -567,6 +583,45 @@ def _status(sftp: paramiko.SFTPClient, num: int, path: str) -> tuple[int, parami
     except OSError as exc:
         exc.filename = path
         raise
+
+
+def pipelined_write(sftp: paramiko.SFTPClient, path: str, src: BinaryIO, *,
+                    window: int = WINDOW, chunk: int = CHUNK) -> int:
+    """Create remote file ``path`` (it must not exist) from ``src`` with up to ``window``
+    WRITEs in flight, every reply checked: paramiko's own pipelined mode drops a WRITE's
+    error and its close still succeeds, which would rename a truncated file into place.
+    Returns the bytes written."""
+    num = sftp._async_request(type(None), CMD_OPEN, path,
+                              SFTP_FLAG_WRITE | SFTP_FLAG_CREATE | SFTP_FLAG_EXCL,
+                              SFTPAttributes())
+    t, msg = _status(sftp, num, path)
+    if t != CMD_HANDLE:
+        raise OSError(errno.EIO, f"unexpected reply {t} to OPEN", path)
+    handle = msg.get_binary()
+    queue: deque = deque()
+    offset = 0
+    try:
+        while block := src.read(chunk):
+            queue.append(sftp._async_request(type(None), CMD_WRITE, handle, int64(offset),
+                                             block))
+            offset += len(block)
+            while len(queue) >= window:
+                _status(sftp, queue.popleft(), path)
+        while queue:
+            _status(sftp, queue.popleft(), path)
+    finally:
+        failed = bool(queue)
+        for num in queue:  # after an error: the replies still come, in order
+            try:
+                sftp._read_response(num)
+            except Exception:  # noqa: BLE001 - the first error is the one raised
+                break
+        try:
+            _status(sftp, sftp._async_request(type(None), CMD_CLOSE, handle), path)
+        except Exception:
+            if not failed:
+                raise
+    return offset
 
 
 def pipelined_upload(sftp: paramiko.SFTPClient, stage: str, tar_fh: BinaryIO, *,

@@ -102,6 +102,20 @@ def test_write_through_a_symlinked_folder_is_refused_and_writes_nothing(area):
     assert snapshot(area) == before
 
 
+def test_streams_are_written_atomically_and_read_back(area):
+    t = LocalTransport(str(area / "site"))
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    t.write("public_html/big.bin", io.BytesIO(data), mode=0o600)
+    path = area / "site/public_html/big.bin"
+    assert path.read_bytes() == data and stat.S_IMODE(path.stat().st_mode) == 0o600
+    out = io.BytesIO()
+    assert t.read_to("public_html/big.bin", out) == len(data) and out.getvalue() == data
+    assert [n for n in os.listdir(path.parent) if n.endswith(".tmp")] == []
+    os.symlink("/etc/passwd", area / "site/public_html/link")
+    with pytest.raises(TransportError):
+        t.read_to("public_html/link", io.BytesIO())
+
+
 def test_reading_through_symlinks_is_refused(area):
     t = LocalTransport(str(area / "site"))
 

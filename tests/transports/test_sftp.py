@@ -79,6 +79,13 @@ def check_every_method(t, local: Path) -> None:
     buf.seek(0)
     with tarfile.open(fileobj=buf) as tar:
         assert tar.extractfile("y/z.bin").read() == bytes(range(256)) * 300
+    # Streams: a file object written in chunks (atomic too), and read into a file object.
+    big = os.urandom(3 * 1024 * 1024 + 17)
+    t.write("x/stream.bin", io.BytesIO(big), mode=0o600)
+    assert (local / "x/stream.bin").read_bytes() == big
+    out = io.BytesIO()
+    assert t.read_to("x/stream.bin", out) == len(big) and out.getvalue() == big
+    assert [n for n in os.listdir(local / "x") if n.endswith(".tmp")] == []
     t.remove("x")
     t.remove("x")  # missing is fine
     assert not (local / "x").exists()
@@ -279,6 +286,11 @@ def test_a_full_disk_is_a_quota_error(known_sshd, remote_site, tmp_path):
             err = errcode_of(lambda: t.write("small/big.bin", os.urandom(512 * 1024)))
             assert err.errcode == "failed_filesystem_quota"
             assert [n for n in os.listdir(full) if n.endswith(".tmp")] == []
+            # Streamed with many WRITEs in flight: the error of one of them is not lost.
+            err = errcode_of(lambda: t.write("small/big.bin",
+                                             io.BytesIO(os.urandom(2 * 1024 * 1024))))
+            assert err.errcode == "failed_filesystem_quota"
+            assert os.listdir(full) == []
     finally:
         subprocess.run(["umount", "-l", str(full)], check=True)
 
