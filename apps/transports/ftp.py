@@ -7,8 +7,9 @@
   in the PASV reply (ftplib's trust_server_pasv_ipv4_address=False): a hostile server
   cannot point us at another host.
 * Listings use MLSD and fall back to LIST for servers without it.
-* Every file needs its own data connection (about 4 round trips), so put_tree spreads
-  files over a few parallel control connections (``FTP_CONNECTIONS``, default 4).
+* Every file needs its own data connection (about 4 round trips), so put_tree and
+  get_tree spread files over a few parallel control connections (``FTP_CONNECTIONS``,
+  default 4).
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ import secrets
 import socket
 import ssl
 import tarfile
+import tempfile
 import threading
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +53,9 @@ from .remote import (
 )
 
 log = logging.getLogger(__name__)
+
+SMALL_FILE = 1 << 20  # get_tree fetches files up to this size ahead, in parallel
+READ_AHEAD = 64  # files fetched ahead of the one being added to the tar (memory bound)
 
 
 @dataclass
@@ -300,7 +307,22 @@ class FtpTransport(Transport):
             self.ftp.retrbinary(f"RETR {self._path(rel)}", buf.extend)
         return bytes(buf)
 
-    def write(self, rel: str, data: bytes, *, mode: int = 0o644) -> None:
+    def read_to(self, rel: str, out: BinaryIO) -> int:
+        if not split_rel(rel):
+            raise TransportError(f"'{rel}' is not a file.", errcode="invalid_argument_path",
+                                 status=400)
+        copied = 0
+
+        def take(block: bytes) -> None:
+            nonlocal copied
+            out.write(block)
+            copied += len(block)
+
+        with self._io(rel):
+            self.ftp.retrbinary(f"RETR {self._path(rel)}", take)
+        return copied
+
+    def write(self, rel: str, data: bytes | BinaryIO, *, mode: int = 0o644) -> None:
         """Atomic: STOR to a temporary name in the same folder, then RNFR/RNTO."""
         parts = split_rel(rel)
         if not parts:
@@ -311,7 +333,8 @@ class FtpTransport(Transport):
         tmp = "/".join([*parts[:-1], f".{parts[-1][:64]}.itron-{secrets.token_hex(6)}.tmp"])
         try:
             with self._io(rel):
-                self.ftp.storbinary(f"STOR {self._path(tmp)}", io.BytesIO(data))
+                self.ftp.storbinary(f"STOR {self._path(tmp)}", io.BytesIO(data) if isinstance(
+                    data, bytes | bytearray | memoryview) else data)
             self._chmod(tmp, mode)
             with self._io(rel):
                 try:
@@ -493,30 +516,99 @@ class FtpTransport(Transport):
                 raise failures[0]
 
     def get_tree(self, rel: str, out: BinaryIO, *, exclude: list[str] | None = None) -> None:
-        """A tar stream of folder ``rel`` (RETR per file; links stored as empty entries
-        are left out, since FTP cannot read a link's target)."""
+        """A tar stream of folder ``rel`` (links stored as empty entries are left out,
+        since FTP cannot read a link's target).
+
+        Each RETR needs its own data connection, so small files are fetched ahead, in
+        walk order, over the ``connections`` pool; large ones stream through a spool
+        file on the main connection. The tar keeps the walk's order.
+        """
         patterns = [p.strip("/") for p in exclude or []]
         base = "/".join(split_rel(rel))
         skipped: list[str] = []
-        with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-            for path, entry in self._walk(rel):
-                name = path[len(base) + 1:] if base else path
-                if any(name == d or name.startswith(d + "/") for d in skipped):
-                    continue
-                if any(fnmatch.fnmatchcase(name, p) for p in patterns):
-                    skipped.append(name)
-                    continue
+        wanted: list[tuple[str, str, Entry]] = []
+        for path, entry in self._walk(rel):
+            name = path[len(base) + 1:] if base else path
+            if any(name == d or name.startswith(d + "/") for d in skipped):
+                continue
+            if any(fnmatch.fnmatchcase(name, p) for p in patterns):
+                skipped.append(name)
+                continue
+            if entry.kind in ("dir", "file"):
+                wanted.append((path, name, entry))
+        small = sum(1 for _p, _n, e in wanted if e.kind == "file" and e.size <= SMALL_FILE)
+        workers = min(self.connections, max(1, small // 16))
+        with _FetchPool(self, workers) as pool, \
+                tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+            ahead: deque = deque()
+            todo = iter(wanted)
+
+            def fill() -> None:
+                while len(ahead) < READ_AHEAD and (item := next(todo, None)) is not None:
+                    path, _name, entry = item
+                    early = entry.kind == "file" and entry.size <= SMALL_FILE and workers > 1
+                    ahead.append((item, pool.submit(path) if early else None))
+
+            fill()
+            while ahead:
+                (path, name, entry), future = ahead.popleft()
+                fill()
                 info = tarfile.TarInfo(name)
                 info.mtime = entry.mtime
                 if entry.kind == "dir":
                     info.type = tarfile.DIRTYPE
                     info.mode = entry.mode if entry.mode is not None else 0o755
                     tar.addfile(info)
-                elif entry.kind == "file":
-                    info.mode = entry.mode if entry.mode is not None else 0o644
-                    data = self.read(path)
+                    continue
+                info.mode = entry.mode if entry.mode is not None else 0o644
+                if future is not None:
+                    data = future.result()
                     info.size = len(data)
                     tar.addfile(info, io.BytesIO(data))
+                    continue
+                with tempfile.SpooledTemporaryFile(max_size=SMALL_FILE) as spool:
+                    info.size = self.read_to(path, spool)
+                    spool.seek(0)
+                    tar.addfile(info, spool)
+
+
+class _FetchPool:
+    """Extra logged-in control connections that RETR small files for get_tree."""
+
+    def __init__(self, transport: FtpTransport, workers: int):
+        self.transport = transport
+        self.workers = workers
+        self.local = threading.local()
+        self.opened: list[ftplib.FTP] = []
+        self.lock = threading.Lock()
+        self.executor = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+
+    def __enter__(self) -> _FetchPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+        for ftp in self.opened:
+            try:
+                ftp.quit()
+            except (ftplib.Error, OSError, EOFError):
+                ftp.close()
+
+    def submit(self, path: str):
+        return self.executor.submit(self._fetch, path)
+
+    def _fetch(self, path: str) -> bytes:
+        t = self.transport
+        ftp = getattr(self.local, "ftp", None)
+        if ftp is None:
+            ftp = self.local.ftp = with_retries(t._login, t.url, attempts=t.attempts)
+            with self.lock:
+                self.opened.append(ftp)
+        buf = bytearray()
+        with t._io(path):
+            ftp.retrbinary(f"RETR {t._path(path)}", buf.extend)
+        return bytes(buf)
 
 
 def _mlsd_time(value: str) -> int:
