@@ -1,10 +1,15 @@
 """Remote backup locations (the reference's ``bkloc``: ftp://, ftps://, sftp://, ssh://).
 
+A user's locations are saved rows (BackupLocation): added and tested in the GUI, or
+remembered when the API sets an install's ``bkloc`` URI ("associated with the user").
+An install's ``bkloc`` is the URI its backups go to.
+
 A backup is always written locally first (services.create_backup). With a remote
-location it is then uploaded under a temporary name and renamed at the end, so the
+location it is then streamed up under a temporary name and renamed at the end, so the
 location holds a complete archive or none; a failed upload keeps the local copy and the
-task says so. Restoring a backup whose local copy is gone downloads it to a temporary
-file, checks its checksum, and only then puts it where the restore reads it.
+task says so. The backup row records the URI it went to. Restoring a backup whose local
+copy is gone streams it down to a temporary file, checks its checksum, and only then
+puts it where the restore reads it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from apps.transports.base import TransportError, open_transport
 from apps.transports.remote import ssh_key_options
 
 from .errors import BackupError
-from .models import Backup
+from .models import Backup, BackupLocation
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +44,10 @@ def upload_backup(backup: Backup, uri: str, *, trust: str | None = None) -> str:
 
     tmp = f".{backup.id}.{secrets.token_hex(4)}.part"
     try:
-        with open_transport(uri, trust_host_key=trust, **ssh_key_options(uri)) as t:
+        with open_transport(uri, trust_host_key=trust, **ssh_key_options(uri)) as t, \
+                open(backup.archive_path, "rb") as archive:
             try:
-                t.write(tmp, backup.archive_path.read_bytes(), mode=0o600)
+                t.write(tmp, archive, mode=0o600)  # streamed, never whole in memory
                 if t.size(tmp) != backup.size:
                     raise TransportError("the uploaded size does not match")
                 if t.exists(_name(backup)):
@@ -59,7 +65,8 @@ def upload_backup(backup: Backup, uri: str, *, trust: str | None = None) -> str:
         return (f" The copy to {mask_path(uri)} failed ({detail}); the backup is kept on "
                 "this server.")
     Backup.objects.filter(pk=backup.pk).update(backup_location=REMOTE)
-    backup.backup_location = REMOTE
+    backup.backup_location, backup.location_uri = REMOTE, uri
+    backup.save(update_fields=["location_uri"])
     return f" A copy was stored at {mask_path(uri)}."
 
 
@@ -73,11 +80,10 @@ def fetch_backup(backup: Backup, uri: str, *, trust: str | None = None) -> Path:
         return path
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
     try:
-        with open_transport(uri, trust_host_key=trust, **ssh_key_options(uri)) as t:
-            data = t.read(_name(backup))
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        with os.fdopen(fd, "wb") as fh, \
+                open_transport(uri, trust_host_key=trust, **ssh_key_options(uri)) as t:
+            t.read_to(_name(backup), fh)
         if file_sha256(tmp) != backup.checksum:
             raise BackupError("The backup downloaded from its remote location does not match "
                               "its checksum; nothing was changed.",
@@ -109,6 +115,93 @@ def location_of(install) -> str:
     """The install's remote backup location URI, or "" for local."""
     uri = (install.bkloc or "").strip() if install is not None else ""
     return uri if "://" in uri else ""
+
+
+def uri_of(backup: Backup) -> str:
+    """Where the backup's remote copy is: the URI recorded when it was uploaded (older
+    rows: the install's current location)."""
+    if backup.backup_location != REMOTE:
+        return ""
+    if backup.location_uri:
+        return backup.location_uri
+    from apps.installs.models import Install
+
+    return location_of(Install.objects.filter(pk=backup.install_ref or "").first())
+
+
+def chosen_uri(install, location: str) -> str:
+    """The URI a backup of ``install`` goes to: its own bkloc (""), none ("local"), or
+    the owner's saved location with that id; any other id is refused."""
+    if not location:
+        return location_of(install)
+    if location == "local":
+        return ""
+    found = BackupLocation.objects.filter(pk=location if str(location).isdigit() else None,
+                                          account_id=install.account_id).first()
+    if found is None:
+        raise BackupError("There is no such backup location.", errcode="invalid_argument_bkloc",
+                          status=400)
+    return found.uri
+
+
+# -- saved locations
+
+def _default_name(uri: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(uri)
+    return f"{parts.scheme}://{parts.hostname or ''}{parts.path or '/'}"[:80]
+
+
+def remember(account, uri: str) -> BackupLocation | None:
+    """The user's saved location with this URI, saved now if it is new (API bkloc)."""
+    uri = (uri or "").strip()
+    if account is None or "://" not in uri:
+        return None
+    saved = list(account.backup_locations.all())
+    for location in saved:
+        if location.uri == uri:  # encrypted column: compared here, not in SQL
+            return location
+    names = {location.name for location in saved}
+    base = name = _default_name(uri)
+    n = 2
+    while name in names:
+        name, n = f"{base[:74]} ({n})", n + 1
+    return BackupLocation.objects.create(account=account, name=name, uri=uri)
+
+
+PROBE = ".itron-probe"
+
+
+def check_location(uri: str, *, trust: str | None = None) -> None:
+    """Connect, write a small file and remove it: raises TransportError (no secrets in
+    its message) when backups could not be stored there."""
+    name = f"{PROBE}-{secrets.token_hex(4)}"
+    with open_transport(uri, trust_host_key=trust, **ssh_key_options(uri)) as t:
+        t.write(name, b"installatron backup location check\n", mode=0o600)
+        try:
+            if t.size(name) <= 0:
+                raise TransportError("A test file could not be written there.")
+        finally:
+            t.remove(name)
+
+
+def installs_using(location: BackupLocation) -> list:
+    from apps.installs.models import Install
+
+    return [i for i in Install.objects.filter(account=location.account).exclude(bkloc="")
+            if i.bkloc == location.uri]
+
+
+def forget(location: BackupLocation) -> int:
+    """Delete a saved location: its installs back up to this server from now on.
+    Copies already stored there stay, and their backups can still be restored."""
+    from apps.installs.models import Install
+
+    using = installs_using(location)
+    Install.objects.filter(pk__in=[i.pk for i in using]).update(bkloc="")
+    location.delete()
+    return len(using)
 
 
 

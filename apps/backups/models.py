@@ -96,6 +96,9 @@ class Backup(models.Model):
     list_files = models.JSONField(default=list, blank=True)
     list_tables = models.JSONField(default=list, blank=True)
     backup_location = models.CharField(max_length=16, default="local")
+    # Where the remote copy went (a BackupLocation's URI when it was made): restores and
+    # deletes use it even after the install's location changed or the install is gone.
+    location_uri = EncryptedTextField(blank=True, default="")
     backup_time = models.DateTimeField(default=timezone.now, db_index=True)
     backup_filename = models.CharField(max_length=255, blank=True, default="")
     size = models.BigIntegerField(default=0)
@@ -145,3 +148,31 @@ class Backup(models.Model):
         from apps.api.v2names import install_to_v2
 
         return install_to_v2(data)
+
+
+class BackupLocation(models.Model):
+    """A remote place a user's backups are copied to (the reference's ``bkloc`` URI,
+    "associated with the user"): saved from the GUI, or remembered when the API names one."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE,
+                                related_name="backup_locations")
+    name = models.CharField(max_length=80)
+    uri = EncryptedTextField()  # carries the FTP/SSH password: never shown, never logged
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["account", "name"],
+                                               name="backup_location_name_per_account")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def display(self) -> str:
+        from apps.accounts.validation import mask_path
+
+        return mask_path(self.uri)
+
+    @property
+    def scheme(self) -> str:
+        return self.uri.split("://", 1)[0].lower()

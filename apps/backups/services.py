@@ -1155,20 +1155,18 @@ def import_backup(account: Account, path: str) -> Backup:
     final = folder / f"{backup_id}.tar.gz"
     website = websites[0]
     try:
-        with installs.open_website(website) as transport:
-            if transport.size(path.strip()) > MAX_IMPORT:
-                raise BackupError("The archive is too large to import.",
-                                  errcode="invalid_argument_path", field="path")
-            data = transport.read(path.strip())
-    except TransportError as exc:
-        raise BackupError(exc.message, errcode="invalid_argument_path", status=400,
-                          field="path") from None
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "wb") as fh, installs.open_website(website) as transport:
+                if transport.size(path.strip()) > MAX_IMPORT:
+                    raise BackupError("The archive is too large to import.",
+                                      errcode="invalid_argument_path", field="path")
+                transport.read_to(path.strip(), fh)  # streamed to disk, not into memory
+                fh.flush()
+                os.fsync(fh.fileno())
+        except TransportError as exc:
+            raise BackupError(exc.message, errcode="invalid_argument_path", status=400,
+                              field="path") from None
         info = verify_archive(tmp)
         tables = _dump_tables_of(info)
         meta = info.meta["install"]
@@ -1207,11 +1205,9 @@ def delete_backup(backup: Backup) -> None:
     """Remove the archive, its copy at the install's remote location, and the row."""
     from . import locations
 
-    if backup.backup_location == locations.REMOTE:
-        install = Install.objects.filter(pk=backup.install_ref or "").first()
-        uri = locations.location_of(install)
-        if uri:
-            locations.remove_remote_copy(backup, uri)
+    uri = locations.uri_of(backup)
+    if uri:
+        locations.remove_remote_copy(backup, uri)
     try:
         backup.archive_path.unlink(missing_ok=True)
     except OSError as exc:
@@ -1292,15 +1288,18 @@ def _hold(install: Install, task: Task) -> None:
 
 
 @transaction.atomic
-def start_backup(install: Install, *, expiry=None) -> Task:
-    """Queue a backup of ``install``; refused with ``busy`` while a task holds it."""
-    from . import tasks
+def start_backup(install: Install, *, expiry=None, location: str = "") -> Task:
+    """Queue a backup of ``install``; refused with ``busy`` while a task holds it.
+    ``location`` as tasks.create_backup takes it ("", "local" or a saved location id)."""
+    from . import locations, tasks
 
     expiry = parse_expiry_arg(expiry)
+    location = str(location or "")
+    locations.chosen_uri(install, location)  # refuses an unknown location before queueing
     task = _task_for(install, "backup", "_tasks_backingup")
     _hold(install, task)
     task_id = task.id
-    transaction.on_commit(lambda: tasks.create_backup.delay(task_id, expiry))
+    transaction.on_commit(lambda: tasks.create_backup.delay(task_id, expiry, location))
     return task
 
 

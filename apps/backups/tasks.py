@@ -47,8 +47,12 @@ def _backup(backup_id: str) -> Backup:
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def create_backup(task_id: str, expiry: str = "") -> None:
-    """Back up the install a Task row names; the install is released however it ends."""
+def create_backup(task_id: str, expiry: str = "", location: str = "") -> None:
+    """Back up the install a Task row names; the install is released however it ends.
+
+    ``location``: "" for the install's own bkloc, "local" for this server only, or the id
+    of one of the owner's saved BackupLocations (an id: never a URI with its password).
+    """
 
     def body(task, report):
         from . import locations
@@ -56,9 +60,9 @@ def create_backup(task_id: str, expiry: str = "") -> None:
         try:
             with _failure_notice("backup_error", task.install):
                 install = _install(task.install)
+                uri = locations.chosen_uri(install, location)
                 backup = services.create_backup(install, report=report,
                                                 expiry=parse_expiry(expiry or None))
-                uri = locations.location_of(install)
                 note = locations.upload_backup(backup, uri) if uri else ""
         finally:
             release_install(task.install, task.id)
@@ -76,9 +80,8 @@ def restore_backup(task_id: str, backup_id: str, db_mode: str = "") -> None:
             with _failure_notice("restore_error", task.install):
                 backup = _backup(backup_id)
                 install = _install(task.install)
-                if backup.backup_location == locations.REMOTE and \
-                        locations.location_of(install):
-                    locations.fetch_backup(backup, locations.location_of(install))
+                if locations.uri_of(backup):
+                    locations.fetch_backup(backup, locations.uri_of(backup))
                 install = services.restore_backup(backup, install, report=report,
                                                   db_mode=db_mode or None)
         finally:

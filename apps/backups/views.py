@@ -15,8 +15,9 @@ from apps.installs.models import Install
 from apps.tasks.models import Task
 from installatron_gui.lib.errors import InstallatronError
 
-from . import services
-from .models import Backup
+from . import locations, services
+from .forms import LocationForm
+from .models import Backup, BackupLocation
 
 PER_PAGE = 25
 
@@ -49,6 +50,7 @@ def list(request: HttpRequest) -> HttpResponse:  # noqa: A001 - the url name is 
     if install_id:
         backups = backups.filter(install_ref=install_id)
     page = Paginator(backups, PER_PAGE).get_page(request.GET.get("page"))
+    _name_remote_copies(principal, page.object_list)
     running = (Task.objects.visible_to(principal).running()
                .filter(cmd__in=["backup", "restore", "restoreto", "clone"]).order_by("-created"))
     context = {"page": page, "q": q, "install_id": install_id, "tasks": [*running[:10]],
@@ -63,12 +65,24 @@ def create(request: HttpRequest, install_pk: str) -> HttpResponse:
     """The "Back up now" button of an install: queue the backup, show the list."""
     install = _get_install_for(request.user, install_pk)
     try:
-        services.start_backup(install, expiry=request.POST.get("expiry") or None)
+        services.start_backup(install, expiry=request.POST.get("expiry") or None,
+                              location=request.POST.get("location", ""))
     except InstallatronError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("The backup was started."))
     return redirect(f"{_list_url()}?install={install.pk}")
+
+
+def _name_remote_copies(principal: Account, backups) -> None:
+    """``remote_name`` on each backup with a remote copy: the owner's name for the
+    location, or its address without the password."""
+    from apps.accounts.validation import mask_path
+
+    names = {location.uri: location.name for location in principal.backup_locations.all()}
+    for backup in backups:
+        uri = locations.uri_of(backup) if backup.backup_location == locations.REMOTE else ""
+        backup.remote_name = names.get(uri) or mask_path(uri) if uri else ""
 
 
 def _list_url() -> str:
@@ -221,3 +235,52 @@ def task(request: HttpRequest, pk: str) -> HttpResponse:
     context = {"task": found, "running": not found.done}
     template = "backups/task.html#progress" if request.htmx else "backups/task.html"
     return render(request, template, context)
+
+
+def _get_location_for(principal: Account, pk: str) -> BackupLocation:
+    """The principal's own location; another user's is 404."""
+    found = BackupLocation.objects.filter(pk=pk if str(pk).isdigit() else None,
+                                          account=principal).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def location_list(request: HttpRequest) -> HttpResponse:
+    """My backup locations, and a form to add one: saved only once a test file could be
+    written there and removed again."""
+    from apps.transports.base import TransportError
+
+    form = LocationForm(request.POST or None, account=request.user)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        uri = form.uri()
+        try:
+            locations.check_location(uri)
+        except TransportError as exc:
+            error = exc.message  # scrubbed of the password by the transport
+        else:
+            BackupLocation.objects.create(account=request.user, name=form.cleaned_data["name"],
+                                          uri=uri)
+            messages.success(request, _("The location works and was saved."))
+            return redirect("backups:locations")
+    saved = [*request.user.backup_locations.all()]
+    for location in saved:
+        location.install_count = len(locations.installs_using(location))
+    return render(request, "backups/locations.html", {"form": form, "error": error,
+                                                      "locations": saved})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def location_delete(request: HttpRequest, pk: str) -> HttpResponse:
+    location = _get_location_for(request.user, pk)
+    using = locations.installs_using(location)
+    if request.method == "POST":
+        locations.forget(location)
+        messages.success(request, _("The location was removed."))
+        return redirect("backups:locations")
+    return render(request, "backups/location_delete.html", {"location": location,
+                                                            "using": using})

@@ -258,6 +258,10 @@ def apply_edit(plan: EditPlan, *, report: Report) -> Install | None:
         _apply_on_site(plan, report)
     for name, value in plan.stored.items():
         setattr(install, name, value)
+    if plan.stored.get("bkloc"):  # associated with the user, as at install time
+        from apps.backups.locations import remember
+
+        remember(install.account, plan.stored["bkloc"])
     if plan.db:
         db = plan.db
         install.db_host, install.db_name, install.db_user = db.host, db.name, db.user

@@ -266,6 +266,8 @@ class EditForm(forms.Form):
     autobk_daily = forms.IntegerField(label=_("Daily"), min_value=0, max_value=99)
     autobk_weekly = forms.IntegerField(label=_("Weekly"), min_value=0, max_value=99)
     autobk_monthly = forms.IntegerField(label=_("Monthly"), min_value=0, max_value=99)
+    bkloc = forms.ChoiceField(label=_("Backups are kept"), required=False, help_text=_(
+        "Always on this server; a backup location also gets a copy of each backup."))
     db_host = forms.CharField(label=_("Database server"), max_length=255, required=False)
     db_name = forms.CharField(label=_("Database name"), max_length=128, required=False)
     db_user = forms.CharField(label=_("Database user"), max_length=128, required=False)
@@ -293,7 +295,18 @@ class EditForm(forms.Form):
             "db_name": install.db_name, "db_user": install.db_user,
             "db_prefix": install.db_prefix, "passwd": "", "db_pass": "",
         }
+        from apps.backups.locations import remember
+
+        # Saved locations by id; an API-set bkloc not saved yet becomes one of them.
+        self.locations = {str(loc.pk): loc for loc in install.account.backup_locations.all()}
+        current = remember(install.account, install.bkloc) if install.bkloc else None
+        if current is not None:
+            self.locations[str(current.pk)] = current
+        self.current["bkloc"] = str(current.pk) if current is not None else "local"
         super().__init__(*args, initial=self.current, **kwargs)
+        self.fields["bkloc"].choices = [("local", _("On this server only"))] + [
+            (pk, _("Here and at %(name)s") % {"name": loc.name})
+            for pk, loc in self.locations.items()]
         names = recipe.manifest.get("language_names", {}) if recipe else {}
         languages = recipe.languages if recipe else [install.language]
         self.fields["language"].choices = [(c, names.get(c, c)) for c in languages]
@@ -315,7 +328,7 @@ class EditForm(forms.Form):
     @property
     def automation_fields(self):
         return [self[n] for n in ("autoup", "autoup_backup", "notification", "autobk",
-                                  "autobk_daily", "autobk_weekly", "autobk_monthly")]
+                                  "autobk_daily", "autobk_weekly", "autobk_monthly", "bkloc")]
 
     @property
     def database_fields(self):
@@ -332,6 +345,11 @@ class EditForm(forms.Form):
             if name == "notification":
                 if sorted(value) != self.current["notification"]:
                     params[name] = ",".join(value)
+                continue
+            if name == "bkloc":  # the edit API takes the URI, the form only shows ids
+                if value and value != self.current["bkloc"]:
+                    params[name] = self.locations[value].uri if value in self.locations \
+                        else "local"
                 continue
             if value != self.current.get(name):
                 params[name] = ("1" if value else "0") if isinstance(value, bool) else value

@@ -632,6 +632,10 @@ def start_install(plan: InstallPlan) -> tuple[Install, Task]:
         pending_secrets={"passwd": plan.passwd, "db_mode": plan.db.mode,
                          "db_host_ip": plan.db.host_ip},
     )
+    if plan.bkloc:  # the reference: a bkloc URI is associated with the user
+        from apps.backups.locations import remember
+
+        remember(plan.account, plan.bkloc)
     task = Task.objects.create(
         account=plan.account, ws_label=plan.website.label or plan.website.ws_id, cmd="install",
         url=plan.url, title=plan.sitetitle, label="_tasks_installing", install=install.id,

@@ -96,6 +96,16 @@ def new(request: HttpRequest, application: str) -> HttpResponse:
                   {"form": form, "recipe": recipe, "websites": websites})
 
 
+def _backup_location_name(install) -> str:
+    """Where the install's backups are copied: a saved location's name, or ""."""
+    if install is None or not install.bkloc:
+        return ""
+    for location in install.account.backup_locations.all():
+        if location.uri == install.bkloc:
+            return location.name
+    return install.bkloc_display()
+
+
 @login_required
 @vary_on_headers("HX-Request")
 def detail(request: HttpRequest, pk: str) -> HttpResponse:
@@ -124,6 +134,9 @@ def detail(request: HttpRequest, pk: str) -> HttpResponse:
         # A stage clone: the live install it can be pushed onto (None if that is gone).
         "live": (Install.objects.filter(pk=install.stage_of, account=install.account).first()
                  if install and install.stage_of else None),
+        # The owner's saved backup locations: "Back up now" may send a copy to one.
+        "backup_locations": [*install.account.backup_locations.all()] if install else [],
+        "backup_location_name": _backup_location_name(install),
     }
     template = "installs/detail.html#progress" if request.htmx else "installs/detail.html"
     return render(request, template, context)

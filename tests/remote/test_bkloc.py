@@ -96,3 +96,97 @@ def test_automatic_backups_go_to_the_remote_location_and_deleting_removes_the_co
     assert [p.name for p in remote_site.iterdir()] == [f"{second.id}.tar.gz"]
     backups.delete_backup(Backup.objects.get(pk=second.pk))
     assert list(remote_site.iterdir()) == [] and not second.archive_path.exists()
+
+
+def test_a_user_saves_a_backup_location_in_the_gui_and_backs_up_there(
+        client, site, known_sshd, remote_site, ftpd, wordpress_package):
+    from apps.accounts.models import Account
+    from apps.backups import tasks as backup_tasks
+    from apps.backups.models import Backup, BackupLocation
+    from apps.installs.models import Install
+    from apps.tasks.models import Task
+
+    os.chmod(remote_site, 0o700)
+    install = run_install(site, f"{site.url}/blog", title="GUI Bkloc")
+    client.force_login(site.account)
+    assert "/gui/backups/locations/" in client.get("/gui/backups/").content.decode()
+    page = client.get("/gui/backups/locations/").content.decode()
+    assert "You have no backup locations yet" in page
+
+    fields = {"name": "Offsite", "scheme": "sftp", "host": "127.0.0.1",
+              "port": str(known_sshd.port), "username": known_sshd.user,
+              "password": "wrong-pass!", "folder": str(remote_site)}
+    refused = client.post("/gui/backups/locations/", fields).content.decode()
+    assert "was not saved" in refused and "rejected the login" in refused
+    assert "wrong-pass!" not in refused and not BackupLocation.objects.exists()
+    missing = client.post("/gui/backups/locations/", {
+        **fields, "password": known_sshd.password, "folder": f"{remote_site}/nope"}).content
+    assert b"was not saved" in missing and not BackupLocation.objects.exists()
+
+    saved = client.post("/gui/backups/locations/", {**fields, "password": known_sshd.password})
+    assert saved.status_code == 302, saved.content.decode()[-2000:]
+    location = BackupLocation.objects.get(account=site.account)
+    assert location.uri == known_sshd.url("sftp", remote_site)
+    assert list(remote_site.iterdir()) == []  # the test file was removed again
+    listing = client.get("/gui/backups/locations/").content.decode()
+    assert "Offsite" in listing and known_sshd.password not in listing
+    assert f"sftp://{known_sshd.user}:***@127.0.0.1:{known_sshd.port}" in listing
+    dup = client.post("/gui/backups/locations/", {**fields, "password": known_sshd.password})
+    assert b"already have a location with this name" in dup.content
+    # An FTP location of the same user: saved through the FTP server, also tested first.
+    ftp = client.post("/gui/backups/locations/", {
+        "name": "FTP box", "scheme": "ftps", "host": "127.0.0.1", "port": str(ftpd.port),
+        "username": "webftp", "password": ftpd.password, "folder": "/"})
+    assert ftp.status_code == 302, ftp.content.decode()[-2000:]
+
+    # "Back up now" offers the locations; choosing one sends the copy there.
+    detail = client.get(f"/gui/installs/{install.pk}/").content.decode()
+    assert f'<option value="{location.pk}">Here and at Offsite</option>' in detail
+    client.post(f"/gui/backups/install/{install.pk}/backup/", {"location": str(location.pk)})
+    task = Task.objects.filter(install=install.id, cmd="backup").latest("created")
+    backup_tasks.create_backup(task.id, "", str(location.pk))
+    task.refresh_from_db()
+    assert task.status == "completed" and "A copy was stored at" in task.message, task.message
+    backup = Backup.objects.get(pk=task.result["backup"])
+    assert (remote_site / f"{backup.id}.tar.gz").read_bytes() == backup.archive_path.read_bytes()
+    assert backup.location_uri == location.uri
+    assert "here and at Offsite" in client.get("/gui/backups/").content.decode()
+    assert Install.objects.get(pk=install.pk).bkloc == ""  # a one-off choice
+
+    # Another user's location id is refused, and its pages are 404.
+    other = Account.objects.create(username="someone-else", kind="user")
+    theirs = BackupLocation.objects.create(account=other, name="Theirs", uri="ftp://x:y@h/")
+    refused = client.post(f"/gui/backups/install/{install.pk}/backup/",
+                          {"location": str(theirs.pk)}, follow=True).content.decode()
+    assert "no such backup location" in refused
+    assert client.get(f"/gui/backups/locations/{theirs.pk}/delete/").status_code == 404
+
+    # The settings page makes it the install's location (the edit API's bkloc URI).
+    edit = client.get(f"/gui/installs/{install.pk}/edit/").content.decode()
+    assert "Backups are kept" in edit and "Here and at Offsite" in edit
+    install.refresh_from_db()
+    form = {"url": install.url, "sitetitle": install.cf_sitetitle, "sitetagline":
+            install.cf_sitetagline, "login": "boss", "passwd": "", "email": install.cf_email,
+            "language": "en", "autoup": str(install.autoup), "autoup_backup": "on",
+            "autobk": "0", "autobk_daily": "0", "autobk_weekly": "0", "autobk_monthly": "0",
+            "db_host": install.db_host, "db_name": install.db_name, "db_user": install.db_user,
+            "db_pass": "", "db_prefix": install.db_prefix, "bkloc": str(location.pk)}
+    saved = client.post(f"/gui/installs/{install.pk}/edit/", form)
+    assert saved.status_code == 302, saved.content.decode()[-3000:]
+    assert Install.objects.get(pk=install.pk).bkloc == location.uri
+
+    # Removing the location: confirmation names the install, which then backs up here.
+    confirm = client.get(f"/gui/backups/locations/{location.pk}/delete/").content.decode()
+    assert "GUI Bkloc" in confirm and "are not deleted" in confirm
+    assert client.post(f"/gui/backups/locations/{location.pk}/delete/").status_code == 302
+    assert Install.objects.get(pk=install.pk).bkloc == ""
+    assert not BackupLocation.objects.filter(pk=location.pk).exists()
+    # Its backup still knows where its copy is: the local one gone, a restore fetches it.
+    backup.archive_path.unlink()
+    from apps.backups import services as backups
+
+    task = backups.start_restore(Backup.objects.get(pk=backup.pk))
+    backup_tasks.restore_backup(task.id, backup.id, "")
+    task.refresh_from_db()
+    assert task.status == "completed", task.message
+
