@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark: a WordPress put_tree onto each kind of website against raw tar.
 
-Usage: .venv/bin/python benchmarks/transports.py [--runs 5]
+Usage: .venv/bin/python benchmarks/transports.py [--runs 5] [--rtt-ms 20]
 
 Needs root (it runs its own OpenSSH server for a test Unix user, as the test fixtures do)
 and php-free: only the transports. Uses a scratch data folder (SQLite for the known host
@@ -11,6 +11,10 @@ read back as a tar stream (get_tree, what backups and clones of that website do)
 baselines are ``tar -xzf`` of the archive here, and the archive streamed into
 ``tar -xzf -`` through an exec channel of the same SSH connection the ssh:// transport
 uses. Prints median (min-max) seconds and each median as a ratio to both baselines.
+
+``--rtt-ms N`` puts every connection (SSH, FTP control and passive data, and the raw
+stream baseline) through benchmarks/latency.py's proxy, which holds each chunk N/2 ms
+each way: a distant server, on a machine without ``tc netem``.
 """
 
 from __future__ import annotations
@@ -80,12 +84,39 @@ def start_sshd(home: Path) -> tuple[subprocess.Popen, int, int, int, str]:
     return proc, port, uid, gid, fp
 
 
-def start_ftpd(root: Path) -> tuple[subprocess.Popen, int, str]:
+PASSIVE_PORTS = 32
+
+
+def free_range(count: int, hosts: tuple[str, ...]) -> int:
+    """The first of ``count`` consecutive ports free on every host."""
+    import random
+    import socket
+
+    for _ in range(200):
+        base = random.randrange(20000, 60000 - count)
+        socks = []
+        try:
+            for port in range(base, base + count):
+                for host in hosts:
+                    sock = socket.socket()
+                    socks.append(sock)
+                    sock.bind((host, port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError("no free port range")
+
+
+def start_ftpd(root: Path, passive: str = "") -> tuple[subprocess.Popen, int, str]:
     cert, key = fx.make_certificate(SCRATCH)
     port, password = free_port(), "Bench-" + secrets.token_hex(4)
     proc = subprocess.Popen([sys.executable, fx.__file__, "ftpd", str(port), str(root),
                              password, "unused-" + secrets.token_hex(3), str(cert), str(key),
-                             "mlsd"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "mlsd", passive], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     wait_for_port(port)
     return proc, port, password
 
@@ -93,6 +124,8 @@ def start_ftpd(root: Path) -> tuple[subprocess.Popen, int, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--rtt-ms", type=float, default=0.0,
+                        help="added round-trip time for the remote kinds (default: none)")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("needs root: it runs sshd for a test user")
@@ -115,13 +148,25 @@ def main() -> None:
     ftp_root = SCRATCH / "ftp"
     ftp_root.mkdir()
     sshd, ssh_port, uid, gid, fp = start_sshd(home)
-    ftpd, ftp_port, ftp_pass = start_ftpd(ftp_root)
+    host, proxy = "127.0.0.1", None
+    if args.rtt_ms:
+        from benchmarks.latency import DelayProxy
+
+        host = "127.0.0.2"  # the proxy's side of loopback
+        low = free_range(PASSIVE_PORTS, ("127.0.0.1", host))
+        ftpd, ftp_port, ftp_pass = start_ftpd(ftp_root, f"{low}-{low + PASSIVE_PORTS - 1}")
+        proxy = DelayProxy(host, [ssh_port, ftp_port, *range(low, low + PASSIVE_PORTS)],
+                           "127.0.0.1", rtt=args.rtt_ms / 1000).start()
+        print(f"every remote connection goes through a proxy adding {args.rtt_ms:g} ms of "
+              "round-trip time")
+    else:
+        ftpd, ftp_port, ftp_pass = start_ftpd(ftp_root)
     auth = f"{quote(BENCH_USER, safe='')}:{quote(BENCH_PASSWORD, safe='')}"
     paths = {
         "local": str(SCRATCH / "local"),
-        "sftp": f"sftp://{auth}@127.0.0.1:{ssh_port}{home}",
-        "ssh": f"ssh://{auth}@127.0.0.1:{ssh_port}{home}",
-        "ftp": f"ftp://{fx.FTP_USER}:{quote(ftp_pass, safe='')}@127.0.0.1:{ftp_port}/",
+        "sftp": f"sftp://{auth}@{host}:{ssh_port}{home}",
+        "ssh": f"ssh://{auth}@{host}:{ssh_port}{home}",
+        "ftp": f"ftp://{fx.FTP_USER}:{quote(ftp_pass, safe='')}@{host}:{ftp_port}/",
     }
     Path(paths["local"]).mkdir()
     times: dict[str, list[float]] = {}
@@ -162,6 +207,8 @@ def main() -> None:
                 for entry in folder.iterdir():
                     shutil.rmtree(entry)
     finally:
+        if proxy is not None:
+            proxy.stop()
         for proc in (sshd, ftpd):
             proc.terminate()
             proc.wait(timeout=10)
