@@ -1137,9 +1137,10 @@ def clone_install(source: Install, install: Install, *, report: Report) -> Insta
 # --------------------------------------------------------------------------- import, delete
 
 
-def import_backup(account: Account, path: str) -> Backup:
+def import_backup(account: Account, path: str, *, website=None) -> Backup:
     """Import an archive from the user's webspace (``path`` relative to the website's
-    path, read through the transport) as a backup. Verified like any archive."""
+    path, read through the transport) as a backup. Verified like any archive.
+    ``website``: which of the user's websites (the API's user path is the first one)."""
     from apps.transports.base import TransportError
 
     if not isinstance(path, str) or not path.strip():
@@ -1153,7 +1154,7 @@ def import_backup(account: Account, path: str) -> Backup:
     backup_id = Backup._meta.get_field("id").default()
     tmp = folder / f".{backup_id}.{secrets.token_hex(4)}.part"
     final = folder / f"{backup_id}.tar.gz"
-    website = websites[0]
+    website = website if website is not None and website in websites else websites[0]
     try:
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)

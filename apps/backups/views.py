@@ -167,18 +167,20 @@ def clone(request: HttpRequest, install_pk: str) -> HttpResponse:
 def import_archive(request: HttpRequest) -> HttpResponse:
     """importbackup from the GUI: an archive already in the owner's webspace."""
     path, error = request.POST.get("path", "").strip(), ""
+    websites = [*request.user.websites.all()]
+    chosen = next((w for w in websites if str(w.pk) == request.POST.get("website")),
+                  websites[0] if websites else None)
     if request.method == "POST":
         try:
-            imported = services.import_backup(request.user, path)
+            imported = services.import_backup(request.user, path, website=chosen)
         except InstallatronError as exc:
             error = exc.message
         else:
             messages.success(request, _("The backup was imported; it can be restored to an "
                                         "address of yours."))
             return redirect(f"{_list_url()}?q={imported.pk}")
-    website = request.user.websites.first()
     return render(request, "backups/import.html", {
-        "path": path, "error": error, "website": website})
+        "path": path, "error": error, "website": chosen, "websites": websites})
 
 
 @login_required

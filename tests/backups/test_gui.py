@@ -98,3 +98,22 @@ def test_an_archive_in_the_webspace_is_imported_from_the_gui(client, user, backu
     imported = Backup.objects.exclude(pk=backup.pk).get()
     assert imported.imported and imported.checksum == backup.checksum
     assert imported.pk in response["Location"]
+
+    # With a second website the form asks which one the path is in.
+    from apps.accounts.models import Website
+
+    other_root = root.parent / "other-site"
+    other_root.mkdir()
+    other = Website.objects.create(account=user, ws_id="ws-other", label="other.test",
+                                   path=str(other_root), vhosts={"http://other.test": ""})
+    shutil.move(root / "upload.tar.gz", other_root / "moved.tar.gz")
+    form = client.get("/gui/backups/import/").content.decode()
+    assert f'<option value="{other.pk}"' in form and "other.test" in form
+    first = user.websites.exclude(pk=other.pk).get()
+    wrong = client.post("/gui/backups/import/", {"path": "moved.tar.gz",
+                                                 "website": str(first.pk)})
+    assert b'class="result bad' in wrong.content  # not in that website
+    response = client.post("/gui/backups/import/", {"path": "moved.tar.gz",
+                                                    "website": str(other.pk)})
+    assert response.status_code == 302
+    assert Backup.objects.filter(imported=True).count() == 2
