@@ -54,6 +54,17 @@ def test_update_edit_sync_and_import_on_a_remote_website(scheme, make_remote_sit
     assert logs_in(remote.url, "boss", "An0ther-pass!")
     assert not logs_in(remote.url, "boss", ADMIN_PASS)
 
+    # Edit: a move to a sub folder of the website, over the connection.
+    edited, task = run_edit(edited, {"url": f"{remote.url}/moved"})
+    assert task.status == "completed", task.message
+    site = remote.docroot / "moved"
+    assert (site / "wp-config.php").is_file() and not (remote.docroot / "wp-config.php").exists()
+    assert (site / "wp-content/uploads/kept.txt").read_text() == "mine"
+    status, home = fetch(f"{remote.url}/moved/")
+    assert status == 200 and title_of(home).startswith("Edited Remotely")
+    assert f"{remote.url}/moved/" in home
+    upload = site / "wp-content/uploads/kept.txt"
+
     # Sync reads what the owner changed on the site itself, files and tables.
     db_rows(edited, "UPDATE wp_options SET option_value = 'Renamed There' "
                     "WHERE option_name = 'blogname'")
@@ -61,14 +72,14 @@ def test_update_edit_sync_and_import_on_a_remote_website(scheme, make_remote_sit
     data = sync_install(Install.objects.get(pk=edited.pk))
     synced = Install.objects.get(pk=edited.pk)
     assert synced.version == "6.1.9" and synced.title == "Renamed There", data
-    on_disk = sum(p.lstat().st_size for p in remote.docroot.rglob("*") if p.is_file())
+    on_disk = sum(p.lstat().st_size for p in site.rglob("*") if p.is_file())
     assert synced.cache_files == on_disk
 
     # Import: forget the record, then find the same WordPress again over the connection.
     record = (synced.db_name, synced.db_user, sorted(synced.list_files))
     Install.objects.filter(pk=synced.pk).delete()
     found = imports.import_install(remote.account, {"application": "wordpress",
-                                                    "url": remote.url})
+                                                    "url": f"{remote.url}/moved"})
     found.refresh_from_db()
     assert (found.db_name, found.db_user, sorted(found.list_files)) == record
     assert found.version == "6.1.9" and found.status == Install.Status.INSTALLED
@@ -77,7 +88,10 @@ def test_update_edit_sync_and_import_on_a_remote_website(scheme, make_remote_sit
 
     task = _run(services.start_uninstall(found), tasks.uninstall_app, False)
     assert task.status == "completed", task.message
-    assert list(remote.docroot.iterdir()) == []  # uploads go with wp-content
+    assert not upload.exists()  # uploads go with wp-content
+    # The folder was there when the import found it: its WordPress goes, the folder stays.
+    assert [p.name for p in remote.docroot.iterdir()] == ["moved"]
+    assert list(site.iterdir()) == []
     # An imported install's database was not made by us: its tables go, it stays.
     assert databases_of(mysql_query, remote.account) == [found.db_name]
     assert mysql_query(f"SHOW TABLES FROM `{found.db_name}`") == ()
