@@ -10,5 +10,6 @@ urlpatterns = [
     path("gui/installs/", include("apps.installs.urls")),
     path("gui/backups/", include("apps.backups.urls")),
     path("gui/tasks/", include("apps.tasks.urls")),
+    path("gui/hostkeys/", include("apps.transports.urls")),
     path("", include("apps.api.urls")),
 ]

@@ -77,8 +77,9 @@ class RefuseUnknownHostKey(paramiko.MissingHostKeyPolicy):
         elif not (self.trust == FIRST_USE or setting("SSH_TRUST_FIRST_USE", False)):
             raise HostKeyError(
                 f"The SSH host key of {where} is not known yet: {key.get_name()} {seen}. "
-                "An administrator must confirm this fingerprint (manage.py hostkeys trust "
-                f"{where} {seen}), or allow first-use trust, before we connect.")
+                "An administrator must confirm this fingerprint (Settings → SSH host keys, "
+                f"or manage.py hostkeys trust {where} {seen}), or allow first-use trust, "
+                "before we connect.")
         _record(hostname, self.port, key, seen, self.website_id)
         log.warning("trusting new SSH host key of %s: %s %s", where, key.get_name(), seen)
 
