@@ -12,21 +12,34 @@ from .conftest import db_rows, run_backup, run_install, table_snapshot
 pytestmark = pytest.mark.slow
 
 
-def test_backups_go_to_a_remote_location_and_come_back_verified(site, known_sshd, remote_site,
+@pytest.mark.parametrize("scheme", ["sftp", "ftps"])
+def test_backups_go_to_a_remote_location_and_come_back_verified(scheme, site, request,
                                                                 wordpress_package):
     from apps.backups import services as backups
     from apps.backups import tasks as backup_tasks
-    from apps.backups.models import Backup
+    from apps.backups.locations import uri_of
+    from apps.backups.models import Backup, BackupLocation
     from apps.tasks.models import Task
 
-    os.chmod(remote_site, 0o700)
-    bkloc = known_sshd.url("sftp", remote_site)
+    if scheme == "sftp":
+        server = request.getfixturevalue("known_sshd")
+        remote_site = request.getfixturevalue("remote_site")
+        os.chmod(remote_site, 0o700)
+        bkloc = server.url("sftp", remote_site)
+    else:  # FTP over TLS, certificate verified
+        server = request.getfixturevalue("ftpd")
+        remote_site = server.root / "backups"
+        remote_site.mkdir()
+        bkloc = server.url("ftps", "/backups")
     install = run_install(site, f"{site.url}/blog", title="Bkloc Blog", bkloc=bkloc)
-    assert install.bkloc == bkloc and known_sshd.password not in install.as_api(False)["bkloc"]
+    assert install.bkloc == bkloc and server.password not in install.as_api(False)["bkloc"]
+    # The reference: a bkloc URI is associated with the user; it is listed in the GUI.
+    assert BackupLocation.objects.get(account=site.account).uri == bkloc
 
     backup = run_backup(install)
     task = Task.objects.filter(install=install.id, cmd="backup").latest("created")
-    assert "A copy was stored at" in task.message and known_sshd.password not in task.message
+    assert "A copy was stored at" in task.message and server.password not in task.message
+    assert uri_of(Backup.objects.get(pk=backup.pk)) == bkloc
     stored = remote_site / f"{backup.id}.tar.gz"
     assert stored.read_bytes() == backup.archive_path.read_bytes()
     assert [p.name for p in remote_site.iterdir()] == [stored.name]  # no .part left
