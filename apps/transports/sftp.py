@@ -664,9 +664,10 @@ def pipelined_write(sftp: paramiko.SFTPClient, path: str, src: BinaryIO, *,
     WRITEs in flight, every reply checked: paramiko's own pipelined mode drops a WRITE's
     error and its close still succeeds, which would rename a truncated file into place.
     Returns the bytes written."""
+    private = SFTPAttributes()
+    private.st_mode = 0o600  # until the caller sets the final mode: never readable early
     num = sftp._async_request(type(None), CMD_OPEN, path,
-                              SFTP_FLAG_WRITE | SFTP_FLAG_CREATE | SFTP_FLAG_EXCL,
-                              SFTPAttributes())
+                              SFTP_FLAG_WRITE | SFTP_FLAG_CREATE | SFTP_FLAG_EXCL, private)
     t, msg = _status(sftp, num, path)
     if t != CMD_HANDLE:
         raise OSError(errno.EIO, f"unexpected reply {t} to OPEN", path)
