@@ -202,6 +202,3 @@ def forget(location: BackupLocation) -> int:
     Install.objects.filter(pk__in=[i.pk for i in using]).update(bkloc="")
     location.delete()
     return len(using)
-
-
-

@@ -259,11 +259,17 @@ def location_list(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST" and form.is_valid():
         uri = form.uri()
+        same = next((loc for loc in request.user.backup_locations.all() if loc.uri == uri),
+                    None)
         try:
-            locations.check_location(uri)
+            if same is not None:
+                error = _("This location is already saved as “%(name)s”.") % {
+                    "name": same.name}
+            else:
+                locations.check_location(uri)
         except TransportError as exc:
             error = exc.message  # scrubbed of the password by the transport
-        else:
+        if not error:
             BackupLocation.objects.create(account=request.user, name=form.cleaned_data["name"],
                                           uri=uri)
             messages.success(request, _("The location works and was saved."))

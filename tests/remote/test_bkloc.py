@@ -146,6 +146,10 @@ def test_a_user_saves_a_backup_location_in_the_gui_and_backs_up_there(
     assert f"sftp://{known_sshd.user}:***@127.0.0.1:{known_sshd.port}" in listing
     dup = client.post("/gui/backups/locations/", {**fields, "password": known_sshd.password})
     assert b"already have a location with this name" in dup.content
+    again = client.post("/gui/backups/locations/", {**fields, "name": "Same place",
+                                                    "password": known_sshd.password})
+    assert "already saved as “Offsite”" in again.content.decode()
+    assert BackupLocation.objects.filter(account=site.account).count() == 1
     # An FTP location of the same user: saved through the FTP server, also tested first.
     ftp = client.post("/gui/backups/locations/", {
         "name": "FTP box", "scheme": "ftps", "host": "127.0.0.1", "port": str(ftpd.port),
