@@ -546,7 +546,8 @@ class FtpTransport(Transport):
             def fill() -> None:
                 while len(ahead) < READ_AHEAD and (item := next(todo, None)) is not None:
                     path, _name, entry = item
-                    early = entry.kind == "file" and entry.size <= SMALL_FILE and workers > 1
+                    early = (entry.kind == "file" and entry.size <= SMALL_FILE
+                             and workers > 1 and not pool.refused)
                     ahead.append((item, pool.submit(path) if early else None))
 
             fill()
@@ -561,8 +562,8 @@ class FtpTransport(Transport):
                     tar.addfile(info)
                     continue
                 info.mode = entry.mode if entry.mode is not None else 0o644
-                if future is not None:
-                    data = future.result()
+                data = future.result() if future is not None else None
+                if data is not None:
                     info.size = len(data)
                     tar.addfile(info, io.BytesIO(data))
                     continue
@@ -582,6 +583,7 @@ class _FetchPool:
         self.opened: list[ftplib.FTP] = []
         self.lock = threading.Lock()
         self.executor = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+        self.refused = False  # the server would not take another connection
 
     def __enter__(self) -> _FetchPool:
         return self
@@ -598,11 +600,21 @@ class _FetchPool:
     def submit(self, path: str):
         return self.executor.submit(self._fetch, path)
 
-    def _fetch(self, path: str) -> bytes:
+    def _fetch(self, path: str) -> bytes | None:
+        """The file's contents; None when this worker has no connection (a server that
+        limits connections per client): the main connection then reads it."""
         t = self.transport
         ftp = getattr(self.local, "ftp", None)
         if ftp is None:
-            ftp = self.local.ftp = with_retries(t._login, t.url, attempts=t.attempts)
+            if self.refused:
+                return None
+            try:
+                ftp = self.local.ftp = t._login()
+            except TransportError as exc:
+                log.info("no extra FTP connection to %s (%s): reading on one", t.url.label,
+                         exc.message)
+                self.refused = True
+                return None
             with self.lock:
                 self.opened.append(ftp)
         buf = bytearray()

@@ -47,6 +47,34 @@ def test_every_method_on_a_server_without_mlsd(ftpd_factory, settings):
         assert t._mlsd is False  # it really went through LIST
 
 
+def test_get_tree_reads_ahead_in_parallel_and_copes_with_a_connection_limit(ftpd_factory,
+                                                                            caplog):
+    import io
+    import logging
+    import tarfile
+
+    caplog.set_level(logging.INFO, logger="apps.transports.ftp")
+
+    for per_ip in (0, 2):  # 2: the main connection and one more, then "421 too many"
+        server = ftpd_factory(per_ip=per_ip)
+        site = server.root / "site"
+        for i in range(120):
+            (site / f"d{i % 7}").mkdir(parents=True, exist_ok=True)
+            (site / f"d{i % 7}" / f"f{i}.txt").write_bytes(f"file {i}\n".encode() * (i + 1))
+        (site / "big.bin").write_bytes(os.urandom(3 * 1024 * 1024))
+        out = io.BytesIO()
+        with open_transport(server.url("ftp", "/site")) as t:
+            t.get_tree("", out)
+        out.seek(0)
+        with tarfile.open(fileobj=out) as tar:
+            files = {m.name: tar.extractfile(m).read() for m in tar if m.isfile()}
+        expected = {str(p.relative_to(site)): p.read_bytes() for p in site.rglob("*")
+                    if p.is_file()}
+        assert files == expected, per_ip
+        refused = "no extra FTP connection" in caplog.text
+        assert refused == (per_ip == 2), caplog.text
+
+
 def test_the_server_advertises_a_bogus_pasv_address(ftpd):
     ftp = ftplib.FTP()
     ftp.connect("127.0.0.1", ftpd.port, timeout=10)
