@@ -286,6 +286,8 @@ TRANSPORT_BACKENDS = {
     "ftps": "apps.transports.ftp.FtpsTransport",
     "sftp": "apps.transports.sftp.SftpTransport",
     "ssh": "apps.transports.ssh.SshTransport",
+    # backup locations only (website paths refuse it: accounts.validation.PATH_SCHEMES)
+    "s3": "apps.transports.s3.S3Transport",
 }
 # Remote websites: seconds per network wait, connection attempts (only unreachable hosts
 # are retried), FTP connections used in parallel by put_tree.
@@ -295,6 +297,10 @@ FTP_CONNECTIONS = int(os.environ.get("INSTALLATRON_FTP_CONNECTIONS", "4"))
 # FTPS certificates are verified against the system CAs, or this CA file; turning
 # verification off is the administrator's explicit choice.
 FTPS_CA_FILE = os.environ.get("INSTALLATRON_FTPS_CA_FILE", "")
+# s3:// backup locations: a private CA for a compatible store, and the region used when
+# the endpoint is not an AWS host name that names one.
+S3_CA_FILE = os.environ.get("INSTALLATRON_S3_CA_FILE", "")
+S3_REGION = os.environ.get("INSTALLATRON_S3_REGION", "us-east-1")
 FTPS_VERIFY_CERTIFICATE = env_bool("INSTALLATRON_FTPS_VERIFY_CERTIFICATE", True)
 # An unknown SSH host key is refused unless this is on (or the website allows it with
 # its _trust_host_key member); a changed key is always refused.

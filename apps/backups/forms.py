@@ -7,24 +7,28 @@ from urllib.parse import quote
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-SCHEMES = [("sftp", _("SFTP")), ("ssh", _("SSH (SFTP and a shell)")), ("ftps", _("FTPS (FTP over TLS)")),
-           ("ftp", _("FTP (unencrypted)"))]
+SCHEMES = [("sftp", _("SFTP")), ("ssh", _("SSH (SFTP and a shell)")),
+           ("ftps", _("FTPS (FTP over TLS)")), ("ftp", _("FTP (unencrypted)")),
+           ("s3", _("S3 or a compatible store (HTTPS)"))]
 
 
 class LocationForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=80,
                            help_text=_("How this location is shown in your lists."))
     scheme = forms.ChoiceField(label=_("Protocol"), choices=SCHEMES)
-    host = forms.CharField(label=_("Server"), max_length=253)
+    host = forms.CharField(label=_("Server"), max_length=253, help_text=_(
+        "For S3: the endpoint, e.g. s3.eu-west-1.amazonaws.com."))
     port = forms.IntegerField(label=_("Port"), min_value=1, max_value=65535, required=False,
                               help_text=_("Leave empty for the protocol's usual port."))
-    username = forms.CharField(label=_("Username"), max_length=128)
+    username = forms.CharField(label=_("Username"), max_length=128,
+                               help_text=_("For S3: the access key id."))
     password = forms.CharField(label=_("Password"), max_length=255, required=False,
                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                               help_text=_("Leave empty for SFTP/SSH when this server's key "
-                                           "is authorized there."))
+                               help_text=_("For S3: the secret key. Leave empty for SFTP/SSH "
+                                           "when this server's key is authorized there."))
     folder = forms.CharField(label=_("Folder"), max_length=1024, initial="/",
-                             help_text=_("An existing folder on that server, e.g. /backups."))
+                             help_text=_("An existing folder on that server, e.g. /backups; "
+                                         "for S3 the bucket and a prefix, e.g. /bucket/site1."))
 
     def __init__(self, *args, account, **kwargs):
         self.account = account

@@ -36,7 +36,7 @@ NOTIFICATIONS = {
     "update_available", "update", "update_error", "backup", "backup_error", "restore",
     "restore_error", "clone", "clone_error", "install", "uninstall", "autobk", "autobk_error",
 }  # fmt: skip
-BKLOC_SCHEMES = {"ftp", "ftps", "sftp", "ssh"}
+BKLOC_SCHEMES = {"ftp", "ftps", "sftp", "ssh", "s3"}
 PREFIX_RE = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 DB_IDENT_RE = re.compile(r"^[A-Za-z0-9_$.-]{1,64}$")
 TABLE_RE = re.compile(r"^[A-Za-z0-9_$]{1,64}$")
@@ -323,8 +323,8 @@ def _check_backup_options(params: dict) -> dict:
             except ValueError:
                 ok = False
             if not ok:
-                raise InstallError("bkloc must be 'local' or an ftp://, ftps://, sftp:// or "
-                                   "ssh:// location.", errcode="invalid_argument_bkloc",
+                raise InstallError("bkloc must be 'local' or an ftp://, ftps://, sftp://, "
+                                   "ssh:// or s3:// location.", errcode="invalid_argument_bkloc",
                                    field="bkloc")
     notification = _text(params, "notification")
     names: list[str] = []
