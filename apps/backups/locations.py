@@ -153,16 +153,21 @@ def _default_name(uri: str) -> str:
     return f"{parts.scheme}://{parts.hostname or ''}{parts.path or '/'}"[:80]
 
 
+def find(account, uri: str) -> BackupLocation | None:
+    """The user's saved location with exactly this URI, if any."""
+    # An encrypted column: compared here, not in SQL.
+    return next((loc for loc in account.backup_locations.all() if loc.uri == uri), None)
+
+
 def remember(account, uri: str) -> BackupLocation | None:
     """The user's saved location with this URI, saved now if it is new (API bkloc)."""
     uri = (uri or "").strip()
     if account is None or "://" not in uri:
         return None
-    saved = list(account.backup_locations.all())
-    for location in saved:
-        if location.uri == uri:  # encrypted column: compared here, not in SQL
-            return location
-    names = {location.name for location in saved}
+    found = find(account, uri)
+    if found is not None:
+        return found
+    names = set(account.backup_locations.values_list("name", flat=True))
     base = name = _default_name(uri)
     n = 2
     while name in names:

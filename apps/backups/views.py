@@ -259,8 +259,7 @@ def location_list(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST" and form.is_valid():
         uri = form.uri()
-        same = next((loc for loc in request.user.backup_locations.all() if loc.uri == uri),
-                    None)
+        same = locations.find(request.user, uri)
         try:
             if same is not None:
                 error = _("This location is already saved as “%(name)s”.") % {

@@ -98,12 +98,12 @@ def new(request: HttpRequest, application: str) -> HttpResponse:
 
 def _backup_location_name(install) -> str:
     """Where the install's backups are copied: a saved location's name, or ""."""
+    from apps.backups.locations import find
+
     if install is None or not install.bkloc:
         return ""
-    for location in install.account.backup_locations.all():
-        if location.uri == install.bkloc:
-            return location.name
-    return install.bkloc_display()
+    saved = find(install.account, install.bkloc)
+    return saved.name if saved is not None else install.bkloc_display()
 
 
 @login_required

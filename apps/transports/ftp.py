@@ -299,13 +299,9 @@ class FtpTransport(Transport):
 
     # -- files
     def read(self, rel: str) -> bytes:
-        if not split_rel(rel):
-            raise TransportError(f"'{rel}' is not a file.", errcode="invalid_argument_path",
-                                 status=400)
-        buf = bytearray()
-        with self._io(rel):
-            self.ftp.retrbinary(f"RETR {self._path(rel)}", buf.extend)
-        return bytes(buf)
+        out = io.BytesIO()
+        self.read_to(rel, out)
+        return out.getvalue()
 
     def read_to(self, rel: str, out: BinaryIO) -> int:
         if not split_rel(rel):
