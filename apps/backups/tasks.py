@@ -80,8 +80,9 @@ def restore_backup(task_id: str, backup_id: str, db_mode: str = "") -> None:
             with _failure_notice("restore_error", task.install):
                 backup = _backup(backup_id)
                 install = _install(task.install)
-                if locations.uri_of(backup):
-                    locations.fetch_backup(backup, locations.uri_of(backup))
+                uri = locations.uri_of(backup)
+                if uri:
+                    locations.fetch_backup(backup, uri)
                 install = services.restore_backup(backup, install, report=report,
                                                   db_mode=db_mode or None)
         finally:

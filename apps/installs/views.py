@@ -96,14 +96,13 @@ def new(request: HttpRequest, application: str) -> HttpResponse:
                   {"form": form, "recipe": recipe, "websites": websites})
 
 
-def _backup_location_name(install) -> str:
-    """Where the install's backups are copied: a saved location's name, or ""."""
-    from apps.backups.locations import find
-
+def _backup_location_name(install, saved: list) -> str:
+    """Where the install's backups are copied: the name of one of the ``saved``
+    locations, its masked URI if it is not saved, or ""."""
     if install is None or not install.bkloc:
         return ""
-    saved = find(install.account, install.bkloc)
-    return saved.name if saved is not None else install.bkloc_display()
+    return next((loc.name for loc in saved if loc.uri == install.bkloc),
+                install.bkloc_display())
 
 
 @login_required
@@ -121,6 +120,7 @@ def detail(request: HttpRequest, pk: str) -> HttpResponse:
     else:
         task = _last_task(install.pk)
     recipe = _recipe_or_none(install.installer) if install else None
+    saved = [*install.account.backup_locations.all()] if install else []
     context = {
         "install": install,
         "pk": pk,
@@ -135,8 +135,8 @@ def detail(request: HttpRequest, pk: str) -> HttpResponse:
         "live": (Install.objects.filter(pk=install.stage_of, account=install.account).first()
                  if install and install.stage_of else None),
         # The owner's saved backup locations: "Back up now" may send a copy to one.
-        "backup_locations": [*install.account.backup_locations.all()] if install else [],
-        "backup_location_name": _backup_location_name(install),
+        "backup_locations": saved,
+        "backup_location_name": _backup_location_name(install, saved),
     }
     template = "installs/detail.html#progress" if request.htmx else "installs/detail.html"
     return render(request, template, context)

@@ -104,6 +104,13 @@ def make_remote_site(owner, php_as, mysql_query, request):
     drop_databases_of(mysql_query, owner)
 
 
+def run_task(task, fn, *args):
+    """Run a Celery task's body here for ``task`` and return the row as it ended."""
+    fn(task.id, *args)
+    task.refresh_from_db()
+    return task
+
+
 def title_of(html: str) -> str:
     import html as htmllib
     import re

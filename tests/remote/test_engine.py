@@ -15,17 +15,12 @@ from .conftest import (
     listing,
     run_backup,
     run_install,
+    run_task,
     table_snapshot,
     title_of,
 )
 
 pytestmark = pytest.mark.slow
-
-
-def _run(task, fn, *args):
-    fn(task.id, *args)
-    task.refresh_from_db()
-    return task
 
 
 @pytest.mark.parametrize("scheme", ["sftp", "ssh", "ftp"])
@@ -66,7 +61,7 @@ def test_wordpress_lifecycle_on_a_remote_website(scheme, make_remote_site, wordp
     (remote.docroot / "added-later.php").write_text("<?php echo 'later';")
     assert title_of(fetch(remote.url + "/")[1]).startswith("Changed")
     task = backups.start_restore(backup)
-    _run(task, backup_tasks.restore_backup, backup.id, "")
+    run_task(task, backup_tasks.restore_backup, backup.id, "")
     assert task.status == "completed", task.message
     assert table_snapshot(install) == installed_tables
     after = listing(remote.docroot)
@@ -78,7 +73,7 @@ def test_wordpress_lifecycle_on_a_remote_website(scheme, make_remote_site, wordp
     install.refresh_from_db()
     plan = backups.check_clone(install, {"url": f"{remote.url}/copy"})
     clone, task = backups.start_clone(install, plan)
-    _run(task, backup_tasks.clone_install, install.id)
+    run_task(task, backup_tasks.clone_install, install.id)
     assert task.status == "completed", task.message
     clone.refresh_from_db()
     assert clone.db_name != install.db_name
@@ -89,7 +84,7 @@ def test_wordpress_lifecycle_on_a_remote_website(scheme, make_remote_site, wordp
     settings.DB_ACCESS = "auto"
     for target in (clone, install):
         task = services.start_uninstall(Install.objects.get(pk=target.pk))
-        _run(task, tasks.uninstall_app, False)
+        run_task(task, tasks.uninstall_app, False)
         assert task.status == "completed", task.message
     (remote.docroot / "added-later.php").unlink()
     assert listing(remote.root) == empty

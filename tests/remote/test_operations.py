@@ -9,15 +9,11 @@ import pytest
 from tests.manage.conftest import logs_in, run_edit
 from tests.updates.conftest import option, run_update
 
-from .conftest import ADMIN_PASS, databases_of, db_rows, fetch, listing, run_install, title_of
+from .conftest import (
+    ADMIN_PASS, databases_of, db_rows, fetch, listing, run_install, run_task, title_of,
+)
 
 pytestmark = pytest.mark.slow
-
-
-def _run(task, fn, *args):
-    fn(task.id, *args)
-    task.refresh_from_db()
-    return task
 
 
 @pytest.mark.parametrize("scheme", ["sftp", "ssh", "ftp"])
@@ -86,7 +82,7 @@ def test_update_edit_sync_and_import_on_a_remote_website(scheme, make_remote_sit
 
     from apps.installs import services, tasks
 
-    task = _run(services.start_uninstall(found), tasks.uninstall_app, False)
+    task = run_task(services.start_uninstall(found), tasks.uninstall_app, False)
     assert task.status == "completed", task.message
     assert not upload.exists()  # uploads go with wp-content
     # The folder was there when the import found it: its WordPress goes, the folder stays.
@@ -116,7 +112,7 @@ def test_a_clone_goes_from_one_server_to_another(source_kind, target_kind, site,
 
     plan = backups.check_clone(source, {"url": f"{target.url}/copy"})
     clone, task = backups.start_clone(source, plan)
-    task = _run(task, backup_tasks.clone_install, source.id)
+    task = run_task(task, backup_tasks.clone_install, source.id)
     assert task.status == "completed", task.message
     clone.refresh_from_db()
     assert clone.website_id == target.website.id and clone.db_name != source.db_name
@@ -133,6 +129,6 @@ def test_a_clone_goes_from_one_server_to_another(source_kind, target_kind, site,
 
     for each in (clone, source):
         each.refresh_from_db()
-        task = _run(services.start_uninstall(each), tasks.uninstall_app, False)
+        task = run_task(services.start_uninstall(each), tasks.uninstall_app, False)
         assert task.status == "completed", task.message
     assert not (target.docroot / "copy").exists()
