@@ -162,6 +162,12 @@ LOGIN_FAILURE_LIMIT = int(os.environ.get("INSTALLATRON_LOGIN_FAILURE_LIMIT", "5"
 LOGIN_FAILURE_WINDOW = int(os.environ.get("INSTALLATRON_LOGIN_FAILURE_WINDOW", "900"))
 # Largest API request body we parse.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("INSTALLATRON_MAX_BODY", str(4 * 1024 * 1024)))
+# A synchronous API call (no ``background``) waits this long for a worker to claim its task
+# (else: 503 failed_no_worker, the task stays queued), then up to INSTALLATRON_API_WAIT
+# seconds for it to end. Workers write their heartbeat row every ..._WORKER_BEAT_EVERY s.
+INSTALLATRON_API_CLAIM_WAIT = float(os.environ.get("INSTALLATRON_API_CLAIM_WAIT", "30"))
+INSTALLATRON_API_WAIT = float(os.environ.get("INSTALLATRON_API_WAIT", "900"))
+INSTALLATRON_WORKER_BEAT_EVERY = float(os.environ.get("INSTALLATRON_WORKER_BEAT_EVERY", "15"))
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from . import services
 from .errors import AccountError
@@ -191,6 +192,7 @@ def account_delete(request: HttpRequest, username: str) -> HttpResponse:
 
 
 @login_required
+@vary_on_headers("HX-Request")
 def settings_view(request: HttpRequest) -> HttpResponse:
     principal: Account = request.user
     if not principal.is_admin:
@@ -205,4 +207,9 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         "broker": settings.CELERY_BROKER_URL.split("://", 1)[0],
         "data_dir": settings.DATA_DIR,
     }
-    return render(request, "accounts/settings.html", {"keys": masked, "facts": facts})
+    from apps.tasks.services import worker_status
+
+    context = {"keys": masked, "facts": facts, "workers": worker_status()}
+    # The workers card refreshes itself while the page is open.
+    template = "accounts/settings.html#workers" if request.htmx else "accounts/settings.html"
+    return render(request, template, context)

@@ -264,7 +264,9 @@ def _record(request, call: ApiCall, cmd, response: JsonResponse, via: str) -> No
             candidate = data.get("id")
         if isinstance(candidate, str) and _INSTALL_ID_RE.match(candidate):
             install = candidate
-    task = body.get("task") if isinstance(body.get("task"), dict) else {}
+    # a background call's task table, or a waiting call's task id
+    task = body.get("task")
+    task = task if isinstance(task, dict) else {"id": task} if isinstance(task, str) else {}
     address = request.META.get("REMOTE_ADDR") if via == "http" else None
     try:
         ApiLog.objects.create(

@@ -17,7 +17,7 @@ def list_reply(items: list, *, total: int, has_more: bool, message: str = "") ->
     return reply(items, message=message, total_count=total, has_more=has_more)
 
 
-def error_reply(exc: InstallatronError) -> JsonResponse:
+def error_reply(exc: InstallatronError, **extra) -> JsonResponse:
     body = {
         "result": False,
         "message": f"Error: {exc.message}",
@@ -25,6 +25,7 @@ def error_reply(exc: InstallatronError) -> JsonResponse:
         "status": exc.status,
         "data": exc.field,
     }
+    body.update(extra)
     return _json(body, exc.status)
 
 

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class TasksConfig(AppConfig):
     name = "apps.tasks"
     label = "tasks"
+
+    def ready(self) -> None:
+        # Connects the worker heartbeat to Celery's worker_ready/worker_shutdown signals
+        # (they only fire inside a worker).
+        from . import workers  # noqa: F401

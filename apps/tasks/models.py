@@ -6,9 +6,12 @@ Celery only carries ids; status, percent and message live here (never in a resul
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Account
 from installatron_gui.lib.errors import InstallatronError
@@ -79,6 +82,19 @@ class Task(models.Model):
     def done(self) -> bool:
         return self.status in {self.Status.COMPLETED, self.Status.FAILED}
 
+    @property
+    def waiting_for_worker(self) -> bool:
+        """Queued for longer than a worker takes to claim a task: none is taking it."""
+        return (self.status == self.Status.QUEUED
+                and timezone.now() - self.created > timedelta(seconds=claim_wait()))
+
+    @property
+    def status_label(self) -> str:
+        """What the progress bar says: "Queued" turns into "Waiting for a worker"."""
+        if self.waiting_for_worker:
+            return str(_("Waiting for a worker…"))
+        return self.get_status_display()
+
     def progress(self, percent_min: int, percent_max: int | None = None, message: str = "") -> None:
         """Record progress; cheap enough to call between every step."""
         self.percent_min = max(0, min(100, percent_min))
@@ -133,3 +149,50 @@ class Task(models.Model):
             "install": self.install,
             "time": int(self.created.timestamp()),
         }
+
+
+def claim_wait() -> float:
+    """Seconds a queued task may wait for a worker before callers are told none took it."""
+    return float(getattr(settings, "INSTALLATRON_API_CLAIM_WAIT", 30))
+
+
+def worker_beat_every() -> float:
+    return float(getattr(settings, "INSTALLATRON_WORKER_BEAT_EVERY", 15))
+
+
+class WorkerQuerySet(models.QuerySet):
+    def alive(self, now=None) -> WorkerQuerySet:
+        """Workers that beat recently (three beats may be missed) and did not stop."""
+        now = now or timezone.now()
+        cutoff = now - timedelta(seconds=3 * worker_beat_every())
+        return self.filter(stopped__isnull=True, last_beat__gte=cutoff)
+
+
+class Worker(models.Model):
+    """A Celery worker process, as its own heartbeat thread last reported it.
+
+    One row per worker (hostname + pid), written every ``INSTALLATRON_WORKER_BEAT_EVERY``
+    seconds: the Settings page reads whether any worker is alive from here.
+    """
+
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started = models.DateTimeField(default=timezone.now)
+    last_beat = models.DateTimeField(default=timezone.now, db_index=True)
+    # Set on a clean shutdown; a killed worker only stops beating.
+    stopped = models.DateTimeField(null=True, blank=True)
+
+    objects = WorkerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_beat"]
+        constraints = [models.UniqueConstraint(fields=["hostname", "pid"],
+                                               name="tasks_worker_hostname_pid")]
+
+    def __str__(self) -> str:
+        return f"{self.hostname} ({self.pid})"
+
+    @property
+    def alive(self) -> bool:
+        return self.stopped is None and (timezone.now() - self.last_beat).total_seconds() \
+            <= 3 * worker_beat_every()

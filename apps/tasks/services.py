@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from installatron_gui.lib.errors import InstallatronError
 
-from .models import Task
+from .models import Task, Worker, claim_wait
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +98,44 @@ def run_task(task_id: str, service: Callable[[Task, Report], Any], *, worker: st
     return task
 
 
-def wait_for_task(task_id: str, *, timeout: float, interval: float = 0.25) -> Task:
-    """Poll the Task row until it is done or ``timeout`` seconds pass; returns the row."""
-    deadline = time.monotonic() + timeout
+def worker_status(now=None) -> dict:
+    """What the Settings page shows: the workers' heartbeats and how many tasks wait.
+
+    ``silent_minutes`` is set when no worker is alive: minutes since the last beat of any
+    worker (None if none was ever seen).
+    """
+    now = now or timezone.now()
+    workers = list(Worker.objects.all()[:20])
+    alive = sum(1 for w in workers if w.alive)
+    last = max((w.last_beat for w in workers), default=None)
+    queued = Task.objects.filter(status=Task.Status.QUEUED)
+    return {
+        "workers": workers,
+        "alive": alive,
+        "ever_seen": last is not None,
+        "silent_minutes": int((now - last).total_seconds() // 60) if last and not alive else None,
+        "queued": queued.count(),
+        "waiting": queued.filter(created__lt=now - timedelta(seconds=claim_wait())).count(),
+        "processing": Task.objects.filter(status=Task.Status.PROCESSING).count(),
+    }
+
+
+def wait_for_task(task_id: str, *, timeout: float, claim_timeout: float | None = None,
+                  interval: float = 0.25) -> Task:
+    """Poll the Task row until it is done or ``timeout`` seconds pass; returns the row.
+
+    With ``claim_timeout``, give up sooner when the task is still queued after that many
+    seconds: no worker took it (none runs, or all are busy), and the caller says so
+    instead of hanging. The task stays queued and runs when a worker takes it.
+    """
+    start = time.monotonic()
+    deadline = start + timeout
+    claim_deadline = start + claim_timeout if claim_timeout is not None else deadline
     while True:
         task = Task.objects.select_related("account").get(pk=task_id)
-        if task.done or time.monotonic() >= deadline:
+        now = time.monotonic()
+        if task.done or now >= deadline:
+            return task
+        if task.status == Task.Status.QUEUED and now >= claim_deadline:
             return task
         time.sleep(interval)

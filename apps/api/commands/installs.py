@@ -10,7 +10,7 @@ from apps.accounts.models import Account
 from apps.installs import services
 from apps.installs.errors import InstallError
 from apps.installs.models import Install
-from apps.tasks.models import Task
+from apps.tasks.models import Task, claim_wait
 from apps.tasks.services import wait_for_task
 
 from ..dispatch import Context, command, is_yes
@@ -41,19 +41,38 @@ def _install_for(ctx: Context, account: Account, install_id) -> Install:
                           principal=account)
 
 
+class NoWorker(InstallError):
+    """No worker claimed the task in time; it stays queued and runs when one does."""
+
+    def __init__(self, task: Task, seconds: float):
+        super().__init__(
+            f"No worker has started this task within {seconds:g} seconds, so the installer "
+            f"cannot do it now. It stays queued as task {task.id} and runs when a worker is "
+            "available; follow it with the tasks API.", errcode="failed_no_worker",
+            status=503)
+
+
 def _finish(ctx: Context, task: Task, *, data_for_success):
-    """Reply with the task (background), or wait for it and reply with its outcome."""
+    """Reply with the task (background), or wait for it and reply with its outcome.
+
+    Without ``background`` the reply's ``task`` is the task id: the reference lists the
+    task table only for background calls (and typed clients read ``task`` as a string).
+    The wait gives up after ``INSTALLATRON_API_CLAIM_WAIT`` seconds if no worker has
+    claimed the task, so a call never hangs on a stopped worker.
+    """
     if _yes(ctx.params.get("background")):
         return reply(None, message="The task was started.", task=task.as_api())
-    task = wait_for_task(task.id, timeout=_wait_seconds())
+    task = wait_for_task(task.id, timeout=_wait_seconds(), claim_timeout=claim_wait())
+    if task.status == Task.Status.QUEUED:
+        return error_reply(NoWorker(task, claim_wait()), task=task.id)
     if not task.done:
         return reply(None, message="The task is still running; poll the tasks API.",
-                     status=202, task=task.as_api())
+                     status=202, task=task.id)
     if task.status == Task.Status.FAILED:
         status = 500 if task.errcode.startswith("failed") else 400
         return error_reply(InstallError(task.message, errcode=task.errcode or "failed",
-                                        status=status))
-    return reply(data_for_success(), message=task.message, task=task.as_api())
+                                        status=status), task=task.id)
+    return reply(data_for_success(), message=task.message, task=task.id)
 
 
 @command("install", atomic=False)
