@@ -176,7 +176,13 @@ TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
-STATIC_URL = "/static/"
+# Serving under a path prefix (https://host:8080/installatron/) behind a proxy: links and
+# redirects carry it (Django's FORCE_SCRIPT_NAME); the proxy may strip it or not (wsgi.py).
+URL_PREFIX = os.environ.get("INSTALLATRON_URL_PREFIX", "").strip("/")
+URL_PREFIX = f"/{URL_PREFIX}" if URL_PREFIX else ""
+if URL_PREFIX:
+    FORCE_SCRIPT_NAME = URL_PREFIX
+STATIC_URL = f"{URL_PREFIX}/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing folder

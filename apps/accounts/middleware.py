@@ -56,7 +56,7 @@ class SessionActivityMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and request.path.startswith("/gui/"):
+        if user is not None and user.is_authenticated and request.path_info.startswith("/gui/"):
             from apps.panels.services import record_session_action
 
             record_session_action(user)

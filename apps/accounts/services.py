@@ -72,7 +72,9 @@ def parse_header(params: dict, *, require_user: bool = True) -> HeaderInput | No
     else:
         kind = None
     websites = None
-    if "websites" in params:
+    # JSON null (or false) is "not given", as typed clients send for an unset list: the
+    # user's websites stay. Only a given list (even an empty one) replaces them.
+    if params.get("websites") not in (None, False):
         from apps.panels.base import provides_paths
 
         websites = check_websites(params.get("websites"), path_required=not provides_paths())

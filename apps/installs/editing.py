@@ -35,6 +35,7 @@ APP_FIELDS = ("language", "login", "passwd", "email", "sitetitle", "sitetagline"
 DB_FIELDS = ("db_host", "db_name", "db_user", "db_pass", "db_prefix")
 # Every parameter edit understands (plus the request header's, which the API strips).
 KNOWN = {"url", "url_ip", *STORED, *APP_FIELDS, *DB_FIELDS, "delete", "delete-backups"}
+TEXT = {"url", "url_ip", "notification", "autobk", "bkloc", *APP_FIELDS, *DB_FIELDS}
 # How long the changed site may take to answer as it should (see verify below).
 VERIFY_SECONDS = 8
 
@@ -86,6 +87,13 @@ def check_edit(install: Install, params: dict, *, held: bool = False) -> EditPla
     if not held and install.busy:
         raise services.busy_error(install)
     params = {k: v for k, v in params.items() if k in KNOWN}
+    # Text parameters as install reads them: null/false are not given, numbers are text.
+    for name in TEXT.intersection(params):
+        value = services.text_value(params[name], name)
+        if value is None:
+            del params[name]
+        else:
+            params[name] = value
     plan = EditPlan(install=install, recipe=None, params=params,
                     delete=services._flag(params, "delete", False),
                     delete_backups=services._flag(params, "delete-backups", False))

@@ -13,6 +13,7 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,8 @@ def _body(install, event: str, context: dict) -> str:
         lines += ["", str(context["message"])]
     gui = getattr(settings, "GUI_URL", "")
     if gui:
-        lines += ["", f"Manage it at {gui}/gui/installs/{install.pk}/"]
+        # reverse() carries the URL prefix (FORCE_SCRIPT_NAME); GUI_URL is the origin
+        lines += ["", f"Manage it at {gui}{reverse('installs:detail', args=[install.pk])}"]
     return "\n".join(lines) + "\n"
 
 

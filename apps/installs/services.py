@@ -139,14 +139,24 @@ class InstallPlan:
         }, v2)
 
 
-def _text(params: dict, name: str) -> str | None:
-    value = params.get(name)
-    if value is None:
+def text_value(value, name: str) -> str | None:
+    """A text parameter as Installatron's PHP reads it: JSON null and false are "not
+    given" (typed clients send false for unset text fields), a number is its decimal
+    text; true, lists and objects are refused."""
+    if value is None or value is False:
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if not isinstance(value, str):
         raise InstallError(f"{name} must be a text value.", errcode=f"invalid_argument_{name}",
                            field=name)
-    return str(value)
+    return value
+
+
+def _text(params: dict, name: str) -> str | None:
+    return text_value(params.get(name), name)
 
 
 def _int_in(params: dict, name: str, allowed: range, default: int, errcode: str) -> int:
