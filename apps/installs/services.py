@@ -919,7 +919,7 @@ def uninstall_app(install: Install, *, report: Report, force: bool = False) -> l
     it. Files that were in the website before are untouched. With ``force`` errors (a
     website that cannot be reached, a database server that is down) are logged and the
     record is removed anyway; without it the install stays as it was marked."""
-    from apps.panels.base import get_panel
+    from apps.panels.base import PanelError, get_panel
     from apps.transports.base import TransportError
 
     problems: list[str] = []
@@ -967,7 +967,7 @@ def uninstall_app(install: Install, *, report: Report, force: bool = False) -> l
         # Not forced: the install stays, released, with the status it had before.
         previous = Install.Status.INSTALLED if install.list_files else Install.Status.FAILED
         Install.objects.filter(pk=install.pk).update(task=None, status=previous)
-        if isinstance(exc, TransportError | InstallError):
+        if isinstance(exc, TransportError | InstallError | PanelError):
             raise InstallError(f"{exc.message} Use force to remove the record anyway.",
                                errcode=exc.errcode, status=exc.status) from None
         raise
