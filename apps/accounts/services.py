@@ -7,13 +7,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.db import transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from .errors import AccountError
 from .models import Account, Handoff, LoginFailure, Website, hash_handoff_id
-from .validation import WebsiteSpec, check_email, check_username, check_websites
+from .validation import WebsiteSpec, check_email, check_username, check_websites, serves
 
 _HANDOFF_RE = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 _LANG_RE = re.compile(r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})?$")
@@ -186,12 +188,19 @@ def apply_header(header: HeaderInput, *, acting: Account | None = None) -> Accou
     if suspend_now:
         account.end_sessions()
     if header.websites is not None:
-        replace_websites(account, header.websites)
+        merge_websites(account, header.websites)
     return account
 
 
-def replace_websites(account: Account, specs: list[WebsiteSpec]) -> None:
-    """The websites list is authoritative: update, add, and drop what is not listed."""
+def merge_websites(account: Account, specs: list[WebsiteSpec]) -> None:
+    """Save the websites a header lists (added, or updated by their ``id``).
+
+    Websites the header leaves out are kept: panels send the websites of the current
+    session, often one per call, so an omission says nothing. They only move after the
+    listed ones, so that a vhost named by both an old and a current website resolves to
+    the current one. Websites go with their account only (``delete_account``); an install
+    stays attached to its website's id and follows the website's new path or vhosts.
+    """
     existing = {ws.ws_id: ws for ws in account.websites.all()}
     for position, spec in enumerate(specs):
         website = existing.pop(spec.ws_id, None) or Website(account=account, ws_id=spec.ws_id)
@@ -207,8 +216,47 @@ def replace_websites(account: Account, specs: list[WebsiteSpec]) -> None:
         website.custom = spec.custom
         website.position = position
         website.save()
-    for website in existing.values():
-        website.delete()
+    for position, website in enumerate(existing.values(), start=len(specs)):
+        if website.position != position:
+            website.position = position
+            website.save(update_fields=["position"])
+
+
+def reattach_records(records, website) -> int:
+    """Attach to ``website`` the records of ``records`` (installs or backups: rows with
+    ``account``, ``website``, ``url`` and ``path``) of its account that have no website
+    and whose URL it serves at their path. Returns how many were attached.
+
+    Earlier versions deleted the websites a header left out, leaving their installs
+    without one; this is how those find their website again when it comes back (the
+    installs and backups apps call it whenever a website is saved, and their migrations
+    once for the websites that exist).
+    """
+    orphans = records.filter(account_id=website.account_id, website__isnull=True)
+    found = [pk for pk, url, path in orphans.values_list("pk", "url", "path")
+             if serves(website.vhosts, url, path)]
+    return orphans.filter(pk__in=found).update(website=website) if found else 0
+
+
+def reattach_orphans(model, website_model=Website) -> int:
+    """reattach_records for every website of an account that has records of ``model``
+    without a website (the data migrations pass their historical models)."""
+    records = model.objects.all()
+    accounts = records.filter(website__isnull=True).values("account_id")
+    websites = website_model.objects.filter(account_id__in=accounts)
+    return sum(reattach_records(records, w) for w in websites.order_by("account", "position"))
+
+
+def reattach_when_saved(label: str) -> None:
+    """Run reattach_records on the model ``label`` ("installs.Install") whenever a
+    website is saved: called from that app's ``ready()``, so accounts imports no app
+    above it."""
+
+    def receiver(sender, instance, raw=False, **kwargs):
+        if not raw:  # fixtures being loaded
+            reattach_records(django_apps.get_model(label).objects.all(), instance)
+
+    post_save.connect(receiver, sender=Website, weak=False, dispatch_uid=f"reattach:{label}")
 
 
 def create_handoff(account: Account, *, language: str = "", ttl: int | None = None) -> str:

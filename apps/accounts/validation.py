@@ -91,6 +91,38 @@ def normalize_vhost_url(url: str) -> str:
     return f"{parts.scheme.lower()}://{netloc}{path}"
 
 
+def vhost_target(vhosts: dict | None, url: str) -> tuple[str, str] | None:
+    """The vhost (normalized) of ``vhosts`` that is the longest prefix of ``url``, and the
+    folder relative to the website path the URL reaches through it.
+
+    The folder is the vhost's folder plus the rest of the URL path. None when no vhost
+    serves the URL, or when its path has ``..``, ``.`` or odd components (a URL never
+    climbs out of the website).
+    """
+    best = None
+    for vhost, folder in (vhosts or {}).items():
+        vhost = normalize_vhost_url(vhost)
+        if url != vhost and not url.startswith(vhost + "/"):
+            continue
+        if best is None or len(vhost) > len(best[0]):
+            best = (vhost, folder or "")
+    if best is None:
+        return None
+    vhost, folder = best
+    rest = url[len(vhost):].strip("/")
+    parts = [p for p in rest.split("/") if p] if rest else []
+    if any(p in (".", "..") or "\\" in p or "\x00" in p for p in parts):
+        return None
+    return vhost, posixpath.join(folder, *parts) if parts else folder
+
+
+def serves(vhosts: dict | None, url: str, path: str) -> bool:
+    """Whether a website with these vhosts serves ``url`` from ``path`` (both as an
+    install record keeps them): how a record finds its website again."""
+    found = vhost_target(vhosts, url)
+    return found is not None and found[1].strip("/") == (path or "").strip("/")
+
+
 def check_vhosts(value) -> dict[str, str]:
     if value in (None, "", []):
         return {}

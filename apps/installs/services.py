@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import Account, Website
-from apps.accounts.validation import check_email, normalize_vhost_url
+from apps.accounts.validation import check_email, normalize_vhost_url, vhost_target
 from apps.tasks.models import Task
 from installatron_gui.lib.errors import InstallatronError
 
@@ -189,26 +189,15 @@ def find_vhost(website_list, url: str) -> tuple[Website, str, str] | None:
     """The website and vhost whose URL is the longest prefix of ``url``.
 
     Returns (website, vhost URL, target folder relative to the website path) or None.
-    The target is the vhost's folder plus the rest of the URL path; a URL path with
-    ``..``, ``.`` or empty components never matches, so the target cannot climb out.
+    On a tie the first website wins (the account's order: the current header's first).
+    A URL path with ``..``, ``.`` or empty components never matches (``vhost_target``).
     """
     best = None
     for website in website_list:
-        for vhost, folder in (website.vhosts or {}).items():
-            vhost = normalize_vhost_url(vhost)
-            if url != vhost and not url.startswith(vhost + "/"):
-                continue
-            if best is None or len(vhost) > len(best[1]):
-                best = (website, vhost, folder or "")
-    if best is None:
-        return None
-    website, vhost, folder = best
-    rest = url[len(vhost):].strip("/")
-    parts = [p for p in rest.split("/") if p] if rest else []
-    if any(p in (".", "..") or "\\" in p or "\x00" in p for p in parts):
-        return None
-    target = posixpath.join(folder, *parts) if parts else folder
-    return website, vhost, target
+        found = vhost_target(website.vhosts, url)
+        if found is not None and (best is None or len(found[0]) > len(best[1])):
+            best = (website, *found)
+    return best
 
 
 def _check_url(account: Account, params: dict, recipe) -> tuple[Website, str, str, str]:
@@ -940,7 +929,7 @@ def uninstall_app(install: Install, *, report: Report, force: bool = False) -> l
     it. Files that were in the website before are untouched. With ``force`` errors (a
     website that cannot be reached, a database server that is down) are logged and the
     record is removed anyway; without it the install stays as it was marked."""
-    from apps.panels.base import get_panel
+    from apps.panels.base import PanelError, get_panel
     from apps.transports.base import TransportError
 
     problems: list[str] = []
@@ -988,7 +977,7 @@ def uninstall_app(install: Install, *, report: Report, force: bool = False) -> l
         # Not forced: the install stays, released, with the status it had before.
         previous = Install.Status.INSTALLED if install.list_files else Install.Status.FAILED
         Install.objects.filter(pk=install.pk).update(task=None, status=previous)
-        if isinstance(exc, TransportError | InstallError):
+        if isinstance(exc, TransportError | InstallError | PanelError):
             raise InstallError(f"{exc.message} Use force to remove the record anyway.",
                                errcode=exc.errcode, status=exc.status) from None
         raise

@@ -12,7 +12,7 @@ import re
 import secrets
 import string
 
-from .base import BasePanel, DatabaseSpec, PanelError
+from .base import BasePanel, DatabaseSpec, PanelError, generate_password
 
 log = logging.getLogger(__name__)
 
@@ -24,14 +24,7 @@ CLIENT_HOST = re.compile(r"^[A-Za-z0-9.:%_/-]{1,255}$")
 NAME_MAX = 32
 SUFFIX_LEN = 8
 PREFIX_MAX = NAME_MAX - SUFFIX_LEN - 1
-PASSWORD_ALPHABET = string.ascii_letters + string.digits
-PASSWORD_LEN = 32
 SYSTEM_SCHEMAS = {"mysql", "information_schema", "performance_schema", "sys"}
-
-
-def generate_password(length: int = PASSWORD_LEN) -> str:
-    """Letters and digits only: safe in wp-config.php, shell-free configs and URLs."""
-    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
 
 
 def name_prefix(website: dict) -> str:

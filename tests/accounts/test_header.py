@@ -55,12 +55,17 @@ def test_a_failure_late_in_the_header_leaves_earlier_websites_unwritten(api):
     assert Website.objects.count() == 0
 
 
-def test_the_websites_list_is_authoritative(api):
+def test_websites_a_header_leaves_out_are_kept_after_the_listed_ones(api):
     api.v1("edituser", user="bob", websites=[GOOD_SITE, {**GOOD_SITE, "id": "ws2"}])
     assert Website.objects.filter(account__username="bob").count() == 2
-    api.v1("edituser", user="bob", websites=[{**GOOD_SITE, "label": "renamed"}])
+    # One website per call, as panels send them: ws1 is updated, ws2 stays (listed last).
+    api.v1("edituser", user="bob", websites=[{**GOOD_SITE, "id": "ws2", "label": "renamed"}])
     sites = list(Website.objects.filter(account__username="bob"))
-    assert [(s.ws_id, s.label) for s in sites] == [("ws1", "renamed")]
+    assert [(s.ws_id, s.label) for s in sites] == [("ws2", "renamed"), ("ws1", "")]
+    api.v1("edituser", user="bob", websites=[])
+    assert Website.objects.filter(account__username="bob").count() == 2
+    body = api.v1("users", user="bob").json()
+    assert [w["id"] for w in body["data"][0]["websites"]] == ["ws2", "ws1"]
 
 
 def test_paths_and_database_passwords_are_encrypted_at_rest(api):
