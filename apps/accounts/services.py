@@ -75,7 +75,7 @@ def parse_header(params: dict, *, require_user: bool = True) -> HeaderInput | No
         kind = None
     websites = None
     # JSON null (or false) is "not given", as typed clients send for an unset list: the
-    # user's websites stay. Only a given list (even an empty one) replaces them.
+    # user's websites stay unchanged. A given list adds or updates the websites it names.
     if params.get("websites") not in (None, False):
         from apps.panels.base import provides_paths
 
