@@ -45,6 +45,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import Account
+from apps.catalog.recipes.base import UnsupportedError
 from apps.installs import dbaccess
 from apps.installs import services as installs
 from apps.installs.errors import InstallError
@@ -721,8 +722,10 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
             conn = db.connect()
             try:
                 if dump_prefix != install.db_prefix and recipe is not None and \
-                        hasattr(recipe, "rename_table_prefix"):
-                    recipe.rename_table_prefix(conn, dump_prefix, install.db_prefix)
+                        recipe.supports("repoint"):
+                    # The tables only: this install's own configuration stays.
+                    recipe.repoint(installs.app_context(install, recipe), conn=conn,
+                                   config=False, old_url=source_url, old_prefix=dump_prefix)
                 if source_url and source_url.rstrip("/") != install.url.rstrip("/"):
                     rewrite_urls(conn, renamed, UrlRewriter(source_url, install.url))
                 extra = [n for n in installs.tables_with_prefix(conn, db.prefix)
@@ -810,7 +813,7 @@ def push_stage(stage: Install, live: Install, *, report: Report) -> tuple[Instal
                                              start + (end - start) * hi // 100, msg)
 
     try:
-        keep = tuple(getattr(get_recipe(live.installer), "extra_files", ()))
+        keep = tuple(get_recipe(live.installer).extra_files)
     except CatalogError:
         keep = ()
     safety = create_backup(live, report=part(0, 30),
@@ -868,6 +871,8 @@ def check_location(account: Account, installer: str, params: dict, names: list[s
         recipe = get_recipe(installer)
     except CatalogError as exc:
         raise BackupError(exc.message, errcode="invalid_argument_application") from None
+    if not recipe.supports("repoint"):  # a copy must be re-pointed at its new place
+        raise _as_backup_error(UnsupportedError(recipe, "repoint"))
     try:
         website, url, domain, target = installs.check_url(account, params, recipe)
         params = dict(params)
@@ -973,10 +978,11 @@ def deploy_archive(install: Install, archive: Path, checksum: str | None, *,
     """Make ``install`` (status installing, a new location) from a backup archive.
 
     Steps: check the archive, create the database (panel) or check it has no clashing
-    tables, unpack the files, write the configuration for the new database, import the
-    tables under the new prefix, replace the old URL everywhere in them (serialized
-    values included), check the site answers. A failure undoes every step begun and
-    marks the install failed.
+    tables, unpack the files, import the tables under the new prefix, replace the old URL
+    everywhere in them (serialized values included), re-point the copy at its new
+    database and prefix (the recipe's ``repoint``; its admin account is not touched),
+    check the site answers. A failure undoes every step begun and marks the install
+    failed.
     """
     from apps.catalog.recipes.base import get_recipe
     from apps.panels.base import get_panel
@@ -986,20 +992,15 @@ def deploy_archive(install: Install, archive: Path, checksum: str | None, *,
         if install.website is None:
             raise BackupError("The website of this install no longer exists.")
         recipe = get_recipe(install.installer)
+        if not recipe.supports("repoint"):
+            raise UnsupportedError(recipe, "repoint")
         report(start + 2, start + 5, "Checking the backup archive")
         info = verify_archive(archive, checksum)
         tables = _dump_tables_of(info)
         old_prefix = str(info.meta.get("install", {}).get("db-prefix", "") or "")
         db_mode = pending.get("db_mode", "manual")
         session = install.website.as_session()
-        app = installs.AppContext(
-            transport=None, target=install.path, url=install.url, url_ip=install.url_ip,
-            version=install.version, language=install.language, locale="",
-            db_host=install.db_host, db_host_ip=pending.get("db_host_ip", ""),
-            db_name=install.db_name, db_user=install.db_user, db_pass=install.db_pass,
-            db_prefix=install.db_prefix, login=install.cf_login, passwd="",
-            email=install.cf_email, sitetitle=install.cf_sitetitle,
-            sitetagline=install.cf_sitetagline, content="yes")
+        app = installs.app_context(install, recipe, db_host_ip=pending.get("db_host_ip", ""))
         state: dict = {"files": [], "dirs": [], "tables": []}
 
         def create_database():
@@ -1046,11 +1047,6 @@ def deploy_archive(install: Install, archive: Path, checksum: str | None, *,
                 app.transport.remove(app.path(name))
             installs.remove_empty_dirs(app.transport, state["dirs"])
 
-        def write_config():
-            # Fresh from the application's sample: new database account, new prefix,
-            # new salts (sessions of the source site do not carry over).
-            recipe.write_config(app)
-
         def import_tables():
             if not install.db_name or not info.has_dump:
                 return
@@ -1060,16 +1056,24 @@ def deploy_archive(install: Install, archive: Path, checksum: str | None, *,
             import_dump(DbAccess(install.db_host, install.db_name, install.db_user,
                                  install.db_pass, install.db_prefix, install.website),
                         dump, work)
-            conn = app.connect()
-            try:
-                if old_prefix != install.db_prefix:
-                    hook = getattr(recipe, "rename_table_prefix", None)
-                    if hook is not None:
-                        hook(conn, old_prefix, install.db_prefix)
-                if old_url and old_url.rstrip("/") != install.url.rstrip("/"):
+            if old_url and old_url.rstrip("/") != install.url.rstrip("/"):
+                conn = app.connect()
+                try:
                     rewrite_urls(conn, state["tables"], UrlRewriter(old_url, install.url))
+                finally:
+                    conn.close()
+
+        def repoint():
+            # The copy's own configuration (new database account and prefix, new secrets:
+            # sessions of the source do not carry over) and its prefixed keys. Never
+            # write_config: that configures a NEW site, admin account included.
+            conn = app.connect() if state["tables"] else None
+            try:
+                recipe.repoint(app, old_url=old_url, old_prefix=old_prefix, conn=conn,
+                               config=True, renew_secrets=True)
             finally:
-                conn.close()
+                if conn is not None:
+                    conn.close()
 
         def drop_tables():
             if state.get("panel_db") or not state["tables"]:
@@ -1089,9 +1093,9 @@ def deploy_archive(install: Install, archive: Path, checksum: str | None, *,
                 Step("database", create_database, remove_database,
                      message="Creating the database"),
                 Step("files", deploy_files, remove_files, message="Copying files", weight=5),
-                Step("config", write_config, message="Writing the configuration"),
                 Step("tables", import_tables, drop_tables,
                      message="Copying the tables and rewriting the address", weight=3),
+                Step("config", repoint, message="Writing the configuration"),
                 Step("verify", check_site, message="Checking the website"),
             ], report=report, start=start + 5, end=97)
             report(97, 100, "Recording the install")

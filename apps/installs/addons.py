@@ -292,7 +292,7 @@ class Site:
 
     def check_answers(self, what: str) -> None:
         """The home page must not fail (a plugin's fatal error is an HTTP 500)."""
-        from apps.catalog.recipes.wordpress.recipe import http_request
+        from installatron_gui.lib.http import http_request
 
         status, _, _ = http_request("GET", self.install.url.rstrip("/") + "/",
                                     ip=self.install.url_ip)

@@ -138,7 +138,7 @@ def _check_app_fields(plan: EditPlan, params: dict) -> dict:
              and (params[n] != "" or n == "sitetagline")}
     if not given:
         return {}
-    if not hasattr(plan.recipe, "apply_settings"):
+    if not plan.recipe.supports("apply_settings"):
         raise InstallError(f"{plan.recipe.name}'s own settings cannot be changed here.",
                            errcode=f"invalid_argument_{next(iter(given))}",
                            field=next(iter(given)))
@@ -164,7 +164,7 @@ def _check_db(plan: EditPlan, params: dict) -> services.DbPlan | None:
     if not install.db_name:
         raise InstallError("This install has no database.", errcode="invalid_argument_db_name",
                            field="db_name")
-    if not hasattr(plan.recipe, "rewrite_db_config"):
+    if not plan.recipe.supports("repoint"):
         raise InstallError(f"{plan.recipe.name}'s database settings cannot be changed here.",
                            errcode="invalid_argument_db_name", field="db_name")
     merged = {"db_host": install.db_host, "db_name": install.db_name,
@@ -212,7 +212,7 @@ def _check_on_site(plan: EditPlan) -> None:
     install = plan.install
     try:
         with services.open_website(install.website) as t:
-            if plan.app.get("locale") and hasattr(plan.recipe, "check_language"):
+            if plan.app.get("locale"):
                 plan.recipe.check_language(t, lambda n: _join(install.path, n),
                                            plan.app["locale"])
             if plan.move and t.exists(plan.move.target):
@@ -298,7 +298,7 @@ def _apply_on_site(plan: EditPlan, report: Report) -> None:
                                     prefix=install.db_prefix)
     access = backups.DbAccess(db.host, db.name, db.user, db.password, db.prefix)
     tables = [db.prefix + t[len(install.db_prefix):] for t in install.list_tables]
-    config_names = list(getattr(recipe, "extra_files", []))
+    config_names = list(recipe.extra_files)
     state: dict = {"moved": [], "dirs": [], "configs": {}, "rewritten": {}}
     new_path = plan.move.target if plan.move else old_path
     url = plan.move.url if plan.move else install.url
@@ -319,10 +319,12 @@ def _apply_on_site(plan: EditPlan, report: Report) -> None:
         def config():
             for name in config_names:
                 state["configs"][name] = t.read(_join(old_path, name))
-            recipe.rewrite_db_config(t, lambda n: _join(old_path, n),
-                                     {"db_host": db.host, "db_name": db.name,
-                                      "db_user": db.user, "db_pass": db.password,
-                                      "db_prefix": db.prefix})
+            # The same hook as a copy's, for the config only: the tables are already
+            # under the new prefix (_check_on_site made sure of it).
+            recipe.repoint(services.app_context(
+                install, recipe, transport=t, target=old_path, db_host=db.host,
+                db_name=db.name, db_user=db.user, db_pass=db.password, db_prefix=db.prefix),
+                old_url=install.url, old_prefix=install.db_prefix, config=True)
 
         def restore_config():
             for name, data in state["configs"].items():
@@ -366,7 +368,7 @@ def _apply_on_site(plan: EditPlan, report: Report) -> None:
 
         def verify():
             title = plan.app.get("sitetitle") or install.cf_sitetitle
-            if hasattr(recipe, "read_settings"):
+            if recipe.supports("read_settings"):
                 conn = access.connect()
                 try:
                     title = recipe.read_settings(conn, db.prefix, plan.app.get(

@@ -1,8 +1,6 @@
-from installatron_gui.lib.errors import InstallatronError
+"""The installs app's user-fixable error. It is defined in ``installatron_gui.lib.errors``
+so that application recipes can raise it without importing the engine."""
 
+from installatron_gui.lib.errors import InstallError
 
-class InstallError(InstallatronError):
-    """A problem with an install the caller can fix: a bad argument, a busy install,
-    a database or folder that refuses us. ``field`` names the offending parameter."""
-
-    errcode = "failed"
+__all__ = ["InstallError"]

@@ -31,6 +31,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import Account
+from apps.catalog.recipes.base import Found
 from installatron_gui.lib.errors import InstallatronError
 
 from . import dbaccess
@@ -131,19 +132,6 @@ def read_php_settings(source: str) -> PhpSettings:
 # --------------------------------------------------------------------------- detection
 
 
-@dataclass
-class Found:
-    """What the files say about an installed application."""
-
-    version: str
-    db_host: str
-    db_name: str
-    db_user: str
-    db_pass: str = field(repr=False)
-    db_prefix: str
-    config: str  # the configuration file (relative to the application folder)
-
-
 def _read_text(transport, rel: str) -> str:
     from apps.transports.base import TransportError
 
@@ -201,7 +189,7 @@ DETECTORS = {"wordpress": detect_wordpress}
 
 
 def detect(recipe, transport, folder: str) -> Found:
-    detector = getattr(recipe, "detect_install", None) or DETECTORS.get(recipe.id)
+    detector = recipe.detect_install if recipe.supports("detect") else DETECTORS.get(recipe.id)
     if detector is None:
         raise InstallError(f"{recipe.name} cannot be imported yet.",
                            errcode="invalid_argument_application", field="application")
@@ -227,7 +215,7 @@ def _own_names(recipe, names: list[str], version: str) -> list[str]:
             expected = set(archive_names(package_for(recipe.id, None)))
         except (CatalogError, InstallatronError):
             expected = None
-    expected_extra = set(getattr(recipe, "extra_files", []))
+    expected_extra = set(recipe.extra_files)
     if expected is None:
         keep = {"cgi-bin", ".well-known"}
         return sorted(n for n in names if n not in keep)
@@ -378,7 +366,7 @@ def _site_title(url: str, ip: str = "") -> str:
     """The <title> the site answers with (best effort: the record needs a title)."""
     import html
 
-    from apps.catalog.recipes.wordpress.recipe import http_request
+    from installatron_gui.lib.http import http_request
 
     try:
         status, _, text = http_request("GET", url.rstrip("/") + "/", ip=ip)
@@ -450,7 +438,7 @@ def check_migrate(account: Account, params: dict, *, dryrun: int = 0) -> Migrati
         raise InstallError("The user argument is required.", errcode="empty_argument_user",
                            field="user")
     recipe = _recipe(params)
-    if recipe.id not in DETECTORS and not hasattr(recipe, "detect_install"):
+    if recipe.id not in DETECTORS and not recipe.supports("detect"):
         raise InstallError(f"{recipe.name} cannot be migrated yet.",
                            errcode="invalid_argument_application", field="application")
     source_url = params.get("source_url")

@@ -282,9 +282,7 @@ def _check_fields(recipe, params: dict, account: Account, website: Website) -> d
     values = {"language": language, "login": login, "passwd": passwd, "email": email,
               "sitetitle": sitetitle.strip(), "sitetagline": sitetagline.strip(),
               "content": content}
-    check = getattr(recipe, "check_fields", None)
-    if check is not None:
-        check(values)  # the application's own, stricter rules
+    recipe.check_fields(values)  # the application's own, stricter rules
     return values
 
 
@@ -415,6 +413,8 @@ def check_install(account: Account | None, params: dict, *, dryrun: int = 0,
         recipe = get_recipe(app_id or "")
         if not can_use(account, recipe.id):
             raise CatalogError(f"{recipe.name} is not available to this account.")
+        if not recipe.supports("install"):
+            raise CatalogError(f"{recipe.name} cannot be installed here yet.")
     except CatalogError as exc:
         raise InstallError(exc.message, errcode="invalid_argument_application",
                            field="application") from None
@@ -482,7 +482,7 @@ def check_target(plan: InstallPlan) -> None:
     """Refuse a target folder where the archive's names (or an index.html) exist."""
     from apps.transports.base import TransportError
 
-    names = set(archive_names(plan.package)) | set(getattr(plan.recipe, "extra_files", []))
+    names = set(archive_names(plan.package)) | set(plan.recipe.extra_files)
     names |= set(SHADOWING)
     try:
         with _open_website(plan.website) as transport:
@@ -754,6 +754,22 @@ class AppContext:
         """A connection to the install's database with the install's own account."""
         return connect_db(self.db_host_ip or self.db_host, self.db_user, self.db_pass,
                           self.db_name)
+
+
+def app_context(install: Install, recipe, **given) -> AppContext:
+    """The AppContext of an existing install, for the recipe hooks that run after the
+    install (repoint, update). Its admin password is not known (only an install has it);
+    ``given`` overrides members (``transport``, the database of a new location, ...)."""
+    values = dict(
+        transport=None, target=install.path, url=install.url, url_ip=install.url_ip,
+        version=install.version, language=install.language,
+        locale=recipe.locale_for(install.language), db_host=install.db_host, db_host_ip="",
+        db_name=install.db_name, db_user=install.db_user, db_pass=install.db_pass,
+        db_prefix=install.db_prefix, login=install.cf_login, passwd="",
+        email=install.cf_email, sitetitle=install.cf_sitetitle,
+        sitetagline=install.cf_sitetagline, content=install.cf_content)
+    values.update(given)
+    return AppContext(**values)
 
 
 def install_app(install: Install, *, report: Report) -> Install:

@@ -42,7 +42,7 @@ def create_admin_sso(install: Install, *, ttl: int = SSO_TTL) -> dict:
         recipe = get_recipe(install.installer)
     except CatalogError as exc:
         raise InstallError(exc.message, errcode="invalid_argument_id", field="id") from None
-    if not getattr(recipe, "sso_supported", False) or not install.cf_login:
+    if not recipe.supports("sso") or not install.cf_login:
         raise InstallError(f"{recipe.name} does not support signing in from here.",
                            errcode="unsupported_createadminsso", field="id")
     token = secrets.token_urlsafe(32)

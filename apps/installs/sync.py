@@ -56,7 +56,7 @@ def sync_install(install: Install, *, addons: bool = False) -> dict:
     path = (lambda n: _join(install.path, n))
     try:
         with services.open_website(install.website) as t:
-            if recipe is not None and hasattr(recipe, "read_version"):
+            if recipe is not None and recipe.supports("read_version"):
                 install.version = recipe.read_version(t, path)
             present = [n for n in install.list_files if t.exists(path(n))]
             install.cache_files = sum(t.size(path(n)) for n in present)
@@ -67,7 +67,7 @@ def sync_install(install: Install, *, addons: bool = False) -> dict:
                            errcode=exc.errcode, status=exc.status) from None
     if install.db_name:
         services.record_tables(install, _Db(install))
-        if recipe is not None and hasattr(recipe, "read_settings"):
+        if recipe is not None and recipe.supports("read_settings"):
             conn = _Db(install).connect()
             try:
                 found = recipe.read_settings(conn, install.db_prefix, install.cf_login)
@@ -94,9 +94,7 @@ def _addons(install: Install, recipe, transport, path) -> dict:
         lister = getattr(addon_module, "list_addons", None)
         if lister is not None:
             return lister(install)
-    if hasattr(recipe, "list_addons"):
-        return recipe.list_addons(transport, path)
-    return {}
+    return recipe.list_addons(transport, path)
 
 
 def view_data(install: Install, extra: dict, v2: bool) -> dict:

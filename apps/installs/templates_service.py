@@ -154,7 +154,7 @@ def install_from_template(install: Install, *, report: Report) -> Install:
     recipe = get_recipe(install.installer)
     report(90, 100, "Setting up the administrator account")
     try:
-        if hasattr(recipe, "apply_settings"):
+        if recipe.supports("apply_settings"):
             changes = {"login": install.cf_login, "email": install.cf_email,
                        "sitetitle": install.cf_sitetitle, "sitetagline": install.cf_sitetagline,
                        "locale": recipe.locale_for(install.language)}

@@ -225,17 +225,10 @@ def _test_pause() -> None:
 def _app_context(install: Install):
     from apps.catalog.recipes.base import get_recipe
 
-    from .services import AppContext
+    from .services import app_context
 
     recipe = get_recipe(install.installer)
-    return recipe, AppContext(
-        transport=None, target=install.path, url=install.url, url_ip=install.url_ip,
-        version=install.version, language=install.language,
-        locale=recipe.locale_for(install.language), db_host=install.db_host, db_host_ip="",
-        db_name=install.db_name, db_user=install.db_user, db_pass=install.db_pass,
-        db_prefix=install.db_prefix, login=install.cf_login, passwd="",
-        email=install.cf_email, sitetitle=install.cf_sitetitle,
-        sitetagline=install.cf_sitetagline, content=install.cf_content)
+    return recipe, app_context(install, recipe)
 
 
 def update_app(install: Install, *, report: Report, version: str, revert: bool = False,
@@ -261,7 +254,7 @@ def update_app(install: Install, *, report: Report, version: str, revert: bool =
     try:
         recipe, app = _app_context(install)
         package = package_for(install.installer, version) if version else None
-        if package is not None and not hasattr(recipe, "update_steps"):
+        if package is not None and not recipe.supports("update"):
             raise InstallError(f"{recipe.name} cannot be updated automatically.",
                                errcode="invalid_argument_version", field="version")
     except CatalogError as exc:

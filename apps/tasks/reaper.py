@@ -118,7 +118,7 @@ def _mark_half_installed(install, task: Task, held: list) -> str:
             candidates |= set(other.list_files)
     try:
         recipe = get_recipe(install.installer)
-        candidates |= set(getattr(recipe, "extra_files", []))
+        candidates |= set(recipe.extra_files)
         candidates |= set(services.archive_names(package_for(install.installer,
                                                              install.version)))
     except (CatalogError, InstallatronError):

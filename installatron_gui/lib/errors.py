@@ -24,3 +24,14 @@ class InstallatronError(Exception):
         if status is not None:
             self.status = status
         self.field = field
+
+
+class InstallError(InstallatronError):
+    """A problem with an install the caller can fix: a bad argument, a busy install,
+    a database or folder that refuses us. ``field`` names the offending parameter.
+
+    Defined here, below the engine, because application recipes raise it too (through
+    ``apps.catalog.recipes.base``); ``apps.installs.errors`` re-exports it.
+    """
+
+    errcode = "failed"

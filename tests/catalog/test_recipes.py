@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -17,9 +18,16 @@ def recipes_dir(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(base, "RECIPES_DIR", package)
     monkeypatch.setattr(base, "RECIPES_PACKAGE", "testrecipes")
+    _forget_modules("testrecipes")  # another test's package, in another tmp_path
     get_recipe.cache_clear()
     yield package
     get_recipe.cache_clear()
+    _forget_modules("testrecipes")
+
+
+def _forget_modules(package: str) -> None:
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        del sys.modules[name]
 
 
 def write_app(folder, app_id, recipe_py=None, **manifest):

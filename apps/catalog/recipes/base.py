@@ -1,9 +1,25 @@
-"""The Recipe base class and the loader that finds one folder per application.
+"""The recipe contract: what the engine may ask of an application, and the loader.
 
 A recipe folder ``apps/catalog/recipes/<id>/`` holds ``manifest.json`` (what the browser API
 and the GUI show: names, requirements, fields, languages, links) and optionally
-``recipe.py`` with a ``Recipe`` subclass that carries the application's install logic.
-Adding an application means adding a folder; nothing here changes.
+``recipe.py`` with a ``Recipe`` subclass that carries the application's own logic.
+
+Every hook the engine calls is declared on ``Recipe`` below, with what it receives, what
+it must do and when it is called. A subclass overrides only the hooks its application
+needs; ``recipe.supports(capability)`` tells the engine which ones it did (the engine never
+probes with ``hasattr``). A hook that is called although it is not supported raises
+``UnsupportedError`` (errcode ``unsupported_<capability>``), a sentence a customer can act
+on. See ``CAPABILITIES`` for the capability names.
+
+The ``app`` a hook receives is an ``AppContext`` (``apps.installs.services``): where the
+install is (``transport``, ``target``, ``path(name)``, ``url``, ``url_ip``), its database
+(``db_host``, ``db_name``, ``db_user``, ``db_pass``, ``db_prefix``, ``connect()``), its
+language (``language``, ``locale``) and its fields (``login``, ``passwd``, ``email``,
+``sitetitle``, ``sitetagline``, ``content``). ``passwd`` is only known at install time.
+
+A recipe imports this module, ``installatron_gui.lib`` and the standard library, never
+the engine's apps: what it needs from them is re-exported here (``InstallError``,
+``TransportError``, ``Step``, ``opcache_settle``, ``http_request``, ``Found``).
 """
 
 from __future__ import annotations
@@ -11,10 +27,19 @@ from __future__ import annotations
 import importlib
 import json
 import re
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from apps.transports.base import TransportError
+from installatron_gui.lib.errors import InstallError
+from installatron_gui.lib.http import http_request
+from installatron_gui.lib.steps import Step, opcache_settle
+
 from ..errors import CatalogError
+
+__all__ = ["CAPABILITIES", "Found", "InstallError", "Recipe", "Step", "TransportError",
+           "UnsupportedError", "all_recipes", "get_recipe", "http_request", "opcache_settle"]
 
 RECIPES_DIR = Path(__file__).resolve().parent
 # The dotted package of RECIPES_DIR, for importing ``<id>/recipe.py``.
@@ -23,6 +48,53 @@ APP_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
 FIELD_TYPES = {"text", "password", "select", "radio"}
 # link_* members of the browser API, in the reference document's order.
 LINK_NAMES = ("site", "demo", "showcase", "docs", "faq", "support", "changelog")
+
+# capability -> (the hook whose override declares it, what a customer reads when an
+# application lacks it). Hooks not named here have defaults every application can use.
+CAPABILITIES: dict[str, tuple[str, str]] = {
+    "install": ("write_config", "{name} cannot be installed here yet; choose another "
+                "application."),
+    "repoint": ("repoint", "{name} cannot be moved to another address or database here "
+                "(clone, restore to a new location, migrate, push or a database change); "
+                "copy it by hand."),
+    "read_version": ("read_version", "The version of {name} cannot be read from its files."),
+    "read_settings": ("read_settings", "{name}'s settings cannot be read here."),
+    "apply_settings": ("apply_settings", "{name}'s own settings cannot be changed here; "
+                       "change them in its administration pages."),
+    "list_addons": ("list_addons", "{name} has no plugins or themes to list here."),
+    "sso": ("sso_file", "{name} does not support signing in from here; use its own login "
+            "page."),
+    "update": ("update_steps", "{name} cannot be updated automatically; update it in its "
+               "administration pages."),
+    "detect": ("detect_install", "{name} cannot be imported yet; install it anew and copy "
+               "your content into it."),
+    "build_package": ("build_package", "There is no package builder for {name}; add its "
+                      "package archive by hand."),
+}
+
+
+class UnsupportedError(InstallError):
+    """The application does not do this (``unsupported_<capability>``, HTTP 501)."""
+
+    status = 501
+
+    def __init__(self, recipe: Recipe, capability: str):
+        _hook, text = CAPABILITIES[capability]
+        super().__init__(text.format(name=recipe.name), errcode=f"unsupported_{capability}")
+        self.capability = capability
+
+
+@dataclass
+class Found:
+    """What ``detect_install`` read from an installed application's files (import)."""
+
+    version: str
+    db_host: str
+    db_name: str
+    db_user: str
+    db_pass: str = field(repr=False)
+    db_prefix: str
+    config: str  # the configuration file (relative to the application folder)
 
 
 class Recipe:
@@ -155,6 +227,139 @@ class Recipe:
     def upgradable(self) -> bool:
         """False when upgrades must be done by hand (the browser API's ``manual``)."""
         return bool(self.manifest.get("upgradable", True))
+
+
+    # ------------------------------------------------------------------ the contract
+
+    def supports(self, capability: str) -> bool:
+        """Whether this application implements ``capability`` (a key of ``CAPABILITIES``):
+        its class overrides the hook that declares it. An unknown name is a bug."""
+        if capability not in CAPABILITIES:
+            raise ValueError(f"unknown recipe capability {capability!r}")
+        hook = CAPABILITIES[capability][0]
+        return getattr(type(self), hook) is not getattr(Recipe, hook)
+
+    def _unsupported(self, capability: str) -> UnsupportedError:
+        return UnsupportedError(self, capability)
+
+    #: Files the recipe writes that are not in the package archive (``wp-config.php``).
+    #: They are part of the install's list-files, kept by a push, checked before an
+    #: install (the target must not hold them) and looked for by import and the reaper.
+    extra_files: tuple[str, ...] = ()
+
+    # Install (check_install, then install_app in the worker).
+    def check_fields(self, values: dict) -> None:
+        """Called when an install or an edit is checked, after the engine's own checks,
+        with the field values (``login``, ``passwd``, ``email``, ``sitetitle``, ...).
+        Raise ``InstallError`` (errcode ``invalid_argument_<field>``, ``field=``) for a
+        value the application would refuse. The default accepts everything."""
+
+    def write_config(self, app) -> list[str]:
+        """Install only, once, after the package's files are in place: write the
+        application's configuration for a NEW site (database account and prefix, fresh
+        secrets; an application may also create its admin account from ``app.login`` and
+        ``app.passwd`` here). Return the names written (removed again on failure).
+        Never called for a copy of a site: that is ``repoint``. Declares ``install``."""
+        raise self._unsupported("install")
+
+    def run_installer(self, app) -> None:
+        """Install only, after ``write_config``: run the application's own installer (a
+        web or CLI installer creating its tables and admin account). Tables it made are
+        dropped if a later step fails. The default does nothing (the config is enough)."""
+
+    def verify(self, app) -> None:
+        """After install, edit and (through ``check_updated``) update: the site must
+        answer at ``app.url`` (dialling ``app.url_ip`` if set). Raise ``InstallError``
+        (``failed_install``) if not. The default wants an HTTP status below 400."""
+        status, _, _ = http_request("GET", app.url.rstrip("/") + "/", ip=app.url_ip)
+        if status >= 400:
+            raise InstallError(f"The site at {app.url} answers HTTP {status}.",
+                               errcode="failed_install", status=500)
+
+    # Copies: clone, restore to a new location, migrate, push, restore in place, edit.
+    def repoint(self, app, *, old_url: str, old_prefix: str, conn=None, config: bool = True,
+                renew_secrets: bool = False) -> list[str]:
+        """Make a COPY of a site work at its new place, which ``app`` describes (URL,
+        folder, database account, table prefix). Called by clone, restore-to, migrate and
+        templates (files and tables copied: ``config`` and ``conn``, ``renew_secrets``);
+        by restore in place and push after the tables were imported under the live prefix
+        (``conn`` only: the live site's configuration is kept); by edit when the database
+        settings change (``config`` only).
+
+        With ``config``: point the application's configuration files (already in the
+        copied files) at ``app``'s database and prefix; with ``renew_secrets`` also give
+        them fresh secrets (salts), so sessions of the source do not carry over. With
+        ``conn`` (a connection to ``app``'s database): rename whatever the application
+        keeps in its tables under the table prefix, ``old_prefix`` -> ``app.db_prefix``.
+        The engine itself replaces ``old_url`` by ``app.url`` in the tables.
+
+        It must not touch the admin account or anything else the copy's owner set:
+        ``app.passwd`` is empty here. Return the configuration files changed.
+        Declares ``repoint``."""
+        raise self._unsupported("repoint")
+
+    # View and sync (the reference's ``view``/``sync``), edit, templates.
+    def read_version(self, transport, path) -> str | None:
+        """Sync: the version the files say (``path(name)`` joins the install folder).
+        Declares ``read_version``; the default knows nothing (None)."""
+        return None
+
+    def read_settings(self, conn, prefix: str, admin_login: str) -> dict:
+        """Sync and edit: the settings the owner may have changed inside the application
+        (``sitetitle``, ``sitetagline``, ``email``) read from its tables. Declares
+        ``read_settings``; the default knows nothing ({})."""
+        return {}
+
+    def apply_settings(self, conn, prefix: str, admin_login: str, changes: dict) -> None:
+        """Edit and install-from-template: write changed fields (``login``, ``passwd``,
+        ``email``, ``sitetitle``, ``sitetagline``, ``locale``) into the application's
+        tables for the admin ``admin_login``. Declares ``apply_settings``."""
+        raise self._unsupported("apply_settings")
+
+    def check_language(self, transport, path, locale: str) -> None:
+        """Edit, before anything changes: refuse (``invalid_argument_language``) a
+        ``locale`` the site cannot switch to. The default accepts every locale."""
+
+    def list_addons(self, transport, path) -> dict:
+        """Sync with ``addons``: extra members of the view (``list-plugins``,
+        ``list-themes``) read from the files. Declares ``list_addons``."""
+        return {}
+
+    # The one-time admin sign-in (createadminsso).
+    def sso_file(self, token: str, expires: int, login: str) -> bytes:
+        """The contents of a one-time PHP file that signs ``login`` in when called with
+        ``?t=<token>`` before the UNIX time ``expires``, then deletes itself. Declares
+        ``sso``."""
+        raise self._unsupported("sso")
+
+    # Update (upgrade): a backup and a table dump come first, a rollback on failure.
+    def update_steps(self, app, package_path: Path, state: dict) -> list[Step]:
+        """The undoable steps that put ``package_path``'s version in place of the
+        installed one (staging, swap, database upgrade). ``state`` is shared with
+        ``update_cleanup``; set ``state["names"]`` to the top-level names the new version
+        has. Declares ``update``."""
+        raise self._unsupported("update")
+
+    def check_updated(self, app, version: str) -> None:
+        """After the update steps: the site runs ``version``. Raise ``InstallError`` to
+        roll back. The default checks the site answers (``verify``)."""
+        self.verify(app)
+
+    def update_cleanup(self, app, state: dict) -> None:
+        """After a successful update: remove what the steps left aside. Default: nothing."""
+
+    # Import (adopt an install made elsewhere) and migrate.
+    def detect_install(self, transport, folder: str) -> Found | None:
+        """Import and migrate: read the application's files in ``folder`` and say what is
+        installed there (a ``Found``), or None if it is not this application. Declares
+        ``detect``."""
+        raise self._unsupported("detect")
+
+    # Package building (``manage.py`` commands that make a package archive).
+    def build_package(self, out_dir: Path, version: str) -> Path:
+        """Build the package archive of ``version`` from upstream sources into
+        ``out_dir``; return its path. Declares ``build_package``."""
+        raise self._unsupported("build_package")
 
 
 def validate_manifest(manifest: dict, folder: Path) -> None:

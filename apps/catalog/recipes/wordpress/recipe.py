@@ -9,16 +9,12 @@ to ``url_ip`` when DNS does not point at the server.
 from __future__ import annotations
 
 import html
-import http.client
 import re
 import secrets
-import socket
-import ssl
 import string
-from urllib.parse import urlencode, urlsplit
 
+from apps.catalog.recipes.base import InstallError, TransportError, http_request
 from apps.catalog.recipes.base import Recipe as BaseRecipe
-from apps.installs.errors import InstallError
 
 CONFIG = "wp-config.php"
 SAMPLE = "wp-config-sample.php"
@@ -27,7 +23,6 @@ SALT_PLACEHOLDER = "put your unique phrase here"
 SALT_ALPHABET = "".join(c for c in string.printable[:94] if c not in "'\\")
 LOGIN_RE = re.compile(r"^[A-Za-z0-9 _.@-]{1,60}$")
 PASSWD_MIN = 8
-TIMEOUT = 60
 
 
 def php_quote(value: str) -> str:
@@ -44,55 +39,12 @@ def _define(src: str, name: str, value: str) -> str:
     return pattern.sub(lambda _m: f"define( '{name}', '{php_quote(value)}' );", src, count=1)
 
 
-class _Connection(http.client.HTTPConnection):
-    """Connects to ``ip`` while the request (Host header) names the URL's host."""
-
-    def __init__(self, host, port=None, *, ip="", **kwargs):
-        super().__init__(host, port, **kwargs)
-        self._ip = ip
-
-    def connect(self):
-        self.sock = socket.create_connection((self._ip or self.host, self.port), self.timeout)
-
-
-class _TlsConnection(http.client.HTTPSConnection):
-    def __init__(self, host, port=None, *, ip="", **kwargs):
-        super().__init__(host, port, context=ssl.create_default_context(), **kwargs)
-        self._ip = ip
-
-    def connect(self):
-        sock = socket.create_connection((self._ip or self.host, self.port), self.timeout)
-        # SNI and certificate checks use the URL's host name, whatever address we dialled.
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
-
-
-def http_request(method: str, url: str, *, ip: str = "", data: dict | None = None,
-                 cookies: str = "") -> tuple[int, dict, str]:
-    """One request with the standard library; returns (status, lower-case headers, text)."""
-    parts = urlsplit(url)
-    cls = _TlsConnection if parts.scheme == "https" else _Connection
-    conn = cls(parts.hostname, parts.port, ip=ip, timeout=TIMEOUT)
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
-    body = urlencode(data).encode() if data is not None else None
-    headers = {"User-Agent": "installatron-gui", "Accept": "text/html"}
-    if body is not None:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    if cookies:
-        headers["Cookie"] = cookies
-    try:
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        text = response.read(8 * 1024 * 1024).decode("utf-8", errors="replace")
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, text
-    except (OSError, http.client.HTTPException) as exc:
-        raise InstallError(
-            f"Could not reach {parts.scheme}://{parts.netloc}{parts.path} "
-            f"({type(exc).__name__}: {exc}). Check that the domain points at this website "
-            "(or give url_ip).", errcode="failed_http", status=500) from None
-    finally:
-        conn.close()
+def _salts() -> set[str]:
+    """Eight distinct random salts (AUTH_KEY ... NONCE_SALT)."""
+    salts: set[str] = set()
+    while len(salts) < 8:
+        salts.add("".join(secrets.choice(SALT_ALPHABET) for _ in range(64)))
+    return salts
 
 
 def _loose(text: str) -> str:
@@ -100,11 +52,27 @@ def _loose(text: str) -> str:
     return "".join(c for c in text.lower() if c.isalnum())
 
 
+def _rename_table_prefix(conn, old: str, new: str) -> None:
+    """WordPress also keeps the table prefix in option and user-meta keys
+    (``wp_user_roles``, ``wp_capabilities``)."""
+    if not old or old == new:
+        return
+    cur = conn.cursor()
+    # Only the roles option: other options merely starting with "wp_" are core names
+    # (wp_page_for_privacy_policy), not prefixed ones.
+    cur.execute(f"UPDATE `{new}options` SET option_name = %s WHERE option_name = %s",
+                (f"{new}user_roles", f"{old}user_roles"))
+    cur.execute(f"UPDATE `{new}usermeta` SET meta_key = CONCAT(%s, SUBSTRING(meta_key, "
+                "%s)) WHERE meta_key LIKE %s",
+                (new, len(old) + 1, old.replace("_", r"\_") + "%"))
+    conn.commit()
+
+
 class Recipe(BaseRecipe):
     """WordPress's install logic."""
 
     # Written by us, not in the archive: part of list-files.
-    extra_files = [CONFIG]
+    extra_files = (CONFIG,)
 
     def check_fields(self, values: dict) -> None:
         """The reference's field rules, as WordPress applies them."""
@@ -138,10 +106,7 @@ class Recipe(BaseRecipe):
         if src.count(SALT_PLACEHOLDER) != 8:
             raise InstallError(f"{SAMPLE} does not have the 8 salt settings.",
                                errcode="failed_package_invalid", status=500)
-        salts: set[str] = set()
-        while len(salts) < 8:
-            salts.add("".join(secrets.choice(SALT_ALPHABET) for _ in range(64)))
-        for salt in salts:
+        for salt in _salts():
             src = src.replace(SALT_PLACEHOLDER, salt, 1)
         src, count = re.subn(r"\$table_prefix\s*=\s*'[^']*';",
                              lambda _m: f"$table_prefix = '{php_quote(app.db_prefix)}';", src)
@@ -209,20 +174,37 @@ class Recipe(BaseRecipe):
         finally:
             conn.close()
 
-    def rename_table_prefix(self, conn, old: str, new: str) -> None:
-        """After a clone or restore under another table prefix: WordPress also keeps the
-        prefix in option and user-meta keys (``wp_user_roles``, ``wp_capabilities``)."""
-        if not old or old == new:
-            return
-        cur = conn.cursor()
-        # Only the roles option: other options merely starting with "wp_" are core names
-        # (wp_page_for_privacy_policy), not prefixed ones.
-        cur.execute(f"UPDATE `{new}options` SET option_name = %s WHERE option_name = %s",
-                    (f"{new}user_roles", f"{old}user_roles"))
-        cur.execute(f"UPDATE `{new}usermeta` SET meta_key = CONCAT(%s, SUBSTRING(meta_key, "
-                    "%s)) WHERE meta_key LIKE %s",
-                    (new, len(old) + 1, old.replace("_", r"\_") + "%"))
-        conn.commit()
+    def repoint(self, app, *, old_url: str, old_prefix: str, conn=None, config: bool = True,
+                renew_secrets: bool = False) -> list[str]:
+        """A copy of a site at its new place: wp-config.php's database settings and
+        ``$table_prefix`` (fresh salts with ``renew_secrets``), and the prefix WordPress
+        also keeps in option and user-meta keys. The admin account is left alone."""
+        changed = []
+        if config:
+            changed = self._repoint_config(app, renew_secrets)
+        if conn is not None:
+            _rename_table_prefix(conn, old_prefix, app.db_prefix)
+        return changed
+
+    def _repoint_config(self, app, renew_secrets: bool) -> list[str]:
+        from . import site
+
+        values = {"db_host": app.db_host, "db_name": app.db_name, "db_user": app.db_user,
+                  "db_pass": app.db_pass, "db_prefix": app.db_prefix}
+        try:
+            src = app.transport.read(app.path(CONFIG)).decode("utf-8")
+            src = site.rewrite_config(src, values)
+        except (TransportError, InstallError, UnicodeDecodeError):
+            if not renew_secrets:
+                raise  # edit: the owner's own config, not ours to replace
+            # A copied site whose wp-config.php is elsewhere or hand-written: a fresh one
+            # from the sample, as an install writes it (WordPress keeps no account in it).
+            return self.write_config(app)
+        if renew_secrets:
+            src = site.rewrite_salts(src, _salts())
+        # Holds the database password: readable by the site's owner only.
+        app.transport.write(app.path(CONFIG), src.encode("utf-8"), mode=0o640)
+        return [CONFIG]
 
     def verify(self, app) -> None:
         """The home page answers and shows the site's title."""
@@ -234,8 +216,6 @@ class Recipe(BaseRecipe):
                                f"(HTTP {status}).", errcode="failed_install", status=500)
 
     # After the install: edit, sync/view and the one-time admin sign-in (site.py).
-    sso_supported = True
-
     def read_version(self, transport, path) -> str:
         from . import site
 
@@ -256,15 +236,6 @@ class Recipe(BaseRecipe):
         from . import site
 
         return site.read_settings(conn, prefix, admin_login)
-
-    def rewrite_db_config(self, transport, path, values: dict) -> list[str]:
-        """Point wp-config.php at new database settings; returns the files changed."""
-        from . import site
-
-        src = transport.read(path(CONFIG)).decode("utf-8")
-        transport.write(path(CONFIG), site.rewrite_config(src, values).encode("utf-8"),
-                        mode=0o640)
-        return [CONFIG]
 
     def sso_file(self, token: str, expires: int, login: str) -> bytes:
         from . import site

@@ -12,8 +12,7 @@ import hashlib
 import re
 import secrets
 
-from apps.installs.errors import InstallError
-from apps.transports.base import TransportError
+from apps.catalog.recipes.base import InstallError, TransportError
 
 CONFIG = "wp-config.php"
 VERSION_FILE = "wp-includes/version.php"
@@ -203,6 +202,19 @@ def rewrite_config(src: str, values: dict[str, str]) -> str:
             raise InstallError(f"{CONFIG} does not have exactly one {key} setting in the form "
                                "the installer writes; change it by hand.",
                                errcode="failed_config", status=500)
+    return src
+
+
+def rewrite_salts(src: str, salts) -> str:
+    """wp-config.php with each salt setting (AUTH_KEY ... NONCE_SALT) it has replaced;
+    WordPress keeps any it lacks in its options table instead."""
+    names = ("AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY", "AUTH_SALT",
+             "SECURE_AUTH_SALT", "LOGGED_IN_SALT", "NONCE_SALT")
+    for name, salt in zip(names, salts, strict=True):
+        pattern = re.compile(r"define\(\s*(['\"])" + name + r"\1\s*,\s*" + _PHP_STR
+                             + r"\s*\)\s*;")
+        src = pattern.sub(lambda _m, new=f"define( '{name}', '{php_quote(salt)}' );": new,
+                          src, count=1)
     return src
 
 

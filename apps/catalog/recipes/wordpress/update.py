@@ -18,9 +18,7 @@ import re
 import secrets
 import time
 
-
-from apps.installs.errors import InstallError
-from apps.installs.steps import Step, opcache_settle
+from apps.catalog.recipes.base import InstallError, Step, http_request, opcache_settle
 
 VERSION_FILE = "wp-includes/version.php"
 # Kept from the live site: the content (themes, plugins, uploads) and the configuration.
@@ -55,8 +53,6 @@ def update_steps(recipe, app, package_path, state: dict) -> list[Step]:
 
     ``state`` collects what the steps did (for the engine and for undo).
     """
-    from .recipe import http_request
-
     tag = secrets.token_hex(5)
     staging = app.path(f".itron-update-{tag}")
     aside = app.path(f".itron-old-{tag}")
@@ -147,8 +143,6 @@ def database_version(app) -> int | None:
 
 def check_updated(recipe, app, version: str) -> None:
     """The home page answers 200 and the files read back as ``version``."""
-    from .recipe import http_request
-
     status, _, _ = http_request("GET", app.url.rstrip("/") + "/", ip=app.url_ip)
     if status != 200:
         raise InstallError(f"After the update the site at {app.url} answers HTTP {status}.",
