@@ -709,9 +709,15 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
                 state["created_db"] = True
             conn = db.connect()
             try:
+                stray = installs.tables_of_others(conn, db.prefix, renamed)
                 state["live_tables"] = installs.tables_with_prefix(conn, db.prefix)
             finally:
                 conn.close()
+            if stray:  # an archive made before neighbours in a database were told apart
+                raise BackupError(
+                    f"The backup holds tables of another application in the database "
+                    f"{db.name} ({', '.join(stray[:3])}...); it was not restored.",
+                    errcode="failed_backup_invalid", status=400)
             state["safety"] = work / "live.sql"
             with open(state["safety"], "wb") as fh:
                 dump_tables(db, state["live_tables"], fh, work)
