@@ -110,6 +110,7 @@ def test_a_failed_edit_leaves_files_and_tables_as_they_were(site, wordpress_pack
 
 def test_new_database_credentials_rewrite_wp_config_and_the_site_keeps_working(
         site, wordpress_package, mysql_query):
+    from apps.installs import services, tasks
     from apps.installs.editing import check_edit
     from apps.installs.errors import InstallError
 
@@ -145,6 +146,16 @@ def test_new_database_credentials_rewrite_wp_config_and_the_site_keeps_working(
     assert (edited.db_name, edited.db_user, edited.db_pass) == (new_db, new_user, new_pass)
     status, home = fetch(f"{site.url}/blog/")
     assert status == 200 and "<title>From The Copy" in home
+
+    # The panel made the first database, not this one: uninstall drops the install's
+    # tables in it and leaves the database, and what else it holds, alone.
+    assert not edited.db_created_by_panel
+    mysql_query(f"CREATE TABLE `{new_db}`.`owner_notes` (id INT)")
+    uninstall = services.start_uninstall(edited)
+    tasks.uninstall_app(uninstall.id)
+    uninstall.refresh_from_db()
+    assert uninstall.status == "completed", uninstall.message
+    assert [r[0] for r in mysql_query(f"SHOW TABLES FROM `{new_db}`")] == ["owner_notes"]
 
 
 def test_delete_forgets_the_install_and_keeps_its_files_and_tables(site, wordpress_package):
