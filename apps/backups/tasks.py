@@ -67,6 +67,15 @@ def _release_held(task) -> None:
     Install.objects.filter(task_id=task.id).update(task=None)
 
 
+def _left_out_note(backup: Backup) -> str:
+    names = backup.left_out  # set by services.create_backup
+    if not names:
+        return ""
+    shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+    return (f" {len(names)} symbolic links or special files could not be included ({shown}); "
+            "a restore leaves whatever is at those places as it is.")
+
+
 @shared_task(acks_late=True, ignore_result=True)
 def create_backup(task_id: str, expiry: str = "", location: str = "") -> None:
     """Back up the install a Task row names; the install is released however it ends.
@@ -87,7 +96,8 @@ def create_backup(task_id: str, expiry: str = "", location: str = "") -> None:
                 note = locations.upload_backup(backup, uri) if uri else ""
         finally:
             release_install(task.install, task.id)
-        return f"The backup of {backup.url} was created.{note}", {"backup": backup.id}
+        return (f"The backup of {backup.url} was created.{_left_out_note(backup)}{note}",
+                {"backup": backup.id})
 
     run_task(task_id, body)
 
