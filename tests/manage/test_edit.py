@@ -46,6 +46,32 @@ def test_a_new_title_and_tagline_show_on_the_home_page(site, wordpress_package):
     assert edited.title == edited.cf_sitetitle == "Brand New Title"
 
 
+def test_a_title_with_html_special_characters_can_be_edited_and_synced(
+        site, wordpress_package):
+    import html
+    import re
+
+    from apps.installs.sync import sync_install
+
+    title = "Tom & Jerry's <Blog>"
+    install = run_install(site, f"{site.url}/blog", title=title)
+    # WordPress stores it escaped; what we read back is the title as the owner typed it.
+    sync_install(install)
+    install.refresh_from_db()
+    assert install.title == install.cf_sitetitle == title
+
+    edited, task = run_edit(install, {"sitetagline": "Cats & mice"})
+    assert task.status == "completed", task.message
+    edited, task = run_edit(edited, {"sitetitle": 'Fish & "Chips" <3'})
+    assert task.status == "completed", task.message
+    status, home = fetch(f"{site.url}/blog/")
+    shown = html.unescape(re.search(r"<title>(.*?)</title>", home, re.S).group(1))
+    assert status == 200 and "Fish & " in shown and "Chips" in shown and "Cats & mice" in shown
+    sync_install(edited)
+    edited.refresh_from_db()
+    assert edited.title == 'Fish & "Chips" <3' and edited.cf_sitetagline == "Cats & mice"
+
+
 def test_stored_settings_change_at_once_with_install_rules(site, wordpress_package):
     from apps.installs.editing import check_edit
     from apps.installs.errors import InstallError
