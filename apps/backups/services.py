@@ -470,6 +470,8 @@ def create_backup(install: Install, *, report: Report, expiry=None, title: str =
             list_files=meta["list-files"], list_tables=meta["list-tables"], backup_time=now,
             backup_filename=_download_name(install.installer, install.url_domain, title or install.title, now), size=state["size"],
             checksum=state["sha"], expiry=expiry)
+        # Not a column: what the task tells the owner about this run (left-out links).
+        state["backup"].left_out = list(meta["skipped"])
 
     try:
         run_steps([
@@ -586,6 +588,17 @@ def _extract_dump(path: Path, out_path: Path, tables: set[str], old_prefix: str,
         copy_dump(src.extractfile(member), dst, tables, old_prefix, new_prefix)
 
 
+def _left_out(info: ArchiveInfo) -> list[str]:
+    """The paths the backup could not hold (links, special files; write_archive's
+    ``skipped``): a restore keeps whatever is at them now, never deletes it."""
+    names = info.meta.get("skipped") or []
+    if not isinstance(names, list) or not all(isinstance(n, str) and not _unsafe(n)
+                                              for n in names):
+        raise BackupError("The backup archive's list of left-out links is damaged; it was "
+                          "not used.", errcode="failed_backup_invalid")
+    return sorted({n.rstrip("/") for n in names})
+
+
 def _dump_tables_of(info: ArchiveInfo, prefix: str | None = None) -> list[str]:
     """The archive's table list, each a plain name starting with the archive's prefix."""
     tables = info.meta.get("list-tables") or []
@@ -670,7 +683,8 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
     staging = f"{base}/.itron-restore-{tag}" if base else f".itron-restore-{tag}"
     aside = f"{base}/.itron-old-{tag}" if base else f".itron-old-{tag}"
     join = (lambda *p: "/".join(x for x in (base, *p) if x))
-    state: dict = {"moved_out": [], "moved_in": []}
+    state: dict = {"moved_out": [], "moved_in": [], "carried": []}
+    left_out = _left_out(info)
     session = install.website.as_session()
     try:
         recipe = get_recipe(install.installer)
@@ -710,9 +724,15 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
                 state["created_db"] = True
             conn = db.connect()
             try:
+                stray = installs.tables_of_others(conn, db.prefix, renamed)
                 state["live_tables"] = installs.tables_with_prefix(conn, db.prefix)
             finally:
                 conn.close()
+            if stray:  # an archive made before neighbours in a database were told apart
+                raise BackupError(
+                    f"The backup holds tables of another application in the database "
+                    f"{db.name} ({', '.join(stray[:3])}...); it was not restored.",
+                    errcode="failed_backup_invalid", status=400)
             state["safety"] = work / "live.sql"
             with open(state["safety"], "wb") as fh:
                 dump_tables(db, state["live_tables"], fh, work)
@@ -750,9 +770,16 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
         def swap():
             t.mkdir(aside)
             for name in sorted(set(install.list_files) | set(state["tops"])):
-                if t.exists(join(name)):
+                if name not in left_out and t.exists(join(name)):
                     t.rename(join(name), f"{aside}/{name}")
                     state["moved_out"].append(name)
+            # What the backup left out inside its folders goes along into the new ones.
+            for rel in left_out:
+                parent = rel.rpartition("/")[0]
+                if parent and t.exists(f"{aside}/{rel}") and t.is_dir(f"{staging}/{parent}") \
+                        and not t.exists(f"{staging}/{rel}"):
+                    t.rename(f"{aside}/{rel}", f"{staging}/{rel}")
+                    state["carried"].append(rel)
             for name in state["tops"]:
                 t.rename(f"{staging}/{name}", join(name))
                 state["moved_in"].append(name)
@@ -760,6 +787,8 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
         def unswap():
             for name in reversed(state["moved_in"]):
                 t.rename(join(name), f"{staging}/{name}")
+            for rel in reversed(state["carried"]):
+                t.rename(f"{staging}/{rel}", f"{aside}/{rel}")
             for name in reversed(state["moved_out"]):
                 t.rename(f"{aside}/{name}", join(name))
             t.remove(aside)
@@ -785,7 +814,8 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
                 t.remove(leftover)
             except InstallatronError:
                 log.warning("restore %s: could not remove %s", install.id, leftover)
-        install.list_files = sorted(state["tops"])
+        install.list_files = sorted(set(state["tops"]) | {
+            n for n in left_out if "/" not in n and n in install.list_files and t.exists(join(n))})
         install.version = version or install.version
         install.cache_files = sum(t.size(join(n)) for n in install.list_files)
     if db.name:

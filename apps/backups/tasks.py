@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,6 +18,8 @@ from installatron_gui.lib.errors import InstallatronError
 from . import services
 from .errors import BackupError
 from .models import Backup, parse_expiry
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -46,6 +49,33 @@ def _backup(backup_id: str) -> Backup:
     return backup
 
 
+def _check_message(task, *rows, held: Install | None = None, agree: bool = True) -> None:
+    """A Celery message is not trusted beyond its task id: every backup or install it names
+    must belong to the account of the task row the authenticated request wrote, and what
+    the request held for the task must be held by it. Otherwise nothing is done."""
+    if agree and all(row.account_id == task.account_id for row in rows) and (
+            held is None or held.task_id == task.id):
+        return
+    log.warning("task %s (%s): its message names rows the task row does not; refused",
+                task.id, task.cmd)
+    raise BackupError("This task's message does not match the request that queued it; "
+                      "nothing was done.", errcode="invalid_argument_id", status=403)
+
+
+def _release_held(task) -> None:
+    """End the task's hold on every install it holds (whatever ids its message named)."""
+    Install.objects.filter(task_id=task.id).update(task=None)
+
+
+def _left_out_note(backup: Backup) -> str:
+    names = backup.left_out  # set by services.create_backup
+    if not names:
+        return ""
+    shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+    return (f" {len(names)} symbolic links or special files could not be included ({shown}); "
+            "a restore leaves whatever is at those places as it is.")
+
+
 @shared_task(acks_late=True, ignore_result=True)
 def create_backup(task_id: str, expiry: str = "", location: str = "") -> None:
     """Back up the install a Task row names; the install is released however it ends.
@@ -66,7 +96,8 @@ def create_backup(task_id: str, expiry: str = "", location: str = "") -> None:
                 note = locations.upload_backup(backup, uri) if uri else ""
         finally:
             release_install(task.install, task.id)
-        return f"The backup of {backup.url} was created.{note}", {"backup": backup.id}
+        return (f"The backup of {backup.url} was created.{_left_out_note(backup)}{note}",
+                {"backup": backup.id})
 
     run_task(task_id, body)
 
@@ -80,6 +111,8 @@ def restore_backup(task_id: str, backup_id: str, db_mode: str = "") -> None:
             with _failure_notice("restore_error", task.install):
                 backup = _backup(backup_id)
                 install = _install(task.install)
+                # Only a backup of this very install (check_restore's rule).
+                _check_message(task, backup, install, agree=backup.install_ref == install.id)
                 uri = locations.uri_of(backup)
                 if uri:
                     locations.fetch_backup(backup, uri)
@@ -99,6 +132,7 @@ def restore_to(task_id: str, backup_id: str) -> None:
         install = _install(task.install)
         try:
             backup = _backup(backup_id)
+            _check_message(task, backup, install)
         except BackupError:
             install.mark_failed()
             raise
@@ -113,11 +147,16 @@ def restore_to(task_id: str, backup_id: str) -> None:
 def clone_install(task_id: str, source_id: str) -> None:
     def body(task, report):
         try:
+            source, install = _install(source_id), _install(task.install)
+            try:
+                _check_message(task, source, install, held=source)
+            except BackupError:
+                install.mark_failed()
+                raise
             with _failure_notice("clone_error", source_id):
-                install = services.clone_install(_install(source_id),
-                                                 _install(task.install), report=report)
+                install = services.clone_install(source, install, report=report)
         finally:
-            release_install(source_id, task.id)
+            _release_held(task)
         return f"The clone is at {install.url}.", {"install": install.id, "source": source_id}
 
     run_task(task_id, body)
@@ -129,11 +168,11 @@ def push_stage(task_id: str, stage_id: str) -> None:
 
     def body(task, report):
         try:
-            live, safety = services.push_stage(_install(stage_id), _install(task.install),
-                                               report=report)
+            stage, live = _install(stage_id), _install(task.install)
+            _check_message(task, stage, live, held=stage, agree=stage.stage_of == live.id)
+            live, safety = services.push_stage(stage, live, report=report)
         finally:
-            release_install(task.install, task.id)
-            release_install(stage_id, task.id)
+            _release_held(task)
         return (f"The stage was copied to {live.url}; the live site as it was before is "
                 f"kept as backup {safety.id}.", {"install": live.id, "stage": stage_id,
                                                  "backup": safety.id})

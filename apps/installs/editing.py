@@ -272,6 +272,9 @@ def apply_edit(plan: EditPlan, *, report: Report) -> Install | None:
         remember(install.account, plan.stored["bkloc"])
     if plan.db:
         db = plan.db
+        if (db.host, db.name) != (install.db_host, install.db_name):
+            # Not the database the panel made: uninstall drops its tables, never it.
+            install.db_created_by_panel = False
         install.db_host, install.db_name, install.db_user = db.host, db.name, db.user
         install.db_pass, install.db_prefix = db.password, db.prefix
         install.list_tables = [db.prefix + t[len(plan.install.db_prefix):]

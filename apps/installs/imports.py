@@ -227,22 +227,18 @@ def _own_names(recipe, names: list[str], version: str) -> list[str]:
 
 def list_tables(website, transport, found: Found, db_host_ip: str = "") -> tuple[list, int]:
     """Tables with the application's prefix and their size, reached the dbaccess way."""
-    from .services import connect_db, tables_with_prefix
+    from .services import connect_db, own_tables, tables_size, tables_with_prefix
 
     if dbaccess.route_for(website, found.db_host) == dbaccess.SSH and not db_host_ip:
         shell = dbaccess.shell_of(transport)
         names = dbaccess.tables_over_ssh(shell, host=found.db_host, name=found.db_name,
                                          user=found.db_user, password=found.db_pass)
-        return sorted(n for n in names if n.startswith(found.db_prefix)), 0
+        return own_tables(names, found.db_prefix, found.db_name), 0
     conn = connect_db(db_host_ip or found.db_host, found.db_user, found.db_pass,
                       found.db_name, errcode="failed_database_connect")
     try:
         tables = tables_with_prefix(conn, found.db_prefix)
-        cur = conn.cursor()
-        cur.execute("SELECT COALESCE(SUM(data_length + index_length), 0) FROM "
-                    "information_schema.TABLES WHERE table_schema = %s AND table_name LIKE %s",
-                    (found.db_name, found.db_prefix.replace("_", r"\_") + "%"))
-        return tables, int(cur.fetchone()[0] or 0)
+        return tables, tables_size(conn, found.db_name, tables)
     finally:
         conn.close()
 
@@ -609,16 +605,16 @@ def _dump_source(t, found: Found, source_host: str, out, work: Path) -> list[str
     (the source's database server, or its host when the server is its localhost)."""
     from apps.backups import services as backups
 
+    from .services import connect_db, own_tables, split_host, tables_with_prefix
+
     if t.has_shell:
         names = dbaccess.tables_over_ssh(t, host=found.db_host, name=found.db_name,
                                          user=found.db_user, password=found.db_pass)
-        tables = sorted(n for n in names if n.startswith(found.db_prefix))
+        tables = own_tables(names, found.db_prefix, found.db_name)
         dbaccess.dump_over_ssh(t, host=found.db_host, name=found.db_name,
                                user=found.db_user, password=found.db_pass, tables=tables,
                                out=out)
         return tables
-    from .services import connect_db, split_host, tables_with_prefix
-
     name, port, sock = split_host(found.db_host)
     host = found.db_host
     if sock or dbaccess._is_loopback(name):

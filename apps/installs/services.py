@@ -588,9 +588,66 @@ def connect_db(host: str, user: str, password: str, name: str | None = None, *,
 
 
 def tables_with_prefix(conn, prefix: str) -> list[str]:
+    """The tables of the install whose table prefix is ``prefix`` in the connection's
+    database: see own_tables (never ``LIKE 'wp_%'``, which also matches ``wp_b_...``)."""
+    db_name, names = _all_tables(conn)
+    return own_tables(names, prefix, db_name)
+
+
+def tables_of_others(conn, prefix: str, names: list[str]) -> list[str]:
+    """Of ``names`` (tables about to be written under ``prefix``), those that would be
+    another install's in the connection's database."""
+    db_name, present = _all_tables(conn)
+    own = set(own_tables(set(present) | set(names), prefix, db_name))
+    return sorted(n for n in names if n not in own)
+
+
+def _all_tables(conn) -> tuple[str, list[str]]:
     cur = conn.cursor()
+    cur.execute("SELECT DATABASE()")
+    db_name = cur.fetchone()[0] or ""
     cur.execute("SHOW TABLES")
-    return sorted(row[0] for row in cur.fetchall() if row[0].startswith(prefix))
+    return db_name, [row[0] for row in cur.fetchall()]
+
+
+def own_tables(names, prefix: str, db_name: str = "") -> list[str]:
+    """Of the table ``names`` of one database, those of the install with ``prefix``: the
+    names starting with it, less those under another install's longer prefix there."""
+    others = neighbour_prefixes(names, prefix, db_name)
+    return sorted(n for n in names
+                  if n.startswith(prefix) and not any(n.startswith(o) for o in others))
+
+
+def neighbour_prefixes(names, prefix: str, db_name: str = "") -> set[str]:
+    """Longer prefixes than ``prefix`` (``wp_b_`` beside ``wp_``) that are other installs'
+    in the same database: those of installs we know of, and any under which every table
+    an application always makes is present (an install made by hand). A WordPress
+    network's ``wp_2_`` sites lack ``users``, so they stay the network's own."""
+    from apps.catalog.recipes.base import all_recipes
+
+    names = set(names)
+    found: set[str] = set()
+    if db_name:
+        found.update(Install.objects.filter(db_name=db_name, db_prefix__startswith=prefix)
+                     .exclude(db_prefix=prefix).values_list("db_prefix", flat=True))
+    for core in {tuple(sorted(r.tables)) for r in all_recipes() if r.tables}:
+        for name in names:
+            if name.startswith(prefix) and name.endswith(core[0]):
+                other = name[: len(name) - len(core[0])]
+                if len(other) > len(prefix) and all(other + t in names for t in core):
+                    found.add(other)
+    return found
+
+
+def tables_size(conn, db_name: str, tables: list[str]) -> int:
+    """Bytes of data and indexes of exactly ``tables``."""
+    if not tables:
+        return 0
+    cur = conn.cursor()
+    cur.execute("SELECT COALESCE(SUM(data_length + index_length), 0) FROM "
+                "information_schema.TABLES WHERE table_schema = %s AND table_name IN ("
+                + ", ".join(["%s"] * len(tables)) + ")", (db_name, *tables))
+    return int(cur.fetchone()[0] or 0)
 
 
 def _drop_tables(conn, tables: list[str]) -> None:
@@ -918,12 +975,7 @@ def _record_tables(install: Install, app: AppContext) -> None:
     conn = app.connect()
     try:
         install.list_tables = tables_with_prefix(conn, install.db_prefix)
-        cur = conn.cursor()
-        cur.execute("SELECT COALESCE(SUM(data_length + index_length), 0) "
-                    "FROM information_schema.TABLES WHERE table_schema = %s "
-                    "AND table_name LIKE %s",
-                    (install.db_name, install.db_prefix.replace("_", r"\_") + "%"))
-        install.cache_tables = int(cur.fetchone()[0] or 0)
+        install.cache_tables = tables_size(conn, install.db_name, install.list_tables)
     finally:
         conn.close()
 
@@ -972,7 +1024,10 @@ def uninstall_app(install: Install, *, report: Report, force: bool = False) -> l
             _remove_empty_dirs(transport, list(install.path_created or []))
 
     def remove_tables():
-        if install.db_created_by_panel:
+        # Another install we know of in the same database keeps it; only ours go.
+        shared = bool(install.db_name) and Install.objects.filter(
+            db_host=install.db_host, db_name=install.db_name).exclude(pk=install.pk).exists()
+        if install.db_created_by_panel and not shared:
             session = install.website.as_session() if install.website else None
             get_panel().remove_db(install.db_name, install.db_type or "mysql", session)
             return
@@ -980,7 +1035,9 @@ def uninstall_app(install: Install, *, report: Report, force: bool = False) -> l
             return
         conn = connect_db(install.db_host, install.db_user, install.db_pass, install.db_name)
         try:
-            _drop_tables(conn, list(install.list_tables))
+            # A list recorded before neighbours were told apart may name theirs.
+            own = set(tables_with_prefix(conn, install.db_prefix))
+            _drop_tables(conn, [t for t in install.list_tables if t in own])
         finally:
             conn.close()
 

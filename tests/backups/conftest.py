@@ -3,6 +3,11 @@ on disk, WordPress's installer over HTTP), with backups kept in a per-test folde
 
 from __future__ import annotations
 
+import hashlib
+import io
+import os
+import tarfile
+
 import pytest
 
 from tests.installs.conftest import ADMIN_PASS, Site, fetch, listing, owner, site  # noqa: F401
@@ -89,3 +94,21 @@ def new_post(install, title: str, content: str = "Changed content", guid: str = 
                      "post_type) VALUES (1, NOW(), UTC_TIMESTAMP(), %s, %s, '', 'publish', "
                      "'changed-post', '', '', NOW(), UTC_TIMESTAMP(), '', %s, 'post')",
             (content, title, guid))
+
+
+def rewrite_archive(backup, change) -> None:
+    """Rewrite ``backup``'s archive member by member (``change(name, data)`` returns a
+    regular member's new bytes) and record the new checksum, as a tampered or
+    old-format archive would be."""
+    path = backup.archive_path
+    rewritten = path.with_name("rewritten.tar.gz")
+    with tarfile.open(path) as src, tarfile.open(rewritten, "w:gz") as dst:
+        for member in src:
+            data = None
+            if member.isreg():
+                data = change(member.name, src.extractfile(member).read())
+                member.size = len(data)
+            dst.addfile(member, io.BytesIO(data) if data is not None else None)
+    os.replace(rewritten, path)
+    backup.checksum = hashlib.sha256(path.read_bytes()).hexdigest()
+    backup.save()

@@ -34,23 +34,32 @@ def owner(reseller, tmp_path):
                                   email=f"{name}@example.com")
 
 
-@pytest.fixture
-def site(owner, tmp_path, php_server, mysql_query) -> Site:
+def make_site(account, root: Path, php_server) -> Site:
+    """A website of ``account`` in ``root``, its public_html served by PHP."""
     from apps.accounts.models import Website
 
-    root = tmp_path / "site"
     docroot = root / "public_html"
     docroot.mkdir(parents=True)
     url = php_server(docroot)
-    website = Website.objects.create(account=owner, ws_id="ws1", label="wp.test", path=str(root),
-                                     vhosts={url: "public_html"}, email="owner@example.com")
-    yield Site(account=owner, website=website, url=url, root=root, docroot=docroot)
-    # Whatever a test left behind on the server: databases and users named after the owner.
-    for (name,) in mysql_query("SHOW DATABASES LIKE %s", (owner.username + r"\_%",)):
+    website = Website.objects.create(account=account, ws_id="ws1", label="wp.test",
+                                     path=str(root), vhosts={url: "public_html"},
+                                     email="owner@example.com")
+    return Site(account=account, website=website, url=url, root=root, docroot=docroot)
+
+
+def drop_databases_of(mysql_query, account) -> None:
+    """Whatever a test left behind on the server: databases and users named after it."""
+    for (name,) in mysql_query("SHOW DATABASES LIKE %s", (account.username + r"\_%",)):
         mysql_query(f"DROP DATABASE IF EXISTS `{name}`")
     for user, host in mysql_query("SELECT User, Host FROM mysql.user WHERE User LIKE %s",
-                                  (owner.username + r"\_%",)):
+                                  (account.username + r"\_%",)):
         mysql_query("DROP USER IF EXISTS %s@%s", (user, host))
+
+
+@pytest.fixture
+def site(owner, tmp_path, php_server, mysql_query) -> Site:
+    yield make_site(owner, tmp_path / "site", php_server)
+    drop_databases_of(mysql_query, owner)
 
 
 def databases_of(mysql_query, account) -> list[str]:

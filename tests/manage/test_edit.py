@@ -46,6 +46,32 @@ def test_a_new_title_and_tagline_show_on_the_home_page(site, wordpress_package):
     assert edited.title == edited.cf_sitetitle == "Brand New Title"
 
 
+def test_a_title_with_html_special_characters_can_be_edited_and_synced(
+        site, wordpress_package):
+    import html
+    import re
+
+    from apps.installs.sync import sync_install
+
+    title = "Tom & Jerry's <Blog>"
+    install = run_install(site, f"{site.url}/blog", title=title)
+    # WordPress stores it escaped; what we read back is the title as the owner typed it.
+    sync_install(install)
+    install.refresh_from_db()
+    assert install.title == install.cf_sitetitle == title
+
+    edited, task = run_edit(install, {"sitetagline": "Cats & mice"})
+    assert task.status == "completed", task.message
+    edited, task = run_edit(edited, {"sitetitle": 'Fish & "Chips" <3'})
+    assert task.status == "completed", task.message
+    status, home = fetch(f"{site.url}/blog/")
+    shown = html.unescape(re.search(r"<title>(.*?)</title>", home, re.S).group(1))
+    assert status == 200 and "Fish & " in shown and "Chips" in shown and "Cats & mice" in shown
+    sync_install(edited)
+    edited.refresh_from_db()
+    assert edited.title == 'Fish & "Chips" <3' and edited.cf_sitetagline == "Cats & mice"
+
+
 def test_stored_settings_change_at_once_with_install_rules(site, wordpress_package):
     from apps.installs.editing import check_edit
     from apps.installs.errors import InstallError
@@ -110,6 +136,7 @@ def test_a_failed_edit_leaves_files_and_tables_as_they_were(site, wordpress_pack
 
 def test_new_database_credentials_rewrite_wp_config_and_the_site_keeps_working(
         site, wordpress_package, mysql_query):
+    from apps.installs import services, tasks
     from apps.installs.editing import check_edit
     from apps.installs.errors import InstallError
 
@@ -145,6 +172,16 @@ def test_new_database_credentials_rewrite_wp_config_and_the_site_keeps_working(
     assert (edited.db_name, edited.db_user, edited.db_pass) == (new_db, new_user, new_pass)
     status, home = fetch(f"{site.url}/blog/")
     assert status == 200 and "<title>From The Copy" in home
+
+    # The panel made the first database, not this one: uninstall drops the install's
+    # tables in it and leaves the database, and what else it holds, alone.
+    assert not edited.db_created_by_panel
+    mysql_query(f"CREATE TABLE `{new_db}`.`owner_notes` (id INT)")
+    uninstall = services.start_uninstall(edited)
+    tasks.uninstall_app(uninstall.id)
+    uninstall.refresh_from_db()
+    assert uninstall.status == "completed", uninstall.message
+    assert [r[0] for r in mysql_query(f"SHOW TABLES FROM `{new_db}`")] == ["owner_notes"]
 
 
 def test_delete_forgets_the_install_and_keeps_its_files_and_tables(site, wordpress_package):

@@ -169,6 +169,13 @@ class Recipe:
         return self.requirements.get("mysql_table_prefix", "")
 
     @property
+    def tables(self) -> list[str]:
+        """The tables every install of the application makes, without the table prefix
+        (WordPress: ``options``, ``posts``, ...). A longer prefix under which all of them
+        exist is another install sharing the database (``wp_b_`` beside ``wp_``)."""
+        return list(self.manifest.get("tables", []))
+
+    @property
     def languages(self) -> list[str]:
         """Installatron language codes (``en``, ``de``, ``pt_br``), always including ``en``."""
         return list(self.manifest.get("languages", ["en"]))

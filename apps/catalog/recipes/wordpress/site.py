@@ -9,6 +9,7 @@ made in one transaction: either all of them land or none does.
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import secrets
 
@@ -300,13 +301,20 @@ def apply_settings(conn, prefix: str, admin_login: str, changes: dict) -> None:
         raise
 
 
+def _unescaped(value: str | None) -> str | None:
+    return html.unescape(value) if value is not None else None
+
+
 def read_settings(conn, prefix: str, admin_login: str) -> dict:
     """Title, tagline, the admin's email and the locale as WordPress has them now."""
     cur = conn.cursor()
     cur.execute(f"SELECT option_name, option_value FROM `{prefix}options` "
                 "WHERE option_name IN ('blogname', 'blogdescription', 'WPLANG')")
     options = dict(cur.fetchall())
-    found = {"sitetitle": options.get("blogname"), "sitetagline": options.get("blogdescription"),
+    # WordPress keeps the title and tagline HTML-escaped (sanitize_option runs esc_html):
+    # "Tom &amp; Jerry" is the title "Tom & Jerry".
+    found = {"sitetitle": _unescaped(options.get("blogname")),
+             "sitetagline": _unescaped(options.get("blogdescription")),
              "locale": options.get("WPLANG")}
     cur.execute(f"SELECT user_email FROM `{prefix}users` WHERE user_login = %s", (admin_login,))
     row = cur.fetchone()
