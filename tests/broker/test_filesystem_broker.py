@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import signal
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -82,6 +85,37 @@ def test_messages_claimed_by_a_dead_process_go_back_to_the_queue(broker):
     assert message.payload == {"n": 3}
     message.ack()
     assert names(broker.folders["processing"]) == [live]
+
+
+CONSUMER = """
+import json, sys, time
+from kombu import Connection, Queue
+from installatron_gui.lib.broker import Transport
+conn = Connection("filesystem://", transport=Transport, transport_options=json.loads(sys.argv[1]))
+message = Queue("jobs", routing_key="jobs")(conn.default_channel).get()
+print(message.payload["n"], flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_message_held_by_a_killed_consumer_is_delivered_again(broker):
+    """A worker SIGKILLed before its ack (acks_late): the next consumer gets the message."""
+    queue = Queue("jobs", routing_key="jobs")
+    with broker.Producer() as producer:
+        producer.publish({"n": 4}, routing_key="jobs", declare=[queue])
+    consumer = subprocess.Popen([sys.executable, "-c", CONSUMER,
+                                 json.dumps(broker.transport_options)],
+                                stdout=subprocess.PIPE, text=True)
+    assert consumer.stdout.readline().strip() == "4"
+    assert names(broker.folders["queue"]) == []
+    assert queue(broker.default_channel).get() is None  # held by a live process
+    consumer.send_signal(signal.SIGKILL)
+    consumer.wait()
+    broker.default_channel._next_recover = 0  # looks again at once (every 10 s otherwise)
+    message = queue(broker.default_channel).get()
+    assert message.payload == {"n": 4}
+    message.ack()
+    assert names(broker.folders["processing"]) == []
 
 
 def test_the_worker_survives_producers_and_beat_and_runs_every_message_once():
