@@ -4,13 +4,19 @@
                                   [--transport ours|kombu]
 
 Starts, in a scratch data folder with ``CELERY_BROKER_URL=filesystem://``, a Celery worker
-the way scripts/run.sh does (prefork, ``--beat``), with a beat job every ``--beat`` seconds, and
-``--producers`` processes that send messages of 1 KB to 1 MB at random moments (``--rate``
-a second each, on average) for ``--seconds``: the queue stays short, so the worker keeps
-reading files that were just created. Each message's task creates a file named after the message, so every message
-is counted once. Passes when the worker is alive at the end, every message sent was run
-exactly once, and no message was set aside as broken. ``--transport kombu`` runs kombu's own
-filesystem transport instead (the old default), to show it crash.
+the way scripts/run.sh does (prefork, ``--beat``), with a beat job every ``--beat`` seconds,
+and ``--producers`` processes that send messages of 1 KB to 1 MB at random moments
+(``--rate`` a second each, on average) for ``--seconds``: the queue stays short, so the
+worker keeps reading files that were just created. Each message's task creates a file named
+after the message, so every message is counted once. Passes when the worker is alive at the
+end, every message sent was run exactly once, and no message was set aside as broken.
+
+``--transport kombu`` runs kombu's own filesystem transport instead (the old default). It
+consumes only a few messages a second (with every prefetch slot taken, Celery acks
+finished tasks only when a 2 s poll ends) and the race shows only on a short queue, so:
+``--seconds 300 --producers 3 --rate 0.2 --beat 2 --transport kombu``; on 2026-12-04 its
+worker died with "Unrecoverable error: JSONDecodeError" after 82 s (46 messages and 40 beat
+jobs run) and, in a second run, after 33 s (16 messages, 15 beat jobs).
 
 This module is also the Celery app the worker and producers load (``-A tests.broker.stress``):
 the project's app with two extra tasks and a fast beat schedule.
@@ -109,9 +115,10 @@ def run(seconds: float = 30, producers: int = 3, transport: str = "ours", rate: 
     with open(scratch / "worker.log", "ab") as log:
         worker = _start_worker(scratch, env, log)
         started = time.monotonic()
-        procs = [subprocess.Popen([sys.executable, "-m", "tests.broker.stress", "produce",
-                                   "--seconds", str(seconds), "--rate", str(rate)], cwd=str(ROOT), env=env,
-                                  stdout=subprocess.PIPE, text=True, start_new_session=True)
+        produce_cmd = [sys.executable, "-m", "tests.broker.stress", "produce",
+                       "--seconds", str(seconds), "--rate", str(rate)]
+        procs = [subprocess.Popen(produce_cmd, cwd=str(ROOT), env=env, stdout=subprocess.PIPE,
+                                  text=True, start_new_session=True)
                  for _ in range(producers)]
         crashed = None
         while any(p.poll() is None for p in procs):
