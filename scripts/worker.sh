@@ -65,7 +65,8 @@ while true; do
   ran=$((SECONDS - started))
   [ "$ran" -ge 60 ] && delay=1
   restarts=$((restarts + 1))
-  line="the Celery worker exited with $(describe "$status") after ${ran} s; starting it again in ${delay} s (restart ${restarts})"
+  line="the Celery worker exited with $(describe "$status") after ${ran} s;"
+  line+=" starting it again in ${delay} s (restart ${restarts})"
   printf '[%s: WARNING/supervisor] %s\n' "$(date '+%Y-%m-%d %H:%M:%S,%3N')" "$line" >>"$LOG"
   say "$line"
   sleep "$delay" & wait $!
