@@ -219,22 +219,26 @@ X_FRAME_OPTIONS = "DENY"
 # Panels that embed the GUI in a frame: their origins (https://panel.example.com:8083).
 FRAME_ANCESTORS = env_list("INSTALLATRON_FRAME_ANCESTORS")
 
-# Celery. No broker configured: kombu's filesystem transport, a real broker that needs no
-# server, shared by the web process and the worker through DATA_DIR.
+# Celery. No broker configured: a file-system broker that needs no server, shared by the
+# web process and the worker through DATA_DIR: kombu's filesystem transport with atomic
+# writes and claimed reads (installatron_gui/lib/broker.py).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT = "installatron_gui.lib.broker:Transport"
     _broker_dir = DATA_DIR / "broker"
-    for _sub in ("queue", "processed", "control"):
+    for _sub in ("queue", "tmp", "processing", "broken", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
-        "processed_folder": str(_broker_dir / "processed"),
+        # same file system as queue/: a rename from one to the other is atomic
+        "tmp_folder": str(_broker_dir / "tmp"),
+        "processing_folder": str(_broker_dir / "processing"),
+        "broken_folder": str(_broker_dir / "broken"),
         # kombu's default is ./control in the current directory
         "control_folder": str(_broker_dir / "control"),
-        "store_processed": False,
-        "polling_interval": 0.2,
+        "polling_interval": 0.1,
     }
 # Outcomes live on our Task rows, never in a result backend.
 CELERY_TASK_IGNORE_RESULT = True

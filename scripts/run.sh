@@ -54,10 +54,8 @@ setsid env PHP_CLI_SERVER_WORKERS=4 php -S "127.0.0.1:$DEMO_PORT" -t "$DEMO_HOME
 PIDS+=($!)
 
 say "Celery worker (broker: ${CELERY_BROKER_URL:-filesystem, no server needed})"
-# --beat: the periodic jobs (automatic updates and backups, expired backups, the reaper).
-setsid "$PY" -m celery -A installatron_gui worker --loglevel INFO --concurrency 2 \
-  --beat --schedule "$INSTALLATRON_DATA/celerybeat-schedule" \
-  >>"$INSTALLATRON_DATA/log/worker.log" 2>&1 &
+# With --beat (the periodic jobs), started again whenever it exits: scripts/worker.sh.
+setsid env VENV="$VENV" "$ROOT/scripts/worker.sh" &
 PIDS+=($!)
 
 cat <<MSG
