@@ -27,7 +27,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DATA_DIR = Path(os.environ.get("INSTALLATRON_DATA", BASE_DIR / "var")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Private (0700) whatever the umask; lib/private.py keeps what is inside private too.
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _read_or_create_secret(name: str, generate) -> str:
@@ -35,7 +36,7 @@ def _read_or_create_secret(name: str, generate) -> str:
     path = DATA_DIR / "etc" / name
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     value = generate()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -228,7 +229,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT = "installatron_gui.lib.broker:Transport"
     _broker_dir = DATA_DIR / "broker"
     for _sub in ("queue", "tmp", "processing", "broken", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+        (_broker_dir / _sub).mkdir(mode=0o700, parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),

@@ -2,7 +2,10 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from installatron_gui.lib.private import lock_down
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "installatron_gui.settings")
+lock_down()  # before anything is written: our files are private (lib/private.py)
 
 
 def behind_prefix(app):

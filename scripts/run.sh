@@ -12,16 +12,21 @@ PORT="${INSTALLATRON_PORT:-8000}"
 DEMO_PORT="${INSTALLATRON_DEMO_PORT:-8081}"
 GUI="http://$BIND:$PORT"
 export INSTALLATRON_GUI_URL="${INSTALLATRON_GUI_URL:-$GUI}"
-mkdir -p "$INSTALLATRON_DATA/log"
 
 ensure_system_packages run
 ensure_venv run
+# Our data folder is private (0700), and so is everything we write once MariaDB is up
+# (umask 077): the database holds live sessions, etc/ the keys (installatron_gui/lib/private.py).
+mkdir -p "$INSTALLATRON_DATA"
+chmod 700 "$INSTALLATRON_DATA"
 DB_NOTE=""
 if ! (ensure_mariadb); then
   DB_NOTE="MariaDB is not available: installs that need a database will fail until INSTALLATRON_MYSQL_* point to one."
 else
   ensure_mariadb
 fi
+umask 077
+mkdir -p "$INSTALLATRON_DATA/log"
 
 manage() { "$PY" "$ROOT/manage.py" "$@"; }
 say "preparing the database and static files"

@@ -14,6 +14,7 @@ set -uo pipefail
 cd "$ROOT"
 
 : "${INSTALLATRON_DATA:?INSTALLATRON_DATA must be set}"
+umask 077  # the log and the pid file are ours alone (installatron_gui/lib/private.py)
 LOG="$INSTALLATRON_DATA/log/worker.log"
 PIDFILE="$INSTALLATRON_DATA/run/worker.pid"
 mkdir -p "$INSTALLATRON_DATA/log" "$INSTALLATRON_DATA/run"

@@ -50,7 +50,7 @@ class ArchiveInfo:
 
 def store_dir() -> Path:
     path = Path(settings.PACKAGE_STORE)
-    path.mkdir(mode=0o750, parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
@@ -173,7 +173,7 @@ def _copy_into_store(archive: Path, final_name: str, *, marker: str, sha256: str
             raise CatalogError("The archive's sha256 does not match the one given.",
                                errcode="invalid_argument_sha256")
         check_archive(temp, marker=marker)
-        os.chmod(temp, 0o640)
+        os.chmod(temp, 0o600)
         with transaction.atomic():
             row = create(archive=final_name, sha256=actual, size=temp.stat().st_size)
             os.replace(temp, store / final_name)
