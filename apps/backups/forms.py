@@ -24,8 +24,7 @@ class LocationForm(forms.Form):
                                help_text=_("For S3: the access key id."))
     password = forms.CharField(label=_("Password"), max_length=255, required=False,
                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                               help_text=_("For S3: the secret key. Leave empty for SFTP/SSH "
-                                           "when this server's key is authorized there."))
+                               help_text=_("For S3: the secret key."))
     folder = forms.CharField(label=_("Folder"), max_length=1024, initial="/",
                              help_text=_("An existing folder on that server, e.g. /backups; "
                                          "for S3 the bucket and a prefix, e.g. /bucket/site1."))
@@ -52,6 +51,14 @@ class LocationForm(forms.Form):
         if any(part == ".." for part in folder.split("/")) or "\x00" in folder:
             raise forms.ValidationError(_("Give a plain folder path."))
         return folder
+
+    def clean(self) -> dict:
+        data = super().clean()
+        # This server's own SSH key is only for the panel's websites (transports.remote).
+        if data.get("scheme") in ("sftp", "ssh") and not data.get("password"):
+            self.add_error("password", _("SFTP and SSH locations need the password of that "
+                                         "account."))
+        return data
 
     def uri(self) -> str:
         data = self.cleaned_data

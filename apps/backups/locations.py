@@ -21,7 +21,7 @@ import secrets
 from pathlib import Path
 
 from apps.transports.base import TransportError, open_transport
-from apps.transports.remote import ssh_key_options
+from apps.transports.remote import require_own_password
 
 from .errors import BackupError
 from .models import Backup, BackupLocation
@@ -29,6 +29,13 @@ from .models import Backup, BackupLocation
 log = logging.getLogger(__name__)
 
 REMOTE = "remote"
+
+
+def _open(uri: str, trust: str | None):
+    """A location is an address its owner typed: it logs in with its own credentials,
+    never with this server's SSH key (that is for the panel's website paths only)."""
+    require_own_password(uri, errcode="invalid_argument_bkloc")
+    return open_transport(uri, trust_host_key=trust)
 
 
 def _name(backup: Backup) -> str:
@@ -44,7 +51,7 @@ def upload_backup(backup: Backup, uri: str, *, trust: str | None = None) -> str:
 
     tmp = f".{backup.id}.{secrets.token_hex(4)}.part"
     try:
-        with open_transport(uri, trust_host_key=trust, **ssh_key_options(uri)) as t, \
+        with _open(uri, trust) as t, \
                 open(backup.archive_path, "rb") as archive:
             try:
                 t.write(tmp, archive, mode=0o600)  # streamed, never whole in memory
@@ -82,7 +89,7 @@ def fetch_backup(backup: Backup, uri: str, *, trust: str | None = None) -> Path:
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as fh, \
-                open_transport(uri, trust_host_key=trust, **ssh_key_options(uri)) as t:
+                _open(uri, trust) as t:
             t.read_to(_name(backup), fh)
         if file_sha256(tmp) != backup.checksum:
             raise BackupError("The backup downloaded from its remote location does not match "
@@ -102,7 +109,7 @@ def remove_remote_copy(backup: Backup, uri: str, *, trust: str | None = None) ->
     from apps.accounts.validation import mask_path
 
     try:
-        with open_transport(uri, trust_host_key=trust, **ssh_key_options(uri)) as t:
+        with _open(uri, trust) as t:
             t.remove(_name(backup))  # a missing copy is fine
     except TransportError as exc:
         log.warning("could not remove backup %s from %s: %s", backup.id, mask_path(uri),
@@ -182,7 +189,7 @@ def check_location(uri: str, *, trust: str | None = None) -> None:
     """Connect, write a small file and remove it: raises TransportError (no secrets in
     its message) when backups could not be stored there."""
     name = f"{PROBE}-{secrets.token_hex(4)}"
-    with open_transport(uri, trust_host_key=trust, **ssh_key_options(uri)) as t:
+    with _open(uri, trust) as t:
         t.write(name, b"installatron backup location check\n", mode=0o600)
         try:
             if t.size(name) <= 0:

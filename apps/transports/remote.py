@@ -218,9 +218,27 @@ class WithSecondary:
 
 def ssh_key_options(uri: str) -> dict:
     """This server's SSH key (``INSTALLATRON_SSH_KEY_FILE``) for an ``sftp://``/``ssh://``
-    URI that carries no password: its host has that key authorized."""
+    URI that carries no password: its host has that key authorized.
+
+    Only for website paths the panel gives (the API's websites header): never for an
+    address a website owner typed (see ``require_own_password``)."""
     parts = urlsplit(uri or "")
     if parts.scheme not in ("sftp", "ssh") or parts.password or not settings.SSH_KEY_FILE:
         return {}
     return {"key_file": settings.SSH_KEY_FILE,
             "key_passphrase": settings.SSH_KEY_PASSPHRASE or None}
+
+
+def require_own_password(uri: str, *, errcode: str) -> None:
+    """An ``sftp://``/``ssh://`` address a website owner gives (a backup location, a
+    migration source) must carry its own password: this server's SSH key would log in
+    to any user@host that has it authorized, so it is never tried for such addresses."""
+    try:
+        parts = urlsplit(uri or "")
+        scheme, password = parts.scheme.lower(), parts.password
+    except ValueError:
+        return  # not an address at all: the caller's own checks say so
+    if scheme in ("sftp", "ssh") and not password:
+        raise TransportError(
+            f"An {scheme}:// address needs its password: this server's own SSH key is used "
+            "only for the websites the panel gives.", errcode=errcode, status=400)
