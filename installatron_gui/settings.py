@@ -256,10 +256,14 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "installer@localhost")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Query strings may carry the API key, sign-in tokens or passwords: masked.
+    "filters": {"redact": {"()": "installatron_gui.lib.accesslog.RedactQueryFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},
+        # runserver's request lines, through the redacting handler
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "paramiko": {"level": "WARNING"},
     },
 }

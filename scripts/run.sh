@@ -82,6 +82,7 @@ ${DB_NOTE:+
 MSG
 
 setsid "$PY" -m gunicorn installatron_gui.wsgi --bind "$BIND:$PORT" --workers 2 --threads 4 \
-  --timeout 900 --access-logfile - --error-logfile - &
+  --timeout 900 --access-logfile - --error-logfile - \
+  --logger-class installatron_gui.lib.accesslog.AccessLogger &
 PIDS+=($!)
 wait "${PIDS[-1]}"
