@@ -53,6 +53,7 @@ from apps.installs.models import Install
 from apps.installs.notifications import notify
 from apps.installs.steps import Report, Step, opcache_settle, run_steps
 from apps.tasks.models import Task
+from installatron_gui.lib.children import child_env
 from installatron_gui.lib.errors import InstallatronError
 
 from .errors import BackupError
@@ -224,7 +225,7 @@ def dump_tables(db: DbAccess, tables: list[str], out, folder: Path) -> None:
                 "--skip-dump-date", "--add-drop-table", "--", db.name, *tables]
         try:
             proc = subprocess.run(argv, stdout=out, stderr=subprocess.PIPE, timeout=3600,
-                                  check=False)
+                                  check=False, env=child_env())
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise BackupError(f"Dumping the database failed: {type(exc).__name__}.",
                               errcode="failed_database", status=500) from None
@@ -246,7 +247,8 @@ def import_dump(db: DbAccess, dump: Path, folder: Path) -> None:
                 "--batch", "--binary-mode", "--sandbox", "--local-infile=0", "--", db.name]
         try:
             proc = subprocess.run(argv, stdin=fh, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE, timeout=3600, check=False)
+                                  stderr=subprocess.PIPE, timeout=3600, check=False,
+                                  env=child_env())
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise BackupError(f"Importing the database failed: {type(exc).__name__}.",
                               errcode="failed_database", status=500) from None

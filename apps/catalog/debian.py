@@ -18,6 +18,8 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from installatron_gui.lib.children import child_env
+
 from .errors import CatalogError
 
 WORDPRESS_SOURCE = Path("/usr/share/wordpress")
@@ -65,7 +67,7 @@ def l10n_files(package: str = "wordpress-l10n") -> dict[str, Path]:
     """
     try:
         listing = subprocess.run(["dpkg-query", "-L", package], check=True, capture_output=True,
-                                 text=True, timeout=60).stdout
+                                 text=True, timeout=60, env=child_env()).stdout
     except (OSError, subprocess.SubprocessError):
         raise CatalogError(f"The Debian package {package} is not installed.",
                            errcode="invalid_argument_source") from None

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 
 from apps.catalog.versions import compare
+from installatron_gui.lib.children import child_env
 
 from .errors import InstallError
 
@@ -48,7 +49,7 @@ def local_php_version() -> str | None:
         return None
     try:
         result = subprocess.run([php, "-n", "-r", "echo PHP_VERSION;"], capture_output=True,
-                                text=True, timeout=30, check=True)
+                                text=True, timeout=30, check=True, env=child_env())
     except (OSError, subprocess.SubprocessError):
         return None
     return result.stdout.strip() or None

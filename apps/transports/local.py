@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from installatron_gui.lib.children import child_env
+
 from .base import Transport, TransportError
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -384,7 +386,7 @@ class LocalTransport(Transport):
         try:
             proc = subprocess.run(argv, stdin=fh, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE, pass_fds=(fd,), timeout=3600,
-                                  umask=0o022, check=False)
+                                  umask=0o022, check=False, env=child_env())
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise TransportError(f"Unpacking the package failed: {exc}.") from None
         if proc.returncode != 0:
