@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -13,6 +14,23 @@ from .models import USERNAME_RE
 PATH_SCHEMES = {"ftp", "ftps", "sftp", "ssh"}
 DB_TYPES = {"mysql", "mariadb", "mssql", "pgsql", "postgres", "sqlite"}
 _WS_ID_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+# Control characters (CR/LF among them) never belong in a path, URL or folder; urlsplit
+# silently drops some, so they are looked for in the raw text.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _valid_hostname(host: str) -> bool:
+    """A DNS name (letters of any script, digits, '-', '_', dots) or an IP address: no
+    shell or header syntax (';', '$(...)', quotes, spaces) ever reaches a command or a file."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    labels = host.rstrip(".").split(".")
+    return len(host) <= 253 and all(
+        label and len(label) <= 63 and not label.startswith("-") and not label.endswith("-")
+        and all(c.isalnum() or c in "-_" for c in label) for label in labels)
 
 
 def check_username(value, *, errcode: str = "invalid_argument_user") -> str:
@@ -47,7 +65,7 @@ def check_path(value) -> str:
     if not isinstance(value, str) or not value.strip():
         raise AccountError("Each website needs a path.", errcode="invalid_argument_websites")
     value = value.strip()
-    if "\x00" in value:
+    if _CONTROL_RE.search(value):
         raise AccountError("The website path is malformed.", errcode="invalid_argument_websites")
     if "://" in value:
         try:
@@ -66,6 +84,11 @@ def check_path(value) -> str:
         if not parts.hostname:
             raise AccountError(
                 "The website path URI has no host.", errcode="invalid_argument_websites"
+            )
+        if not _valid_hostname(parts.hostname):
+            raise AccountError(
+                "The website path URI's host is not a valid host name.",
+                errcode="invalid_argument_websites",
             )
         if ".." in parts.path.split("/"):
             raise AccountError(
@@ -137,7 +160,8 @@ def check_vhosts(value) -> dict[str, str]:
             parts.port  # noqa: B018
         except ValueError:
             parts = None
-        if not parts or parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+        if (not parts or parts.scheme.lower() not in {"http", "https"} or not parts.hostname
+                or _CONTROL_RE.search(str(url).strip()) or not _valid_hostname(parts.hostname)):
             raise AccountError(
                 f"The vhost '{str(url)[:100]}' is not an http(s) URL.",
                 errcode="invalid_argument_websites",
@@ -149,7 +173,7 @@ def check_vhosts(value) -> dict[str, str]:
             )
         if folder is None:
             folder = ""
-        if not isinstance(folder, str) or "\x00" in folder or "\\" in folder:
+        if not isinstance(folder, str) or _CONTROL_RE.search(folder) or "\\" in folder:
             raise AccountError(
                 "A vhost folder must be a path relative to the website path.",
                 errcode="invalid_argument_websites",

@@ -49,7 +49,7 @@ def _body_params(request: HttpRequest) -> dict:
     if "json" in content_type or text.startswith(("{", "[")):
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting too deep
             raise ApiError(
                 "The request body is not valid JSON.", errcode="invalid_argument_json"
             ) from None
