@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 
 
 def to_django_language(code: str) -> str:
@@ -28,6 +29,21 @@ class AccountLanguageMiddleware:
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        return response
+
+
+class NoStoreMiddleware:
+    """Pages of a signed-in account and backup downloads hold private data: no browser or
+    proxy may keep a copy (a shared computer's back button, a caching proxy)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or response.streaming:
+            add_never_cache_headers(response)
         return response
 
 

@@ -117,3 +117,12 @@ def test_an_archive_in_the_webspace_is_imported_from_the_gui(client, user, backu
                                                     "website": str(other.pk)})
     assert response.status_code == 302
     assert Backup.objects.filter(imported=True).count() == 2
+
+
+def test_a_backup_download_is_never_cached(client, user, backup):
+    """Issue 15: a browser or proxy must not keep a copy of someone's site and database."""
+    client.force_login(user)
+    response = client.get(f"/gui/backups/{backup.pk}/download/")
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    b"".join(response.streaming_content)
