@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from copy import deepcopy
 
+from apps.catalog.recipes import all_recipes
+from apps.catalog.recipes import fields as app_fields
+
 from . import dispatch
 
 STR = {"type": "string"}
@@ -17,6 +20,22 @@ INT = {"type": "integer"}
 BOOL = {"type": "boolean"}
 STR_LIST = {"type": "array", "items": STR}
 NULLABLE_STR = {"type": ["string", "null"]}
+
+
+def field_members(*, given: bool) -> dict:
+    """Every application's own fields (their manifests'): the parameters install and edit
+    take (``given``), or the members an install shows (gettable, no secrets)."""
+    found = {}
+    for recipe in all_recipes():
+        for name, spec in app_fields.app_fields(recipe).items():
+            if given and spec["type"] != "generated":
+                found[name] = STR
+            elif not given and spec.get("gettable", True) and not app_fields.is_secret(spec):
+                found[name] = STR
+    return found
+
+
+SHOWN, TAKEN = field_members(given=False), field_members(given=True)
 
 
 def ref(name: str) -> dict:
@@ -63,8 +82,7 @@ SCHEMAS: dict[str, dict] = {
             "autobk": {"enum": ["none", "custom", "schedule"]},
             "autobk_schedule": NULLABLE_STR,
             "autobk_daily": INT, "autobk_weekly": INT, "autobk_monthly": INT,
-            "notification": STR_LIST, "login": STR, "email": STR, "sitetitle": STR,
-            "sitetagline": STR, "cache_tables": INT, "cache_files": INT, "cache_time": INT,
+            "notification": STR_LIST, **SHOWN, "cache_tables": INT, "cache_files": INT, "cache_time": INT,
             "cache_numbackups": INT, "link_admin": STR, "task": NULLABLE_STR,
             "stage_of": {**STR, "description": "A stage clone: the id of its live install."},
         },
@@ -91,8 +109,7 @@ SCHEMAS: dict[str, dict] = {
         "properties": {
             "application": STR, "version": STR, "language": STR, "url": STR,
             "url_domain": STR, "path": STR, "db_host": STR, "db_name": STR, "db_user": STR,
-            "db_prefix": STR, "login": STR, "email": STR, "sitetitle": STR,
-            "sitetagline": STR,
+            "db_prefix": STR, **SHOWN,
         },
     },
     "Release": {
@@ -175,8 +192,7 @@ COMMAND_DOCS: dict[str, dict] = {
                    "db_pass": STR, "db_prefix": STR, "db_host_ip": STR, "notification": STR,
                    "background": STR, "dryrun": {"enum": ["0", "1", "2"]}, "autobk": STR,
                    "autobk_daily": STR, "autobk_weekly": STR, "autobk_monthly": STR,
-                   "bkloc": STR, "language": STR, "login": STR, "passwd": STR, "email": STR,
-                   "sitetitle": STR, "sitetagline": STR, "content": STR},
+                   "bkloc": STR, "language": STR, **TAKEN, "content": STR},
         "data": {"anyOf": [ref("Install"), ref("InstallPlan"), {"type": "null"}]},
         "task": True,
         "extra_status": ["202"],
@@ -381,8 +397,7 @@ def build() -> dict:
 _EDIT_PARAMS = {name: STR for name in (
     "url", "url_ip", "autoup", "autoup_backup", "notification", "autobk", "autobk_daily",
     "autobk_weekly", "autobk_monthly", "bkloc", "db_host", "db_name", "db_user", "db_pass",
-    "db_prefix", "language", "login", "passwd", "email", "sitetitle", "sitetagline",
-    "delete", "delete-backups", "background")}
+    "db_prefix", "language", *TAKEN, "delete", "delete-backups", "background")}
 COMMAND_DOCS.update({
     "view": {"summary": "View an installed application, synced from its site",
              "params": {**SCOPE, "addons": STR}, "data": {"type": "object"}},

@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone
 
 # /installs, /backups and /templates: v1 member -> v2 member (the guide's table, in order).
+# An application's fields, ``cf-<name>`` in v1 (cf-login, cf-sitetitle, a wiki's
+# cf-acl_policy), are ``<name>`` in v2 (the guide's cf-login -> login): see ``v2_name``.
 INSTALL_RENAMES: dict[str, str] = {
     "list-files": "files",
     "list-exclude-files": "exclude_files",
@@ -34,12 +36,6 @@ INSTALL_RENAMES: dict[str, str] = {
     "db-pass": "db_pass",
     "db-prefix": "db_prefix",
     "version-updates-available": "version_updates_available",
-    "cf-login": "login",
-    "cf-email": "email",
-    "cf-sitetitle": "sitetitle",
-    "cf-sitetagline": "sitetagline",
-    "cf-twofactor": "twofactor",
-    "cf-limitloginattempts": "limitloginattempts",
     "cache-tables": "cache_tables",
     "cache-files": "cache_files",
     "cache-time": "cache_time",
@@ -105,11 +101,23 @@ def _typed(name: str, value):
     return value
 
 
+RENAMED = {*INSTALL_RENAMES.values(), *BACKUP_RENAMES.values()}
+
+
+def v2_name(name: str) -> str:
+    """A record member's v2 name (``cf-<field>`` -> ``<field>``)."""
+    if name.startswith("cf-"):
+        return name[3:]
+    return INSTALL_RENAMES.get(name) or BACKUP_RENAMES.get(name, name)
+
+
 def install_to_v2(data: dict) -> dict:
     """An install, backup or template record with v1 names -> the same record in v2 terms."""
     out: dict = {}
     for name, value in data.items():
-        new = INSTALL_RENAMES.get(name) or BACKUP_RENAMES.get(name, name)
+        new = v2_name(name)
+        if name.startswith("cf-") and (new in data or new in RENAMED):
+            continue  # an application field named like a record member (title): the member
         out[new] = _typed(new, value)
     if "autoup" in out:
         out["autoup"] = _enum(out["autoup"], AUTOUP)

@@ -951,6 +951,11 @@ def _check_target_free(plan: LocationPlan, names: list[str]) -> None:
                           errcode="invalid_argument_url_alreadyexists", field="url")
 
 
+def _fields_of(source: dict) -> dict:
+    """The field values of an install record (its ``cf-<name>`` members)."""
+    return {name[3:]: value for name, value in source.items() if name.startswith("cf-")}
+
+
 def _new_install(plan: LocationPlan, source: dict, task_cmd: str, label: str
                  ) -> tuple[Install, Task]:
     """The Install row (installing, held by its task) for a restore-to or a clone."""
@@ -964,9 +969,8 @@ def _new_install(plan: LocationPlan, source: dict, task_cmd: str, label: str
         path=plan.target, url=plan.url, url_domain=plan.url_domain, url_ip=plan.url_ip,
         db_type=plan.db.type, db_host=plan.db.host, db_name=plan.db.name,
         db_user=plan.db.user, db_pass=plan.db.password, db_prefix=plan.db.prefix,
-        title=source.get("title", ""), cf_login=source.get("cf-login", ""),
-        cf_email=source.get("cf-email", ""), cf_sitetitle=source.get("cf-sitetitle", ""),
-        cf_sitetagline=source.get("cf-sitetagline", ""), status=Install.Status.INSTALLING,
+        title=source.get("title", ""), fields=_fields_of(source),
+        status=Install.Status.INSTALLING,
         pending_secrets={"db_mode": plan.db.mode, "db_host_ip": plan.db.host_ip})
     task = Task.objects.create(
         account=plan.account, ws_label=plan.website.label or plan.website.ws_id, cmd=task_cmd,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Q
 
+from apps.catalog.recipes import fields as app_fields
 from apps.tasks.models import Task
 
 from . import services
@@ -31,11 +32,11 @@ log = logging.getLogger(__name__)
 
 STORED = ("autoup", "autoup_backup", "notification", "autobk", "autobk_daily", "autobk_weekly",
           "autobk_monthly", "bkloc")
-APP_FIELDS = ("language", "login", "passwd", "email", "sitetitle", "sitetagline")
 DB_FIELDS = ("db_host", "db_name", "db_user", "db_pass", "db_prefix")
-# Every parameter edit understands (plus the request header's, which the API strips).
-KNOWN = {"url", "url_ip", *STORED, *APP_FIELDS, *DB_FIELDS, "delete", "delete-backups"}
-TEXT = {"url", "url_ip", "notification", "autobk", "bkloc", *APP_FIELDS, *DB_FIELDS}
+# Every parameter edit understands (plus the request header's, which the API strips), and
+# the application's own fields, which its manifest names (fields.py; checked there).
+KNOWN = {"url", "url_ip", *STORED, "language", *DB_FIELDS, "delete", "delete-backups"}
+TEXT = {"url", "url_ip", "notification", "autobk", "bkloc", "language", *DB_FIELDS}
 # How long the changed site may take to answer as it should (see verify below).
 VERIFY_SECONDS = 8
 
@@ -86,7 +87,8 @@ def check_edit(install: Install, params: dict, *, held: bool = False) -> EditPla
 
     if not held and install.busy:
         raise services.busy_error(install)
-    params = {k: v for k, v in params.items() if k in KNOWN}
+    params = {k: v for k, v in params.items()
+              if k in KNOWN or app_fields.NAME_RE.match(str(k))}
     # Text parameters as install reads them: null/false are not given, numbers are text.
     for name in TEXT.intersection(params):
         value = services.text_value(params[name], name)
@@ -132,29 +134,41 @@ def _check_stored(install: Install, params: dict) -> dict:
 
 
 def _check_app_fields(plan: EditPlan, params: dict) -> dict:
-    """The application's fields, by check_install's rules; returns only what changes."""
-    install = plan.install
-    given = {n: params[n] for n in APP_FIELDS if _given(params, n)
-             and (params[n] != "" or n == "sitetagline")}
+    """The language and the application's settable fields, each by its manifest type;
+    returns only what changes. An empty value leaves a field as it is, except for a text
+    the application does not require (a tagline may be cleared)."""
+    install, recipe = plan.install, plan.recipe
+    specs = app_fields.settable_fields(recipe)
+    given = {n: params[n] for n in ("language", *specs) if _given(params, n)
+             and (params[n] != "" or _clearable(specs.get(n)))}
     if not given:
         return {}
-    if not plan.recipe.supports("apply_settings"):
-        raise InstallError(f"{plan.recipe.name}'s own settings cannot be changed here.",
+    if not recipe.supports("apply_settings"):
+        raise InstallError(f"{recipe.name}'s own settings cannot be changed here.",
                            errcode=f"invalid_argument_{next(iter(given))}",
                            field=next(iter(given)))
-    merged = {"language": install.language, "login": install.cf_login,
-              "email": install.cf_email or None, "sitetitle": install.cf_sitetitle,
-              "sitetagline": install.cf_sitetagline, "content": "yes", **given}
-    if "passwd" not in given:
-        merged["passwd"] = services.random_password()  # only to pass the shared checks
-    values = services._check_fields(plan.recipe, merged, install.account, install.website)
-    current = {"language": install.language, "login": install.cf_login,
-               "email": install.cf_email, "sitetitle": install.cf_sitetitle,
-               "sitetagline": install.cf_sitetagline}
-    changes = {n: values[n] for n in given if n == "passwd" or values[n] != current.get(n)}
+    current = dict(install.fields or {})
+    changes = {}
+    if "language" in given:
+        language = services.check_language(recipe, given)
+        if language != install.language:
+            changes["language"] = language
+    owner_email = (install.website.email if install.website else "") or install.account.email
+    for name in given.keys() - {"language"}:
+        value = app_fields.check_value(name, specs[name], given[name], owner_email=owner_email)
+        if app_fields.is_secret(specs[name]) or value != current.get(name):
+            changes[name] = value
+    # The application's own rules, on the values the site will have.
+    recipe.check_fields({"language": install.language, "content": install.content,
+                         **current, **changes})
     if "language" in changes:
-        changes["locale"] = plan.recipe.locale_for(changes["language"])
+        changes["locale"] = recipe.locale_for(changes["language"])
     return changes
+
+
+def _clearable(spec: dict | None) -> bool:
+    return bool(spec) and spec["type"] == "text" and not spec.get("required") \
+        and not spec.get("generate")
 
 
 def _check_db(plan: EditPlan, params: dict) -> services.DbPlan | None:
@@ -279,11 +293,12 @@ def apply_edit(plan: EditPlan, *, report: Report) -> Install | None:
         install.db_pass, install.db_prefix = db.password, db.prefix
         install.list_tables = [db.prefix + t[len(plan.install.db_prefix):]
                                for t in install.list_tables]
-    for name in ("login", "email", "sitetitle", "sitetagline"):
-        if name in plan.app:
-            setattr(install, f"cf_{name}", plan.app[name])
-    if "sitetitle" in plan.app:
-        install.title = plan.app["sitetitle"]
+    changed = app_fields.stored(plan.recipe, plan.app)
+    if changed:
+        install.fields = {**(install.fields or {}), **changed}
+        title = app_fields.title_field(plan.recipe)
+        if title in changed:
+            install.title = changed[title]
     if "language" in plan.app:
         install.language = plan.app["language"]
     install.save()
@@ -365,22 +380,22 @@ def _apply_on_site(plan: EditPlan, report: Report) -> None:
         def settings():
             conn = access.connect()
             try:
-                recipe.apply_settings(conn, db.prefix, install.cf_login, plan.app)
+                recipe.apply_settings(conn, db.prefix, install.admin_login, plan.app)
             finally:
                 conn.close()
 
         def verify():
-            title = plan.app.get("sitetitle") or install.cf_sitetitle
+            values = {**(install.fields or {}), **app_fields.stored(recipe, plan.app)}
             if recipe.supports("read_settings"):
                 conn = access.connect()
                 try:
-                    title = recipe.read_settings(conn, db.prefix, plan.app.get(
-                        "login", install.cf_login)).get("sitetitle", title)
+                    values.update(recipe.read_settings(conn, db.prefix, plan.app.get(
+                        "login", install.admin_login)))
                 finally:
                     conn.close()
             app = types.SimpleNamespace(
                 url=url, url_ip=plan.move.url_ip if plan.move else install.url_ip,
-                sitetitle=title)
+                fields=values)
             # PHP's opcache re-reads a changed file only every revalidate_freq seconds
             # (2 by default): a rewritten config may take that long to be used.
             deadline = time.monotonic() + VERIFY_SECONDS

@@ -10,13 +10,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Account, Website
-
-from .services import random_login, random_password
-
-# Application fields the form lays out itself (the version comes from the package store).
-OWN_FIELDS = {"version"}
-# Fields a person reads better with a browser hint than with plain text.
-INPUT_TYPES = {"email": forms.EmailInput}
+from apps.catalog.recipes import fields as app_fields
+from apps.catalog.recipes.fields import random_login, random_password
 
 DB_AUTO, DB_LISTED, DB_MANUAL = "auto", "listed", "manual"
 
@@ -114,40 +109,28 @@ class InstallForm(forms.Form):
                          "db_user", "db_pass", "db_prefix"):
                 del self.fields[name]
 
+        # The language, then the application's own fields (generated ones are not asked).
         self.app_fields = []
         for name, spec in recipe.fields.items():
-            if name in OWN_FIELDS or not spec.get("type") or spec.get("settable") is False:
+            if name == "language" and spec.get("type"):
+                options = spec.get("options") or {}
+                self.fields[name] = app_form_field(name, spec, initial=self._language(
+                    options, spec.get("default")))
+            elif name in app_fields.settable_fields(recipe):
+                self.fields[name] = app_form_field(name, spec, initial=self._initial(spec))
+            else:
                 continue
-            self.fields[name] = self._app_field(name, spec)
             self.app_fields.append(name)
 
-    def _app_field(self, name: str, spec: dict) -> forms.Field:
+    def _initial(self, spec: dict):
         kind = spec["type"]
-        label = spec.get("label") or name
-        help_text = (spec.get("text") or "").capitalize()
-        initial = spec.get("default", spec.get("value"))
-        if kind in {"select", "radio"}:
-            options = spec.get("options") or {}
-            widget = forms.RadioSelect if kind == "radio" else forms.Select
-            if name == "language":
-                initial = self._language(options, initial)
-            return forms.ChoiceField(label=label, help_text=help_text, choices=list(options.items()),
-                                     initial=initial, widget=widget)
         if kind == "password":
-            return forms.CharField(
-                label=label, help_text=help_text, max_length=255, initial=random_password(),
-                widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "new-password"}),
-            )
-        if name == "login":
-            initial = random_login()
-        elif name == "email":
-            initial = self.account.email or next((w.email for w in self.websites if w.email), "")
-        elif name == "sitetitle":
-            initial = _("My blog")
-        widget = INPUT_TYPES.get(name, forms.TextInput)
-        # Emptiness and shape are check_install's to judge; the form stays a thin layer.
-        return forms.CharField(label=label, help_text=help_text, required=False, max_length=255,
-                               initial=initial, widget=widget)
+            return random_password()
+        if spec.get("generate") == "login":
+            return random_login()
+        if kind == "email" and spec.get("from_account"):
+            return self.account.email or next((w.email for w in self.websites if w.email), "")
+        return spec.get("default", spec.get("value"))
 
     def _language(self, options: dict, default: str | None) -> str | None:
         for code in (self.account.language, default, "en"):
@@ -214,7 +197,8 @@ class InstallForm(forms.Form):
         if data.get("db_prefix"):
             params["db_prefix"] = data["db_prefix"]
         for name in self.app_fields:
-            params[name] = data[name]
+            value = data[name]
+            params[name] = ("1" if value else "0") if isinstance(value, bool) else value
         return params
 
     def field_for(self, exc) -> str | None:
@@ -239,21 +223,45 @@ class InstallForm(forms.Form):
         return None
 
 
+def app_form_field(name: str, spec: dict, *, initial=None, editing: bool = False) -> forms.Field:
+    """The form field of one manifest field (fields.py types). Shapes and emptiness are
+    check_install's and check_edit's to judge; the form stays a thin layer. When
+    ``editing``, an empty password keeps the current one."""
+    kind = spec["type"]
+    label = spec.get("label") or name
+    help_text = (spec.get("text") or "").capitalize()
+    if kind in {"select", "radio"}:
+        widget = forms.RadioSelect if kind == "radio" else forms.Select
+        return forms.ChoiceField(label=label, help_text=help_text, initial=initial,
+                                 choices=list((spec.get("options") or {}).items()), widget=widget)
+    if kind == "checkbox":
+        return forms.BooleanField(label=label, help_text=help_text, required=False,
+                                  initial=bool(initial))
+    if kind == "password":
+        if editing:
+            return forms.CharField(
+                label=label, required=False, max_length=app_fields.PASSWD_MAX,
+                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                help_text=_("Leave empty to keep the current password."))
+        return forms.CharField(
+            label=label, help_text=help_text, max_length=255, initial=initial,
+            widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "new-password"}),
+        )
+    widget = forms.EmailInput if kind == "email" else forms.TextInput
+    # Editing: a field that cannot be emptied must be filled in (empty would keep it).
+    required = editing and not (kind == "text" and not spec.get("required")
+                                and not spec.get("generate"))
+    return forms.CharField(label=label, help_text=help_text, required=required,
+                           max_length=int(spec.get("max_length", app_fields.TEXT_MAX)),
+                           initial=initial, widget=widget)
+
+
 class EditForm(forms.Form):
     """The install's settings page. Like InstallForm it only gathers input: ``to_params``
     gives the edit API's parameters for what changed, and ``editing.check_edit`` decides."""
 
     url = forms.CharField(label=_("Address"), max_length=2048,
                           help_text=_("Another address of your website moves the files there."))
-    sitetitle = forms.CharField(label=_("Website title"), max_length=255)
-    sitetagline = forms.CharField(label=_("Website tagline"), max_length=255, required=False)
-    login = forms.CharField(label=_("Administrator username"), max_length=60)
-    passwd = forms.CharField(
-        label=_("New administrator password"), required=False, max_length=128,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("Leave empty to keep the current password."))
-    email = forms.CharField(label=_("Administrator email"), max_length=254,
-                            widget=forms.EmailInput)
     language = forms.ChoiceField(label=_("Language"))
     autoup = forms.ChoiceField(label=_("Automatic updates"), choices=[
         ("0", _("Off")), ("1", _("Minor versions only")), ("2", _("Any version"))])
@@ -277,24 +285,28 @@ class EditForm(forms.Form):
         help_text=_("Leave empty to keep the current password."))
     db_prefix = forms.CharField(label=_("Table prefix"), max_length=64, required=False)
 
-    APP = ("sitetitle", "sitetagline", "login", "passwd", "email", "language")
     DATABASE = ("db_host", "db_name", "db_user", "db_pass", "db_prefix")
 
     def __init__(self, *args, install, recipe, **kwargs):
         from .services import NOTIFICATIONS
 
         self.install = install
+        # The application's settable fields (its manifest's), then the language.
+        specs = app_fields.settable_fields(recipe) if recipe else {}
+        self.app = [*specs, "language"]
         self.current = {
-            "url": install.url, "sitetitle": install.cf_sitetitle,
-            "sitetagline": install.cf_sitetagline, "login": install.cf_login,
-            "email": install.cf_email, "language": install.language,
+            name: "" if app_fields.is_secret(spec) else (install.fields or {}).get(
+                name, False if spec["type"] == "checkbox" else "")
+            for name, spec in specs.items()}
+        self.current.update({
+            "url": install.url, "language": install.language,
             "autoup": str(install.autoup), "autoup_backup": install.autoup_backup,
             "notification": sorted(install.notification), "autobk": install.autobk or "0",
             "autobk_daily": install.autobk_daily, "autobk_weekly": install.autobk_weekly,
             "autobk_monthly": install.autobk_monthly, "db_host": install.db_host,
             "db_name": install.db_name, "db_user": install.db_user,
-            "db_prefix": install.db_prefix, "passwd": "", "db_pass": "",
-        }
+            "db_prefix": install.db_prefix, "db_pass": "",
+        })
         from apps.backups.locations import remember
 
         # Saved locations by id; an API-set bkloc not saved yet becomes one of them.
@@ -304,6 +316,8 @@ class EditForm(forms.Form):
             self.locations[str(current.pk)] = current
         self.current["bkloc"] = str(current.pk) if current is not None else "local"
         super().__init__(*args, initial=self.current, **kwargs)
+        for name, spec in specs.items():
+            self.fields[name] = app_form_field(name, spec, editing=True)
         self.fields["bkloc"].choices = [("local", _("On this server only"))] + [
             (pk, _("Here and at %(name)s") % {"name": loc.name})
             for pk, loc in self.locations.items()]
@@ -323,7 +337,7 @@ class EditForm(forms.Form):
 
     @property
     def application_fields(self):
-        return [self[n] for n in self.APP]
+        return [self[n] for n in self.app]
 
     @property
     def automation_fields(self):
@@ -338,7 +352,7 @@ class EditForm(forms.Form):
         """The edit API's parameters for the fields whose value changed."""
         params = {}
         for name, value in self.cleaned_data.items():
-            if name in ("passwd", "db_pass"):
+            if name == "db_pass" or self._secret(name):
                 if value:
                     params[name] = value
                 continue
@@ -354,6 +368,9 @@ class EditForm(forms.Form):
             if value != self.current.get(name):
                 params[name] = ("1" if value else "0") if isinstance(value, bool) else value
         return params
+
+    def _secret(self, name: str) -> bool:
+        return isinstance(self.fields[name].widget, forms.PasswordInput)
 
     def field_for(self, exc) -> str | None:
         param = exc.field

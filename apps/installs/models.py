@@ -10,6 +10,9 @@ from django.db import models
 from django.utils import timezone
 
 from apps.accounts.models import Account, Website
+from apps.catalog.errors import CatalogError
+from apps.catalog.recipes.base import get_recipe
+from apps.catalog.recipes.fields import api_members
 from installatron_gui.lib.crypto import EncryptedJSONField, EncryptedTextField
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -102,11 +105,12 @@ class Install(models.Model):
     version_notified = models.CharField(max_length=32, blank=True, default="")
     # Automatic backups (apps/installs/schedules.py): backup ids per period, newest first.
     autobk_state = models.JSONField(default=dict, blank=True)
-    cf_login = models.CharField(max_length=255, blank=True, default="")
-    cf_email = models.CharField(max_length=254, blank=True, default="")
-    cf_sitetitle = models.CharField(max_length=255, blank=True, default="")
-    cf_sitetagline = models.CharField(max_length=255, blank=True, default="")
-    cf_content = models.CharField(max_length=64, blank=True, default="yes")
+    # The application's own field values, by the names its manifest gives them
+    # (apps/catalog/recipes/fields.py), secrets left out: WordPress's login, email,
+    # sitetitle, sitetagline; a wiki's acl_policy. The API shows them as cf-<name>.
+    fields = models.JSONField(default=dict, blank=True)
+    # yes/no (sample content) or the id of the template the install was made from.
+    content = models.CharField(max_length=64, blank=True, default="yes")
     cache_files = models.BigIntegerField(default=0)
     cache_tables = models.BigIntegerField(default=0)
     cache_time = models.DateTimeField(null=True, blank=True)
@@ -150,9 +154,23 @@ class Install(models.Model):
 
         return mask_path(self.bkloc) if self.bkloc else "local"
 
-    def link_admin(self) -> str:
-        from apps.catalog.recipes.base import get_recipe
+    def recipe(self):
+        """The application's recipe, or None when its folder left the catalog."""
+        try:
+            return get_recipe(self.installer)
+        except CatalogError:
+            return None
 
+    @property
+    def admin_login(self) -> str:
+        """The admin account's username (the ``login`` field, Installatron's name)."""
+        return str((self.fields or {}).get("login") or "")
+
+    @property
+    def admin_email(self) -> str:
+        return str((self.fields or {}).get("email") or "")
+
+    def link_admin(self) -> str:
         try:
             return get_recipe(self.installer).manifest.get("link_admin", "")
         except Exception:  # noqa: BLE001 - an app removed from the catalog still lists
@@ -220,10 +238,7 @@ class Install(models.Model):
             "autobk-weekly": str(self.autobk_weekly),
             "autobk-monthly": str(self.autobk_monthly),
             "list-notification": list(self.notification),
-            "cf-login": self.cf_login,
-            "cf-email": self.cf_email,
-            "cf-sitetitle": self.cf_sitetitle,
-            "cf-sitetagline": self.cf_sitetagline,
+            **api_members(self.recipe(), self.fields or {}),
             "cache-tables": str(self.cache_tables),
             "link-admin": self.link_admin(),
             "cache-files": str(self.cache_files),

@@ -11,7 +11,6 @@ import logging
 import posixpath
 import re
 import secrets
-import string
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -21,7 +20,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import Account, Website
-from apps.accounts.validation import check_email, normalize_vhost_url, vhost_target
+from apps.accounts.validation import normalize_vhost_url, vhost_target
+from apps.catalog.recipes import fields as app_fields
+from apps.catalog.recipes.fields import text_value
 from apps.tasks.models import Task
 from installatron_gui.lib.errors import InstallatronError
 
@@ -40,23 +41,8 @@ BKLOC_SCHEMES = {"ftp", "ftps", "sftp", "ssh", "s3"}
 PREFIX_RE = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 DB_IDENT_RE = re.compile(r"^[A-Za-z0-9_$.-]{1,64}$")
 TABLE_RE = re.compile(r"^[A-Za-z0-9_$]{1,64}$")
-# The reference's login rule: letters, digits, spaces and _ . - @.
-LOGIN_RE = re.compile(r"^[A-Za-z0-9 _.@-]{1,60}$")
-PASSWD_MIN = 8
-TITLE_MAX = 255
 # Statuses whose install still occupies its URL and files.
 LIVE = [Install.Status.INSTALLING, Install.Status.INSTALLED, Install.Status.UNINSTALLING]
-_ALNUM = string.ascii_letters + string.digits
-
-
-def random_password(length: int = 16) -> str:
-    return "".join(secrets.choice(_ALNUM) for _ in range(length))
-
-
-def random_login() -> str:
-    """The reference installs with a random admin name when none is given."""
-    return "admin_" + "".join(secrets.choice(string.ascii_lowercase + string.digits)
-                              for _ in range(6))
 
 
 # --------------------------------------------------------------------------- the plan
@@ -82,7 +68,8 @@ class DbPlan:
 class InstallPlan:
     """Everything ``check_install`` validated; ``start_install`` turns it into rows.
 
-    Holds the admin password in memory only: ``repr`` leaves secrets out.
+    ``fields`` holds the application's field values by name (its manifest's fields,
+    ``fields.py``), secrets included, in memory only: ``repr`` leaves them out.
     """
 
     account: Account
@@ -96,11 +83,7 @@ class InstallPlan:
     url_ip: str
     target: str
     db: DbPlan
-    login: str
-    passwd: str = field(repr=False)
-    email: str
-    sitetitle: str
-    sitetagline: str
+    fields: dict = field(repr=False)
     content: str = "yes"
     autoup: int = 0
     autoup_backup: bool = True
@@ -115,6 +98,12 @@ class InstallPlan:
     @property
     def application(self) -> str:
         return self.recipe.id
+
+    @property
+    def title(self) -> str:
+        """The install's title: its title field (``role: "title"``), else the app's name."""
+        name = app_fields.title_field(self.recipe)
+        return str(self.fields.get(name) or "") if name else self.recipe.name
 
     def as_api(self, v2: bool) -> dict:
         """What a dryrun answers: the values that would be used, secrets left out
@@ -132,27 +121,8 @@ class InstallPlan:
             "db-name": self.db.name,
             "db-user": self.db.user,
             "db-prefix": self.db.prefix,
-            "cf-login": self.login,
-            "cf-email": self.email,
-            "cf-sitetitle": self.sitetitle,
-            "cf-sitetagline": self.sitetagline,
+            **app_fields.api_members(self.recipe, app_fields.stored(self.recipe, self.fields)),
         }, v2)
-
-
-def text_value(value, name: str) -> str | None:
-    """A text parameter as Installatron's PHP reads it: JSON null and false are "not
-    given" (typed clients send false for unset text fields), a number is its decimal
-    text; true, lists and objects are refused."""
-    if value is None or value is False:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if not isinstance(value, str):
-        raise InstallError(f"{name} must be a text value.", errcode=f"invalid_argument_{name}",
-                           field=name)
-    return value
 
 
 def _text(params: dict, name: str) -> str | None:
@@ -228,62 +198,28 @@ def _check_url(account: Account, params: dict, recipe) -> tuple[Website, str, st
 
 
 def _check_fields(recipe, params: dict, account: Account, website: Website) -> dict:
-    """language, login, passwd, email, sitetitle, sitetagline, content."""
-    fields = recipe.fields
-    language = _text(params, "language") or "en"
-    language = language.lower().replace("-", "_")
-    if language not in recipe.languages:
-        raise InstallError(f"{recipe.name} is not available in the language '{language[:16]}'.",
-                           errcode="invalid_argument_language", field="language")
-    login = _text(params, "login")
-    if login in (None, ""):
-        login = random_login()
-    elif not LOGIN_RE.match(login) or login.strip() != login:
-        raise InstallError("The administrator username may have letters, digits, spaces and "
-                           "_ . - @ (at most 60 characters).",
-                           errcode="invalid_argument_login", field="login")
-    passwd = _text(params, "passwd")
-    if passwd in (None, ""):
-        passwd = random_password()
-    elif len(passwd) < PASSWD_MIN or len(passwd) > 128 or any(ord(c) < 32 for c in passwd):
-        raise InstallError(f"The administrator password must have at least {PASSWD_MIN} "
-                           "characters (and no control characters).",
-                           errcode="invalid_argument_passwd", field="passwd")
-    email = _text(params, "email")
-    if email in (None, ""):
-        email = website.email or account.email
-        if not email:
-            raise InstallError("An administrator email address is required.",
-                               errcode="invalid_argument_email", field="email")
-    else:
-        try:
-            email = check_email(email.strip(), "invalid_argument_email")
-        except InstallatronError as exc:
-            raise InstallError(exc.message, errcode=exc.errcode, field="email") from None
-    sitetitle = _text(params, "sitetitle")
-    if sitetitle is None:
-        sitetitle = fields.get("sitetitle", {}).get("default", "My blog")
-    if (not sitetitle.strip() or len(sitetitle) > TITLE_MAX
-            or any(ord(c) < 32 for c in sitetitle)):
-        raise InstallError("The website title must not be empty (at most 255 characters).",
-                           errcode="invalid_argument_sitetitle", field="sitetitle")
-    sitetagline = _text(params, "sitetagline")
-    if sitetagline is None:
-        sitetagline = fields.get("sitetagline", {}).get("default", "")
-    if len(sitetagline) > TITLE_MAX or any(ord(c) < 32 for c in sitetagline):
-        raise InstallError("The website tagline must be at most 255 characters of text.",
-                           errcode="invalid_argument_sitetagline", field="sitetagline")
+    """language, content and the application's own fields, each by the type its manifest
+    gives it (``fields.py``): no field is asked for that the manifest does not name."""
+    language = check_language(recipe, params)
     content = (_text(params, "content") or "yes").strip().lower()
     if content not in {"yes", "no"}:
         # content=<template id>: a saved template (templates_service), or refused there.
         from .templates_service import check_template_content
 
         content = check_template_content(account, recipe, content)
-    values = {"language": language, "login": login, "passwd": passwd, "email": email,
-              "sitetitle": sitetitle.strip(), "sitetagline": sitetagline.strip(),
-              "content": content}
-    recipe.check_fields(values)  # the application's own, stricter rules
-    return values
+    values = app_fields.check_values(recipe, params,
+                                     owner_email=website.email or account.email)
+    # The application's own, stricter rules.
+    recipe.check_fields({"language": language, "content": content, **values})
+    return {"language": language, "content": content, "fields": values}
+
+
+def check_language(recipe, params: dict) -> str:
+    language = (_text(params, "language") or "en").lower().replace("-", "_")
+    if language not in recipe.languages:
+        raise InstallError(f"{recipe.name} is not available in the language '{language[:16]}'.",
+                           errcode="invalid_argument_language", field="language")
+    return language
 
 
 def _check_backup_options(params: dict) -> dict:
@@ -678,15 +614,14 @@ def start_install(plan: InstallPlan) -> tuple[Install, Task]:
         version=plan.version, language=plan.language, path=plan.target, url=plan.url,
         url_domain=plan.url_domain, url_ip=plan.url_ip, db_type=plan.db.type,
         db_host=plan.db.host, db_name=plan.db.name, db_user=plan.db.user,
-        db_pass=plan.db.password, db_prefix=plan.db.prefix, title=plan.sitetitle,
+        db_pass=plan.db.password, db_prefix=plan.db.prefix, title=plan.title,
         autoup=plan.autoup, autoup_backup=plan.autoup_backup, bkloc=plan.bkloc,
         autobk=plan.autobk, autobk_daily=plan.autobk_daily, autobk_weekly=plan.autobk_weekly,
         autobk_monthly=plan.autobk_monthly, notification=plan.notification,
-        cf_login=plan.login, cf_email=plan.email, cf_sitetitle=plan.sitetitle,
-        cf_sitetagline=plan.sitetagline, cf_content=plan.content,
+        fields=app_fields.stored(plan.recipe, plan.fields), content=plan.content,
         status=Install.Status.INSTALLING,
-        pending_secrets={"passwd": plan.passwd, "db_mode": plan.db.mode,
-                         "db_host_ip": plan.db.host_ip},
+        pending_secrets={"fields": app_fields.secret_values(plan.recipe, plan.fields),
+                         "db_mode": plan.db.mode, "db_host_ip": plan.db.host_ip},
     )
     if plan.bkloc:  # the reference: a bkloc URI is associated with the user
         from apps.backups.locations import remember
@@ -694,7 +629,7 @@ def start_install(plan: InstallPlan) -> tuple[Install, Task]:
         remember(plan.account, plan.bkloc)
     task = Task.objects.create(
         account=plan.account, ws_label=plan.website.label or plan.website.ws_id, cmd="install",
-        url=plan.url, title=plan.sitetitle, label="_tasks_installing", install=install.id,
+        url=plan.url, title=plan.title, label="_tasks_installing", install=install.id,
         message="Waiting for a worker",
     )
     install.task = task
@@ -779,9 +714,19 @@ def _open_website(website: Website):
                            status=500) from None
 
 
+def pending_fields(pending: dict | None) -> dict:
+    """The secret field values kept for the worker on ``Install.pending_secrets``
+    (a row queued before fields were data has its admin password as ``passwd``)."""
+    pending = pending or {}
+    if "fields" in pending:
+        return dict(pending["fields"] or {})
+    return {"passwd": pending["passwd"]} if pending.get("passwd") else {}
+
+
 @dataclass
 class AppContext:
-    """What a recipe sees while installing: where, which database, which answers."""
+    """What a recipe sees while installing: where, which database, which answers.
+    ``fields``: the application's field values by name (secrets only at install time)."""
 
     transport: object
     target: str
@@ -796,12 +741,8 @@ class AppContext:
     db_user: str
     db_pass: str = field(repr=False)
     db_prefix: str
-    login: str
-    passwd: str = field(repr=False)
-    email: str
-    sitetitle: str
-    sitetagline: str
-    content: str
+    fields: dict = field(repr=False)
+    content: str = "yes"
     archive_names: list[str] = field(default_factory=list)
 
     def path(self, name: str) -> str:
@@ -815,16 +756,15 @@ class AppContext:
 
 def app_context(install: Install, recipe, **given) -> AppContext:
     """The AppContext of an existing install, for the recipe hooks that run after the
-    install (repoint, update). Its admin password is not known (only an install has it);
+    install (repoint, update). Its secrets are not known (only an install has them);
     ``given`` overrides members (``transport``, the database of a new location, ...)."""
     values = dict(
         transport=None, target=install.path, url=install.url, url_ip=install.url_ip,
         version=install.version, language=install.language,
         locale=recipe.locale_for(install.language), db_host=install.db_host, db_host_ip="",
         db_name=install.db_name, db_user=install.db_user, db_pass=install.db_pass,
-        db_prefix=install.db_prefix, login=install.cf_login, passwd="",
-        email=install.cf_email, sitetitle=install.cf_sitetitle,
-        sitetagline=install.cf_sitetagline, content=install.cf_content)
+        db_prefix=install.db_prefix, fields=dict(install.fields or {}),
+        content=install.content)
     values.update(given)
     return AppContext(**values)
 
@@ -844,7 +784,7 @@ def install_app(install: Install, *, report: Report) -> Install:
 
     if install.status != Install.Status.INSTALLING:
         raise InstallError(f"The install {install.id} is {install.status}, not installing.")
-    if install.cf_content not in ("yes", "no", ""):
+    if install.content not in ("yes", "no", ""):
         from .templates_service import install_from_template
 
         return install_from_template(install, report=report)
@@ -863,9 +803,8 @@ def install_app(install: Install, *, report: Report) -> Install:
             locale=recipe.locale_for(install.language), db_host=install.db_host,
             db_host_ip=pending.get("db_host_ip", ""), db_name=install.db_name,
             db_user=install.db_user, db_pass=install.db_pass, db_prefix=install.db_prefix,
-            login=install.cf_login, passwd=pending.get("passwd") or "", email=install.cf_email,
-            sitetitle=install.cf_sitetitle, sitetagline=install.cf_sitetagline,
-            content=install.cf_content, archive_names=archive_names(package),
+            fields={**(install.fields or {}), **pending_fields(pending)},
+            content=install.content, archive_names=archive_names(package),
         )
         state: dict = {"tables_before": None, "files": [], "config": [], "dirs": []}
 

@@ -42,7 +42,7 @@ def create_admin_sso(install: Install, *, ttl: int = SSO_TTL) -> dict:
         recipe = get_recipe(install.installer)
     except CatalogError as exc:
         raise InstallError(exc.message, errcode="invalid_argument_id", field="id") from None
-    if not recipe.supports("sso") or not install.cf_login:
+    if not recipe.supports("sso") or not install.admin_login:
         raise InstallError(f"{recipe.name} does not support signing in from here.",
                            errcode="unsupported_createadminsso", field="id")
     token = secrets.token_urlsafe(32)
@@ -54,7 +54,7 @@ def create_admin_sso(install: Install, *, ttl: int = SSO_TTL) -> dict:
     try:
         with services.open_website(install.website) as transport:
             transport.write(rel, recipe.sso_file(token, int(expires.timestamp()),
-                                                 install.cf_login), mode=0o644)
+                                                 install.admin_login), mode=0o644)
     except InstallatronError as exc:
         row.delete()
         raise InstallError(f"The sign-in link could not be made: {exc.message}",

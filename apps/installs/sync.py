@@ -13,6 +13,7 @@ import posixpath
 
 from django.utils import timezone
 
+from apps.catalog.recipes import fields as app_fields
 from installatron_gui.lib.errors import InstallatronError
 
 from . import services
@@ -70,19 +71,25 @@ def sync_install(install: Install, *, addons: bool = False) -> dict:
         if recipe is not None and recipe.supports("read_settings"):
             conn = _Db(install).connect()
             try:
-                found = recipe.read_settings(conn, install.db_prefix, install.cf_login)
+                found = recipe.read_settings(conn, install.db_prefix, install.admin_login)
             finally:
                 conn.close()
-            for name in ("sitetitle", "sitetagline", "email"):
-                if name in found:
-                    setattr(install, f"cf_{name}", found[name][:255])
-            if "sitetitle" in found:
-                install.title = found["sitetitle"][:255]
+            store_settings(install, recipe, found)
     install.cache_time = timezone.now()
     install.save(update_fields=["version", "cache_files", "cache_tables", "list_tables",
-                                "cf_sitetitle", "cf_sitetagline", "cf_email", "title",
-                                "cache_time"])
+                                "fields", "title", "cache_time"])
     return extra
+
+
+def store_settings(install: Install, recipe, found: dict) -> None:
+    """Keep what the application says its stored fields are now (``read_settings``);
+    its title field is also the install's title."""
+    stored = app_fields.stored(recipe, found)
+    install.fields = {**(install.fields or {}),
+                      **{n: v[:255] if isinstance(v, str) else v for n, v in stored.items()}}
+    title = app_fields.title_field(recipe)
+    if title and title in stored:
+        install.title = str(stored[title])[:255]
 
 
 def _addons(install: Install, recipe, transport, path) -> dict:

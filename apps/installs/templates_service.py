@@ -16,6 +16,7 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from apps.catalog.recipes import fields as app_fields
 from apps.tasks.models import Task
 
 from . import services
@@ -132,16 +133,17 @@ def check_template_content(account, recipe, content: str) -> str:
 
 
 def install_from_template(install: Install, *, report: Report) -> Install:
-    """Install from the template ``install.cf_content`` names (the install_app hook).
+    """Install from the template ``install.content`` names (the install_app hook).
 
     The template's files and tables are deployed as a restore to a new location does;
-    then the new site gets its own admin login, password, email, title and tagline. If
+    then the new site gets its own field values (WordPress: admin login, password, email,
+    title and tagline). If
     that last part fails, what was deployed is removed and the install marked failed."""
     from apps.backups import services as backups
     from apps.catalog.recipes.base import get_recipe
 
-    template = Template.objects.filter(pk=install.cf_content).first()
-    passwd = (install.pending_secrets or {}).get("passwd") or ""
+    template = Template.objects.filter(pk=install.content).first()
+    hidden = services.pending_fields(install.pending_secrets)
     if template is None:
         install.mark_failed()
         raise InstallError("The template this install was to use no longer exists.",
@@ -155,18 +157,20 @@ def install_from_template(install: Install, *, report: Report) -> Install:
     report(90, 100, "Setting up the administrator account")
     try:
         if recipe.supports("apply_settings"):
-            changes = {"login": install.cf_login, "email": install.cf_email,
-                       "sitetitle": install.cf_sitetitle, "sitetagline": install.cf_sitetagline,
-                       "locale": recipe.locale_for(install.language)}
-            if passwd:
-                changes["passwd"] = passwd
+            settable = app_fields.settable_fields(recipe)
+            changes = {name: value for name, value in install.fields.items()
+                       if name in settable}
+            changes.update({name: value for name, value in hidden.items()
+                            if name in settable and value})
+            changes["locale"] = recipe.locale_for(install.language)
             conn = services.connect_db(install.db_host, install.db_user, install.db_pass,
                                        install.db_name)
             try:
                 recipe.apply_settings(conn, install.db_prefix, source_login, changes)
             finally:
                 conn.close()
-        install.title = install.cf_sitetitle or template.title
+        title = app_fields.title_field(recipe)
+        install.title = (install.fields.get(title) if title else "") or template.title
         install.save(update_fields=["title"])
     except BaseException:
         _remove_deployed(install)

@@ -29,7 +29,7 @@ def install(user):
         url_domain="alice.test", db_host="localhost", db_name="alice_wp", db_user="alice_wp",
         db_pass="s3cret-db", db_prefix="wp_", title="Blog", list_files=["index.php"],
         list_tables=["wp_posts"], autoup=2, autobk="custom", autobk_daily=3,
-        notification=["update"], cf_login="admin", cf_email="a@example.com",
+        notification=["update"], fields={"login": "admin", "email": "a@example.com"},
         status=Install.Status.INSTALLED)
 
 

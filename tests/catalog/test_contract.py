@@ -28,10 +28,10 @@ class DummyWiki(Recipe):
     extra_files = ("users.auth.php", "conf.json")
 
     def write_config(self, app):
-        if not app.passwd:
+        if not app.fields.get("passwd"):
             raise InstallError("write_config without a password", errcode="failed_install")
         app.transport.write(app.path("users.auth.php"),
-                            f"{app.login}:{app.passwd}\\n".encode(), mode=0o640)
+                            f"{app.fields['login']}:{app.fields['passwd']}\\n".encode(), mode=0o640)
         app.transport.write(app.path("conf.json"), json.dumps({"url": app.url}).encode())
         return ["users.auth.php", "conf.json"]
 
@@ -105,7 +105,7 @@ def test_a_copy_is_repointed_and_its_admin_account_left_alone(dummy, site):  # n
     source = Install.objects.create(
         account=site.account, website=site.website, installer="dummywiki", version="1.0",
         path="public_html/wiki", url=f"{site.url}/wiki", url_domain="127.0.0.1",
-        cf_login="wikiboss", title="Wiki", status=Install.Status.INSTALLED,
+        fields={"login": "wikiboss"}, title="Wiki", status=Install.Status.INSTALLED,
         list_files=["conf.json", "index.php", "users.auth.php"])
 
     plan = backups.check_clone(source, {"url": f"{site.url}/copy"})

@@ -69,7 +69,7 @@ def test_it_refuses_unknown_or_malformed_application_ids(recipes_dir):
 
 
 def test_a_manifest_with_a_bad_field_type_is_refused(recipes_dir):
-    write_app(recipes_dir, "badapp", fields={"x": {"type": "checkbox"}})
+    write_app(recipes_dir, "badapp", fields={"x": {"type": "slider"}})
     with pytest.raises(ValueError, match="unknown type"):
         get_recipe("badapp")
 

@@ -185,7 +185,7 @@ def test_installatron_net_installs_wordpress_and_reads_every_reply(
     assert Task.objects.get(pk=body["task"]).status == "completed"
     install = Install.objects.get(pk=data["id"])
     status, home = fetch(f"{site.url}/net/")
-    assert status == 200 and f"<title>{install.cf_sitetitle}" in home
+    assert status == 200 and f"<title>{install.fields['sitetitle']}" in home
     # websites null on later calls: the user's website stays (not "no websites")
     assert site.account.websites.count() == 1
 

@@ -31,7 +31,7 @@ def test_a_new_admin_password_lets_wordpress_accept_it_and_refuse_the_old_one(
     assert stored[0].startswith("$P$B") and stored[1] == "chief@example.org"
     # The password waited encrypted on the row only until the worker ran.
     assert edited.pending_secrets is None and not edited.busy
-    assert (edited.cf_login, edited.cf_email) == ("chief", "chief@example.org")
+    assert (edited.admin_login, edited.admin_email) == ("chief", "chief@example.org")
     assert new not in task.message and new not in str(task.result)
 
 
@@ -43,7 +43,7 @@ def test_a_new_title_and_tagline_show_on_the_home_page(site, wordpress_package):
     status, home = fetch(f"{site.url}/blog/")
     assert status == 200 and "<title>Brand New Title" in home and "Old Title" not in home
     assert "Fresh tagline here" in home
-    assert edited.title == edited.cf_sitetitle == "Brand New Title"
+    assert edited.title == edited.fields["sitetitle"] == "Brand New Title"
 
 
 def test_a_title_with_html_special_characters_can_be_edited_and_synced(

@@ -24,7 +24,7 @@ def test_the_edit_page_changes_only_what_changed_and_strangers_get_404(
     form = client.get(f"/gui/installs/{install.pk}/edit/")
     assert form.status_code == 200 and "GUI Blog" in form.content.decode()
     data = {"url": install.url, "sitetitle": "Titled In The GUI", "sitetagline":
-            install.cf_sitetagline, "login": "boss", "passwd": "", "email": install.cf_email,
+            install.fields["sitetagline"], "login": "boss", "passwd": "", "email": install.fields["email"],
             "language": "en", "autoup": "2", "autoup_backup": "on", "autobk": "0",
             "autobk_daily": "0", "autobk_weekly": "0", "autobk_monthly": "0",
             "db_host": install.db_host, "db_name": install.db_name, "db_user": install.db_user,
@@ -38,7 +38,7 @@ def test_the_edit_page_changes_only_what_changed_and_strangers_get_404(
     task.refresh_from_db()
     assert task.status == "completed", task.message
     install.refresh_from_db()
-    assert install.autoup == 2 and install.cf_sitetitle == "Titled In The GUI"
+    assert install.autoup == 2 and install.fields["sitetitle"] == "Titled In The GUI"
     assert "<title>Titled In The GUI" in fetch(f"{site.url}/blog/")[1]
     assert client.post(f"/gui/installs/{install.pk}/sync/").status_code == 302
     sso = client.post(f"/gui/installs/{install.pk}/admin-sso/")

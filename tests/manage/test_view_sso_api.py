@@ -196,7 +196,7 @@ def test_a_template_round_trip(site, wordpress_package, api):
     status, home = fetch(f"{site.url}/copy/")
     assert status == 200 and "<title>From Template" in home and "Kept In The Template" in home
     assert f"{site.url}/copy/" in home and f"{site.url}/blog" not in home
-    assert copy.db_name != source.db_name and copy.cf_content == template.id
+    assert copy.db_name != source.db_name and copy.content == template.id
     assert logs_in(f"{site.url}/copy", "boss", ADMIN_PASS)
     assert "<title>Template Source" in fetch(f"{site.url}/blog/")[1]
 

@@ -182,8 +182,8 @@ def test_a_user_saves_a_backup_location_in_the_gui_and_backs_up_there(
     edit = client.get(f"/gui/installs/{install.pk}/edit/").content.decode()
     assert "Backups are kept" in edit and "Here and at Offsite" in edit
     install.refresh_from_db()
-    form = {"url": install.url, "sitetitle": install.cf_sitetitle, "sitetagline":
-            install.cf_sitetagline, "login": "boss", "passwd": "", "email": install.cf_email,
+    form = {"url": install.url, "sitetitle": install.fields["sitetitle"], "sitetagline":
+            install.fields["sitetagline"], "login": "boss", "passwd": "", "email": install.fields["email"],
             "language": "en", "autoup": str(install.autoup), "autoup_backup": "on",
             "autobk": "0", "autobk_daily": "0", "autobk_weekly": "0", "autobk_monthly": "0",
             "db_host": install.db_host, "db_name": install.db_name, "db_user": install.db_user,

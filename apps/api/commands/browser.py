@@ -9,6 +9,7 @@ from apps.catalog import services, versions
 from apps.catalog.errors import CatalogError
 from apps.catalog.models import Package
 from apps.catalog.recipes import Recipe, get_recipe
+from apps.catalog.recipes import fields as app_fields
 
 from ..dispatch import Context, command
 from ..paging import page
@@ -41,7 +42,7 @@ def release_data(recipe: Recipe, package: Package, *, v2: bool,
     data.update({f"link_{name}": url for name, url in links.items()})
     data["link_admin"] = recipe.link_admin
     data.update({"requirements": recipe.requirements, "languages": recipe.languages,
-                 "fields": recipe.fields, "images": recipe.images})
+                 "fields": app_fields.public_fields(recipe), "images": recipe.images})
     if from_version is not None:
         data["upgrade_from"] = services.upgrade_from(package, from_version)
     return for_version(data, v2, "browser")

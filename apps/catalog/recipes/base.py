@@ -14,8 +14,10 @@ on. See ``CAPABILITIES`` for the capability names.
 The ``app`` a hook receives is an ``AppContext`` (``apps.installs.services``): where the
 install is (``transport``, ``target``, ``path(name)``, ``url``, ``url_ip``), its database
 (``db_host``, ``db_name``, ``db_user``, ``db_pass``, ``db_prefix``, ``connect()``), its
-language (``language``, ``locale``) and its fields (``login``, ``passwd``, ``email``,
-``sitetitle``, ``sitetagline``, ``content``). ``passwd`` is only known at install time.
+language (``language``, ``locale``), ``content`` (``yes``/``no``: sample content or not) and
+``fields``: the values of the manifest's typed fields by name (``fields.py``; WordPress's
+``login``, ``passwd``, ``email``, ``sitetitle``, ``sitetagline``, a wiki's ``acl_policy``).
+Secrets (``passwd``, generated values) are only there at install time.
 
 A recipe imports this module, ``installatron_gui.lib`` and the standard library, never
 the engine's apps: what it needs from them is re-exported here (``InstallError``,
@@ -37,6 +39,7 @@ from installatron_gui.lib.http import http_request
 from installatron_gui.lib.steps import Step, opcache_settle
 
 from ..errors import CatalogError
+from .fields import spec_problems
 
 __all__ = ["CAPABILITIES", "Found", "InstallError", "Recipe", "Step", "TransportError",
            "UnsupportedError", "all_recipes", "get_recipe", "http_request", "opcache_settle"]
@@ -45,7 +48,6 @@ RECIPES_DIR = Path(__file__).resolve().parent
 # The dotted package of RECIPES_DIR, for importing ``<id>/recipe.py``.
 RECIPES_PACKAGE = __package__
 APP_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
-FIELD_TYPES = {"text", "password", "select", "radio"}
 # link_* members of the browser API, in the reference document's order.
 LINK_NAMES = ("site", "demo", "showcase", "docs", "faq", "support", "changelog")
 
@@ -257,15 +259,16 @@ class Recipe:
     # Install (check_install, then install_app in the worker).
     def check_fields(self, values: dict) -> None:
         """Called when an install or an edit is checked, after the engine's own checks,
-        with the field values (``login``, ``passwd``, ``email``, ``sitetitle``, ...).
-        Raise ``InstallError`` (errcode ``invalid_argument_<field>``, ``field=``) for a
+        with the field values by name (``language``, ``content`` and the manifest's
+        fields, already checked by their types; an edit gives only the fields it changes
+        plus the current stored values, without secrets it does not change). Raise ``InstallError`` (errcode ``invalid_argument_<field>``, ``field=``) for a
         value the application would refuse. The default accepts everything."""
 
     def write_config(self, app) -> list[str]:
         """Install only, once, after the package's files are in place: write the
         application's configuration for a NEW site (database account and prefix, fresh
-        secrets; an application may also create its admin account from ``app.login`` and
-        ``app.passwd`` here). Return the names written (removed again on failure).
+        secrets; an application may also create its admin account from
+        ``app.fields["login"]`` and ``app.fields["passwd"]`` here). Return the names written (removed again on failure).
         Never called for a copy of a site: that is ``repoint``. Declares ``install``."""
         raise self._unsupported("install")
 
@@ -301,7 +304,7 @@ class Recipe:
         The engine itself replaces ``old_url`` by ``app.url`` in the tables.
 
         It must not touch the admin account or anything else the copy's owner set:
-        ``app.passwd`` is empty here. Return the configuration files changed.
+        ``app.fields`` has no secrets here. Return the configuration files changed.
         Declares ``repoint``."""
         raise self._unsupported("repoint")
 
@@ -313,13 +316,14 @@ class Recipe:
 
     def read_settings(self, conn, prefix: str, admin_login: str) -> dict:
         """Sync and edit: the settings the owner may have changed inside the application
-        (``sitetitle``, ``sitetagline``, ``email``) read from its tables. Declares
+        (field name -> value, e.g. ``sitetitle``, ``email``) read from its tables; the
+        engine stores those that are stored fields of the manifest. Declares
         ``read_settings``; the default knows nothing ({})."""
         return {}
 
     def apply_settings(self, conn, prefix: str, admin_login: str, changes: dict) -> None:
-        """Edit and install-from-template: write changed fields (``login``, ``passwd``,
-        ``email``, ``sitetitle``, ``sitetagline``, ``locale``) into the application's
+        """Edit and install-from-template: write changed fields (field name -> value,
+        ``passwd`` included when it changes, and ``locale``) into the application's
         tables for the admin ``admin_login``. Declares ``apply_settings``."""
         raise self._unsupported("apply_settings")
 
@@ -380,11 +384,7 @@ def validate_manifest(manifest: dict, folder: Path) -> None:
     if "en" not in manifest.get("languages", ["en"]):
         problems.append("languages must include en")
     for name, spec in manifest.get("fields", {}).items():
-        kind = spec.get("type")
-        if kind is not None and kind not in FIELD_TYPES:
-            problems.append(f"field {name}: unknown type {kind!r}")
-        if kind in {"select", "radio"} and name != "language" and not spec.get("options"):
-            problems.append(f"field {name}: {kind} needs options")
+        problems += spec_problems(name, spec)
     if problems:
         raise ValueError(f"recipe {folder.name}: " + "; ".join(problems))
 

@@ -75,23 +75,25 @@ class Recipe(BaseRecipe):
     extra_files = (CONFIG,)
 
     def check_fields(self, values: dict) -> None:
-        """The reference's field rules, as WordPress applies them."""
-        if not LOGIN_RE.match(values["login"]):
+        """The reference's field rules, as WordPress applies them (an edit gives no
+        password unless it changes one)."""
+        if values.get("login") and not LOGIN_RE.match(values["login"]):
             raise InstallError("The administrator username may have letters, digits, spaces "
                                "and _ . - @ (at most 60 characters).",
                                errcode="invalid_argument_login", field="login")
-        if "\\" in values["passwd"]:
+        passwd = values.get("passwd")
+        if passwd is not None and "\\" in passwd:
             # WordPress strips backslashes from posted passwords: the login would not match.
             raise InstallError("The administrator password must not contain a backslash.",
                                errcode="invalid_argument_passwd", field="passwd")
-        if len(values["passwd"]) < PASSWD_MIN:
+        if passwd is not None and len(passwd) < PASSWD_MIN:
             raise InstallError(f"The administrator password must have at least {PASSWD_MIN} "
                                "characters.", errcode="invalid_argument_passwd", field="passwd")
-        if not values["sitetitle"].strip():
+        if "sitetitle" in values and not str(values["sitetitle"]).strip():
             raise InstallError("The website title must not be empty.",
                                errcode="invalid_argument_sitetitle", field="sitetitle")
         # WordPress's is_email() wants a dot in the domain part.
-        if "." not in values["email"].rpartition("@")[2]:
+        if values.get("email") and "." not in values["email"].rpartition("@")[2]:
             raise InstallError("The email address needs a domain with a dot.",
                                errcode="invalid_argument_email", field="email")
 
@@ -142,9 +144,9 @@ class Recipe(BaseRecipe):
             raise InstallError("WordPress is already installed in this database.",
                                errcode="invalid_argument_db_prefix", field="db_prefix")
         form = {
-            "weblog_title": app.sitetitle, "user_name": app.login,
-            "admin_password": app.passwd, "admin_password2": app.passwd, "pw_weak": "1",
-            "admin_email": app.email, "blog_public": "1", "language": language,
+            "weblog_title": app.fields["sitetitle"], "user_name": app.fields["login"],
+            "admin_password": app.fields["passwd"], "admin_password2": app.fields["passwd"],
+            "pw_weak": "1", "admin_email": app.fields["email"], "blog_public": "1", "language": language,
         }
         status, _, text = http_request("POST", f"{base}/wp-admin/install.php?step=2",
                                        ip=app.url_ip, data=form)
@@ -161,7 +163,7 @@ class Recipe(BaseRecipe):
             cur = conn.cursor()
             options = f"{app.db_prefix}options"
             cur.execute(f"UPDATE `{options}` SET option_value = %s "
-                        "WHERE option_name = 'blogdescription'", (app.sitetagline,))
+                        "WHERE option_name = 'blogdescription'", (app.fields.get("sitetagline", ""),))
             if app.content == "no":
                 # The blank template: no "Hello world!" post, sample page or comment.
                 cur.execute(f"DELETE FROM `{app.db_prefix}comments` WHERE comment_post_ID = 1")
@@ -211,7 +213,7 @@ class Recipe(BaseRecipe):
         status, _, text = http_request("GET", app.url.rstrip("/") + "/", ip=app.url_ip)
         match = re.search(r"<title[^>]*>(.*?)</title>", text, re.S | re.I)
         title = html.unescape(match.group(1)) if match else ""
-        if status != 200 or _loose(app.sitetitle) not in _loose(title):
+        if status != 200 or _loose(app.fields.get("sitetitle", "")) not in _loose(title):
             raise InstallError(f"The new site at {app.url} does not answer with its title "
                                f"(HTTP {status}).", errcode="failed_install", status=500)
 
