@@ -88,8 +88,8 @@ def sync_install(install: Install, *, addons: bool = False) -> dict:
 def _addons(install: Install, recipe, transport, path) -> dict:
     """Plugins and themes: the plugins developer's module when it is there, else the
     headers of the files."""
-    if importlib.util.find_spec("apps.installs.addons") is not None:
-        from . import addons as addon_module
+    if importlib.util.find_spec("apps.catalog.recipes.wordpress.addons") is not None:
+        from apps.catalog.recipes.wordpress import addons as addon_module
 
         lister = getattr(addon_module, "list_addons", None)
         if lister is not None:

@@ -102,7 +102,7 @@ def _addon_list(params: dict, name: str) -> str:
 def addons_module():
     """The plugins/themes engine, if this server has it (``update_addons`` hook)."""
     try:
-        from . import addons
+        from apps.catalog.recipes.wordpress import addons
     except ImportError:
         return None
     return addons if hasattr(addons, "update_addons") else None
@@ -307,7 +307,7 @@ def update_app(install: Install, *, report: Report, version: str, revert: bool =
         recipe.check_updated(app, version)
 
     def update_addons():
-        # Each add-on is swapped and checked on its own (apps.installs.addons); one that
+        # Each add-on is swapped and checked on its own (recipes/wordpress/addons.py); one that
         # fails is left as it was and named in the result.
         state["addons"] = addons_module().update_addons(install, plugins, themes,
                                                         report=None)

@@ -180,7 +180,7 @@ def _addons_context(install: Install, *, error: str = "", confirm: str = "") -> 
 
     from apps.catalog.models import AddonPackage
 
-    from . import addons
+    from apps.catalog.recipes.wordpress import addons
 
     sections, installed = [], set()
     try:
@@ -227,7 +227,7 @@ def addon_action(request: HttpRequest, pk: str) -> HttpResponse:
     plugin's row back (the whole lists when the set of rows or the active theme changed)."""
     from django.utils.translation import gettext as _
 
-    from . import addons
+    from apps.catalog.recipes.wordpress import addons
     from .errors import InstallError
 
     install = _get_install_for(request.user, pk)

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from apps.catalog import debian, services
+from apps.catalog import services
+from apps.catalog.recipes.wordpress import debian
 from apps.catalog.models import Package
 
 

@@ -27,8 +27,8 @@ ADDON_PARAMS = {
 
 
 def _wants_addons(params: dict) -> bool:
-    if importlib.util.find_spec("apps.installs.addons") is not None:
-        from apps.installs import addons
+    if importlib.util.find_spec("apps.catalog.recipes.wordpress.addons") is not None:
+        from apps.catalog.recipes.wordpress import addons
 
         return addons.wants_addons(params) or "__v2_addon" in params
     return bool(ADDON_PARAMS & set(params))
@@ -100,11 +100,11 @@ def edit(ctx: Context):
 
 
 def _addons(ctx: Context):
-    """Plugin and theme parameters: the plugins module's (apps.installs.addons)."""
-    if importlib.util.find_spec("apps.installs.addons") is None:
+    """Plugin and theme parameters: the plugins module's (recipes/wordpress/addons.py)."""
+    if importlib.util.find_spec("apps.catalog.recipes.wordpress.addons") is None:
         raise InstallError("Managing plugins and themes is not available on this server yet.",
                            errcode="unsupported_addons", status=501)
-    from apps.installs import addons
+    from apps.catalog.recipes.wordpress import addons
 
     data = addons.handle_edit_addons(_install(ctx), ctx.params, v2=ctx.v2)
     return reply(data, message="The task is complete.\n")

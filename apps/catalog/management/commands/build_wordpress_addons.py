@@ -16,10 +16,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.catalog import debian, services
+from apps.catalog import services
+from apps.catalog.recipes.wordpress import debian
 from apps.catalog.errors import CatalogError
 from apps.catalog.models import AddonPackage
-from apps.installs.addons import PLUGIN_HEADERS, THEME_HEADERS, read_headers
+from apps.catalog.recipes.wordpress.addons import PLUGIN_HEADERS, THEME_HEADERS, read_headers
 
 CONTENT = debian.WORDPRESS_SOURCE / "wp-content"
 DEFAULT_PLUGINS = ("akismet", "http-authentication")

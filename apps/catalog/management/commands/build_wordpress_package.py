@@ -7,7 +7,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.catalog import debian, services
+from apps.catalog import services
+from apps.catalog.recipes.wordpress import debian
 from apps.catalog.errors import CatalogError
 
 from .add_package import parse_date

@@ -29,9 +29,9 @@ from django.db import transaction
 from apps.catalog.models import AddonPackage
 from apps.catalog.versions import compare
 
-from .errors import InstallError
-from .models import Install
-from .steps import Report, Step, opcache_settle, run_steps
+from apps.installs.errors import InstallError
+from apps.installs.models import Install
+from apps.installs.steps import Report, Step, opcache_settle, run_steps
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +245,7 @@ class Site:
         return f"`{prefix}options`"
 
     def _connect(self):
-        from .services import connect_db
+        from apps.installs.services import connect_db
 
         i = self.install
         return connect_db(i.db_host, i.db_user, i.db_pass, i.db_name)
@@ -401,7 +401,7 @@ def open_site(install: Install, *, fence: bool = True):
     the row stays locked (SELECT ... FOR UPDATE) while we work, so two add-on changes to
     one site never interleave. Without it the caller (an update task) holds the install.
     """
-    from .services import busy_error, open_website
+    from apps.installs.services import busy_error, open_website
 
     if install.installer != "wordpress":
         raise InstallError("Plugins and themes are managed for WordPress installs only.",
