@@ -67,7 +67,7 @@ def test_wordpress_declares_what_the_engine_uses():
     base.get_recipe.cache_clear()
     wordpress = get_recipe("wordpress")
     for capability in ("install", "repoint", "read_version", "read_settings",
-                       "apply_settings", "list_addons", "sso", "update"):
+                       "apply_settings", "list_addons", "sso", "update", "detect"):
         assert wordpress.supports(capability), capability
 
 

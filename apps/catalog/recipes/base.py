@@ -19,7 +19,8 @@ language (``language``, ``locale``) and its fields (``login``, ``passwd``, ``ema
 
 A recipe imports this module, ``installatron_gui.lib`` and the standard library, never
 the engine's apps: what it needs from them is re-exported here (``InstallError``,
-``TransportError``, ``Step``, ``opcache_settle``, ``http_request``, ``Found``).
+``TransportError``, ``Step``, ``opcache_settle``, ``http_request``, ``Found``,
+``read_text_file``).
 """
 
 from __future__ import annotations
@@ -39,13 +40,16 @@ from installatron_gui.lib.steps import Step, opcache_settle
 from ..errors import CatalogError
 
 __all__ = ["CAPABILITIES", "Found", "InstallError", "Recipe", "Step", "TransportError",
-           "UnsupportedError", "all_recipes", "get_recipe", "http_request", "opcache_settle"]
+           "UnsupportedError", "all_recipes", "get_recipe", "http_request", "opcache_settle",
+           "read_text_file"]
 
 RECIPES_DIR = Path(__file__).resolve().parent
 # The dotted package of RECIPES_DIR, for importing ``<id>/recipe.py``.
 RECIPES_PACKAGE = __package__
 APP_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
 FIELD_TYPES = {"text", "password", "select", "radio"}
+# A configuration file larger than this is not one (import reads them whole).
+MAX_CONFIG = 1024 * 1024
 # link_* members of the browser API, in the reference document's order.
 LINK_NAMES = ("site", "demo", "showcase", "docs", "faq", "support", "changelog")
 
@@ -95,6 +99,21 @@ class Found:
     db_pass: str = field(repr=False)
     db_prefix: str
     config: str  # the configuration file (relative to the application folder)
+
+
+def read_text_file(transport, rel: str, *, limit: int = MAX_CONFIG) -> str:
+    """A small text file of a site (a configuration or version file, for
+    ``detect_install``): ``""`` when it is missing; refused (``invalid_argument_url``)
+    when it is larger than ``limit``."""
+    try:
+        if transport.size(rel) > limit:
+            raise InstallError(f"{rel.rpartition('/')[2]} is too large to be a configuration "
+                               "file.", errcode="invalid_argument_url", field="url")
+        return transport.read(rel).decode("utf-8", "replace")
+    except TransportError as exc:
+        if exc.errcode == "failed_filesystem_missing":
+            return ""
+        raise
 
 
 class Recipe:

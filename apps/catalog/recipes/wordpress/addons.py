@@ -32,6 +32,7 @@ from apps.catalog.versions import compare
 from apps.installs.errors import InstallError
 from apps.installs.models import Install
 from apps.installs.steps import Report, Step, opcache_settle, run_steps
+from installatron_gui.lib.php import php_serialize_list, php_unserialize
 
 log = logging.getLogger(__name__)
 
@@ -59,77 +60,6 @@ THEME_ID_RE = re.compile(rf"^{_NAME}$")
 PREFIX_RE = re.compile(r"^[A-Za-z0-9_]{0,64}$")
 # Where updates stage their files: hidden, so WordPress never lists them as add-ons.
 STAGE = ".itron-"
-
-
-# --------------------------------------------------------------------------- PHP serialize
-
-
-def php_unserialize(data: bytes | str):
-    """PHP's ``unserialize`` for what WordPress options hold: arrays (as dicts in order),
-    strings, integers, floats, booleans and null. Objects and references are refused,
-    so nothing in an option can make us build anything but plain values."""
-    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    value, end = _unserialize(raw, 0, depth=0)
-    if end != len(raw):
-        raise ValueError("trailing data after the serialized value")
-    return value
-
-
-def _read_until(raw: bytes, pos: int, stop: bytes) -> tuple[bytes, int]:
-    end = raw.find(stop, pos)
-    if end < 0:
-        raise ValueError("truncated serialized value")
-    return raw[pos:end], end + 1
-
-
-def _unserialize(raw: bytes, pos: int, *, depth: int):
-    if depth > 32:
-        raise ValueError("serialized value nested too deeply")
-    if raw[pos:pos + 2] == b"N;":
-        return None, pos + 2
-    kind, colon = raw[pos:pos + 1], raw[pos + 1:pos + 2]
-    if colon != b":" or kind not in b"sibda" or not kind:
-        raise ValueError(f"unsupported serialized type at byte {pos}")
-    pos += 2
-    if kind == b"s":
-        length, pos = _read_until(raw, pos, b":")
-        size = int(length)
-        if size < 0 or raw[pos:pos + 1] != b'"' or raw[pos + 1 + size:pos + 3 + size] != b'";':
-            raise ValueError(f"bad string length at byte {pos}")
-        text = raw[pos + 1:pos + 1 + size].decode("utf-8", errors="surrogateescape")
-        return text, pos + 3 + size
-    if kind in b"id":
-        text, pos = _read_until(raw, pos, b";")
-        return (int(text) if kind == b"i" else float(text)), pos
-    if kind == b"b":
-        text, pos = _read_until(raw, pos, b";")
-        if text not in (b"0", b"1"):
-            raise ValueError("bad boolean")
-        return text == b"1", pos
-    count_text, pos = _read_until(raw, pos, b":")
-    count = int(count_text)
-    if count < 0 or raw[pos:pos + 1] != b"{":
-        raise ValueError("bad array header")
-    pos += 1
-    result: dict = {}
-    for _ in range(count):
-        key, pos = _unserialize(raw, pos, depth=depth + 1)
-        if not isinstance(key, int | str):
-            raise ValueError("array keys must be integers or strings")
-        result[key], pos = _unserialize(raw, pos, depth=depth + 1)
-    if raw[pos:pos + 1] != b"}":
-        raise ValueError("unterminated array")
-    return result, pos + 1
-
-
-def php_serialize_list(items: list[str]) -> str:
-    """``serialize(array_values($items))`` for a list of strings. PHP counts bytes."""
-    parts = []
-    for index, item in enumerate(items):
-        if not isinstance(item, str):
-            raise TypeError("only strings")
-        parts.append(f'i:{index};s:{len(item.encode("utf-8"))}:"{item}";')
-    return f"a:{len(items)}:{{{''.join(parts)}}}"
 
 
 def _string_list(value) -> list[str]:
