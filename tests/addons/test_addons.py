@@ -12,11 +12,11 @@ pytestmark = pytest.mark.slow
 
 
 def _edit(install, **params):
-    from apps.catalog.recipes.wordpress.addons import handle_edit_addons
+    from apps.installs.addons import handle_edit
     from apps.installs.models import Install
 
     install = Install.objects.select_related("account", "website").get(pk=install.pk)
-    return handle_edit_addons(install, params, v2=False)
+    return handle_edit(install, params)
 
 
 def _option(install, name: str) -> str:
@@ -161,15 +161,15 @@ def test_a_failed_update_puts_the_old_plugin_back(wp, tmp_path):
 
 
 def test_the_upgrade_parameters_update_the_listed_addons(wp, tmp_path):
-    from apps.catalog.recipes.wordpress.addons import update_addons
+    from apps.installs.addons import update_addons
 
     derive_plugin(tmp_path, "5.1")
-    result = update_addons(wp, "*", "", report=None)
+    result = update_addons(wp, {"plugin": "*", "theme": ""})
     assert result == {"updated": ["akismet/akismet.php-5.1"], "failed": {}}
-    assert update_addons(wp, "akismet", "twentytwentythree", report=None) == \
+    assert update_addons(wp, {"plugin": "akismet", "theme": "twentytwentythree"}) == \
         {"updated": [], "failed": {}}
     # An id the site does not have is reported; the others still go ahead.
-    result = update_addons(wp, "no-such-plugin,akismet", "", report=None)
+    result = update_addons(wp, {"plugin": "no-such-plugin,akismet", "theme": ""})
     assert list(result["failed"]) == ["no-such-plugin"] and result["updated"] == []
 
 

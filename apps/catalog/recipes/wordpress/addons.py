@@ -21,24 +21,19 @@ import logging
 import posixpath
 import re
 import secrets
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import transaction
-
-from apps.catalog.models import AddonPackage
-from apps.catalog.versions import compare
-
-from apps.installs.errors import InstallError
-from apps.installs.models import Install
-from apps.installs.steps import Report, Step, opcache_settle, run_steps
+from apps.catalog.recipes.base import Addons, InstallError, SiteAccess, Step, http_request
+from apps.catalog.recipes.base import compare_versions as compare
+from apps.catalog.recipes.base import opcache_settle, run_steps
 from installatron_gui.lib.php import php_serialize_list, php_unserialize
 
 log = logging.getLogger(__name__)
 
 PLUGINS_DIR = "wp-content/plugins"
 THEMES_DIR = "wp-content/themes"
-KINDS = {"plugin": AddonPackage.Kind.PLUGIN, "theme": AddonPackage.Kind.THEME}
+# The API's kinds -> the package store's kinds of their archives.
+KINDS = {"plugin": "wp-plugin", "theme": "wp-theme"}
 # WordPress reads headers from the first 8 KiB of a file.
 HEADER_BYTES = 8192
 PLUGIN_HEADERS = {
@@ -99,7 +94,7 @@ class Addon:
     active: bool = False
     autoup: bool = False
     parent_of_active: bool = False
-    update: AddonPackage | None = None
+    update: object | None = None  # the store's newer package (SiteAccess.newest_package)
 
     @property
     def name(self) -> str:
@@ -153,32 +148,42 @@ class SiteState:
     auto_update_themes: list[str]
 
 
-class Site:
-    """An install's files (a transport, paths below the install's folder) and options."""
+class Site(Addons):
+    """One install's plugins and themes: its files (the website's transport, paths below
+    the install's folder) and its options. What the recipe's ``addons`` hook returns."""
 
-    def __init__(self, install: Install, transport):
-        self.install = install
-        self.transport = transport
+    kinds = KINDS
 
-    def path(self, *parts: str) -> str:
-        return posixpath.join(self.install.path, *parts) if self.install.path \
-            else posixpath.join(*parts)
+    def __init__(self, access: SiteAccess):
+        self.access = access
+        self.transport = access.transport
+        self.path = access.path
 
     def dir_of(self, kind: str) -> str:
         return self.path(PLUGINS_DIR if kind == "plugin" else THEMES_DIR)
 
+    # -- the Addons interface (the engine's dispatcher calls these)
+    def apply(self, kind: str, action: str, addon_id: str) -> Addon | None:
+        return apply_addon_action(self, kind, action, addon_id)
+
+    def edit(self, params: dict) -> dict:
+        return handle_edit_addons(self, params)
+
+    def listing(self) -> dict:
+        return _listing(self, KINDS)
+
+    def update(self, specs: dict[str, str], *, report=None) -> dict:
+        return update_addons(self, specs, report=report)
+
     # -- options
     def _options_table(self) -> str:
-        prefix = self.install.db_prefix
+        prefix = self.access.db_prefix
         if not PREFIX_RE.match(prefix or ""):
             raise InstallError("The install's table prefix is not usable.", status=500)
         return f"`{prefix}options`"
 
     def _connect(self):
-        from apps.installs.services import connect_db
-
-        i = self.install
-        return connect_db(i.db_host, i.db_user, i.db_pass, i.db_name)
+        return self.access.connect()
 
     def read_options(self) -> SiteState:
         names = ("active_plugins", "template", "stylesheet", "auto_update_plugins",
@@ -197,7 +202,7 @@ class Site:
                 return _string_list(php_unserialize(values.get(name) or "a:0:{}"))
             except (ValueError, UnicodeError):
                 log.warning("install %s: option %s is not a serialized array",
-                            self.install.id, name)
+                            self.access.label, name)
                 return []
 
         return SiteState(active_plugins=array("active_plugins"),
@@ -222,10 +227,8 @@ class Site:
 
     def check_answers(self, what: str) -> None:
         """The home page must not fail (a plugin's fatal error is an HTTP 500)."""
-        from installatron_gui.lib.http import http_request
-
-        status, _, _ = http_request("GET", self.install.url.rstrip("/") + "/",
-                                    ip=self.install.url_ip)
+        status, _, _ = http_request("GET", self.access.url.rstrip("/") + "/",
+                                    ip=self.access.url_ip)
         if status >= 500:
             raise InstallError(f"After {what} the website answered HTTP {status}; the change "
                                "was undone.", errcode="failed_addon_site", status=500)
@@ -274,7 +277,7 @@ class Site:
                 found.append((name, headers))
         return found
 
-    def addons(self, kind: str) -> list[Addon]:
+    def items(self, kind: str) -> list[Addon]:
         state = self.read_options()
         if kind == "plugin":
             items = [Addon("plugin", pid, folder, headers, active=pid in state.active_plugins,
@@ -287,7 +290,7 @@ class Site:
                      for slug, headers in self.themes()]
         for item in items:
             if item.folder:
-                newest = AddonPackage.objects.of(KINDS[kind], item.folder).newest()
+                newest = self.access.newest_package(KINDS[kind], item.folder)
                 if newest is not None and compare(newest.version, item.version or "0") > 0:
                     item.update = newest
         return sorted(items, key=lambda a: (a.name.lower(), a.id))
@@ -295,7 +298,7 @@ class Site:
     def find(self, kind: str, addon_id: str) -> Addon:
         """The installed add-on ``addon_id`` names (a plugin also by its folder name)."""
         addon_id = check_addon_id(kind, addon_id)
-        items = self.addons(kind)
+        items = self.items(kind)
         for item in items:
             if item.id == addon_id:
                 return item
@@ -323,45 +326,11 @@ def check_addon_id(kind: str, addon_id) -> str:
     return addon_id
 
 
-@contextmanager
-def open_site(install: Install, *, fence: bool = True):
-    """The install's site, for one add-on operation.
-
-    With ``fence`` (the API and the GUI) a busy or not-installed install is refused and
-    the row stays locked (SELECT ... FOR UPDATE) while we work, so two add-on changes to
-    one site never interleave. Without it the caller (an update task) holds the install.
-    """
-    from apps.installs.services import busy_error, open_website
-
-    if install.installer != "wordpress":
-        raise InstallError("Plugins and themes are managed for WordPress installs only.",
-                           errcode="invalid_argument_id", field="id")
-    with transaction.atomic():
-        if fence:
-            locked = Install.objects.select_for_update().get(pk=install.pk)
-            if locked.busy:
-                raise busy_error(locked)
-            if locked.status != Install.Status.INSTALLED:
-                raise InstallError(f"The install is {locked.get_status_display().lower()}, "
-                                   "not installed.", errcode="invalid_argument_id", field="id")
-        if install.website is None:
-            raise InstallError("The website of this install no longer exists.")
-        with open_website(install.website) as transport:
-            yield Site(install, transport)
-
-
 # --------------------------------------------------------------------------- operations
 
 
-def list_addons(install: Install) -> dict:
-    """The view API's ``list-plugins`` and ``list-themes`` members (v1 names): id ->
-    headers, ``active``, ``autoup`` and ``_ud`` (a newer archive in the store)."""
-    with open_site(install, fence=False) as site:
-        return _listing(site, ("plugin", "theme"))
-
-
 def _listing(site: Site, kinds) -> dict:
-    return {f"list-{k}s": {a.id: a.as_api() for a in site.addons(k)}
+    return {f"list-{k}s": {a.id: a.as_api() for a in site.items(k)}
             for k in ("plugin", "theme") if k in kinds}
 
 
@@ -424,7 +393,7 @@ def deactivate_theme(site: Site, addon: Addon) -> None:
     another installed one."""
     if not addon.active:
         return
-    others = [t for t in site.addons("theme") if t.id != addon.id
+    others = [t for t in site.items("theme") if t.id != addon.id
               and (t.headers.get("Template") or t.id) != addon.id]
     if not others:
         raise InstallError("This is the only theme; install another one before deactivating it.",
@@ -455,34 +424,24 @@ def uninstall_addon(site: Site, addon: Addon) -> None:
     site.transport.remove(posixpath.join(site.dir_of(addon.kind), addon.path))
 
 
-def _store_package(kind: str, slug: str) -> AddonPackage:
-    package = AddonPackage.objects.of(KINDS[kind], slug).newest()
+def _store_package(site: Site, kind: str, slug: str):
+    package = site.access.newest_package(KINDS[kind], slug)
     if package is None:
         raise InstallError(f"The {kind} '{slug}' is not in the package store.",
                            errcode=f"invalid_argument_{kind}", status=404, field=kind)
     return package
 
 
-def _verify(package: AddonPackage) -> None:
-    from apps.catalog.errors import CatalogError
-    from apps.catalog.services import verify_package
-
-    try:
-        verify_package(package)
-    except CatalogError as exc:
-        raise InstallError(exc.message, errcode=exc.errcode, status=500) from None
-
-
 def install_addon(site: Site, kind: str, addon_id: str) -> Addon:
     """Unpack the store's newest archive of an add-on into its folder (which must not
     exist yet). ``addon_id``: the folder name, or for a plugin also folder/file.php."""
     slug = check_addon_id(kind, addon_id).split("/", 1)[0]
-    package = _store_package(kind, slug)
+    package = _store_package(site, kind, slug)
     target = posixpath.join(site.dir_of(kind), slug)
     if site.transport.exists(target):
         raise InstallError(f"The {kind} '{slug}' is already installed; update it instead.",
                            errcode=f"invalid_argument_{kind}", field=kind)
-    _verify(package)
+    site.access.verify_package(package)
     site.transport.put_tree(package.path, target)
     try:
         return site.find(kind, package.addon_id)
@@ -492,7 +451,7 @@ def install_addon(site: Site, kind: str, addon_id: str) -> Addon:
                            errcode="failed_package_invalid", status=500) from None
 
 
-def update_addon(site: Site, addon: Addon, *, report: Report | None = None) -> Addon:
+def update_addon(site: Site, addon: Addon, *, report=None) -> Addon:
     """Replace an add-on's folder with the store's newest archive, atomically.
 
     Steps: verify the archive, unpack it beside the folder (hidden name), check it holds
@@ -537,7 +496,7 @@ def update_addon(site: Site, addon: Addon, *, report: Report | None = None) -> A
         site.check_answers(f"updating {addon.name}")
 
     steps = [
-        Step("verify", lambda: _verify(package), message="Checking the package"),
+        Step("verify", lambda: site.access.verify_package(package), message="Checking the package"),
         Step("unpack", lambda: t.put_tree(package.path, staged), lambda: t.remove(staged),
              message=f"Unpacking {addon.name} {package.version}", weight=3),
         Step("check", check_staged, message="Checking the new files"),
@@ -549,41 +508,41 @@ def update_addon(site: Site, addon: Addon, *, report: Report | None = None) -> A
     return site.find(addon.kind, addon.id)
 
 
-def update_addons(install: Install, plugins, themes, *, report: Report | None = None) -> dict:
-    """The update API's ``plugin``/``theme`` parameters: ``*`` or a comma-separated list
-    of ids; each named add-on with a newer archive in the store is updated.
+def update_addons(site: Site, specs: dict[str, str], *, report=None) -> dict:
+    """The update API's ``plugin``/``theme`` parameters (``specs``: kind -> ``*`` or a
+    comma-separated list of ids); each named add-on with a newer archive in the store is
+    updated.
 
-    For the update command (its task holds the install, so no fence here). Returns
+    For the update command (its task holds the install). Returns
     ``{"updated": [...], "failed": {id: message}}``; a failed add-on is left as it was
     and the others still go ahead.
     """
     result: dict = {"updated": [], "failed": {}}
-    wanted = [("plugin", plugins), ("theme", themes)]
-    with open_site(install, fence=False) as site:
-        for kind, spec in wanted:
-            if spec in (None, ""):
-                continue
-            items = site.addons(kind)
-            if str(spec).strip() == "*":
-                chosen = [i for i in items if i.update is not None]
-            else:
-                chosen = []
-                for part in (p.strip() for p in str(spec).split(",")):
-                    try:
-                        chosen.append(site.find(kind, part)) if part else None
-                    except InstallError as exc:
-                        result["failed"][part[:100]] = exc.message
-            for item in chosen:
-                if item.update is None:
-                    continue
+    wanted = [(kind, specs.get(kind)) for kind in KINDS]
+    for kind, spec in wanted:
+        if spec in (None, ""):
+            continue
+        items = site.items(kind)
+        if str(spec).strip() == "*":
+            chosen = [i for i in items if i.update is not None]
+        else:
+            chosen = []
+            for part in (p.strip() for p in str(spec).split(",")):
                 try:
-                    updated = update_addon(site, item, report=None)
+                    chosen.append(site.find(kind, part)) if part else None
                 except InstallError as exc:
-                    result["failed"][item.id] = exc.message
-                    continue
-                result["updated"].append(f"{item.id}-{updated.version}")
-                if report is not None:
-                    report(0, 100, f"Updated {item.name} to {updated.version}")
+                    result["failed"][part[:100]] = exc.message
+        for item in chosen:
+            if item.update is None:
+                continue
+            try:
+                updated = update_addon(site, item, report=None)
+            except InstallError as exc:
+                result["failed"][item.id] = exc.message
+                continue
+            result["updated"].append(f"{item.id}-{updated.version}")
+            if report is not None:
+                report(0, 100, f"Updated {item.name} to {updated.version}")
     return result
 
 
@@ -592,13 +551,6 @@ def update_addons(install: Install, plugins, themes, *, report: Report | None = 
 # v1 edit parameters per kind; "auotup" is the reference's spelling, "autoup" the right one.
 ACTIONS = ("install", "activate", "deactivate", "auotup", "autoup", "noautoup", "update",
            "uninstall")
-ADDON_PARAMS = {f"{a}-{k}" for a in ACTIONS for k in KINDS} | {"list-plugins", "list-themes",
-                                                               "__v2_addon"}
-
-
-def wants_addons(params: dict) -> bool:
-    """True when an edit call names a plugin or theme action."""
-    return any(name in params for name in ADDON_PARAMS)
 
 
 def _flag_value(params: dict, name: str, yes: set[str], no: set[str]):
@@ -635,7 +587,7 @@ def apply_addon_action(site: Site, kind: str, action: str, addon_id: str) -> Add
     return site.find(kind, addon.id)
 
 
-def handle_edit_addons(install: Install, params: dict, *, v2: bool) -> dict:
+def handle_edit_addons(site: Site, params: dict) -> dict:
     """The plugin and theme part of ``edit`` (v1 parameters and the v2 routes).
 
     v1: ``list-plugins=1``, ``install-plugin=<id>``, ``activate-plugin``,
@@ -645,8 +597,8 @@ def handle_edit_addons(install: Install, params: dict, *, v2: bool) -> dict:
     plugin/plugin-uninstall/theme/theme-uninstall with ``plugin``/``theme`` from the
     route, ``activated=true|false`` and ``autoup=all|none`` (a POST for an add-on that is
     not installed installs it first). Returns the reply data: ``list-plugins`` and/or
-    ``list-themes`` (v2: ``plugins``/``themes``) after the change; ``{}`` when ``params``
-    names no plugin or theme action.
+    ``list-themes`` (v1 names) after the change; ``{}`` when ``params`` names no plugin
+    or theme action.
     """
     todo: list[tuple[str, str, str]] = []
     v2_addon = params.get("__v2_addon")
@@ -675,23 +627,17 @@ def handle_edit_addons(install: Install, params: dict, *, v2: bool) -> dict:
     listed = {k for k in KINDS if str(params.get(f"list-{k}s", "")).strip() not in ("", "0")}
     if not todo and not listed:
         return {}
-    with open_site(install) as site:
-        for kind, action, addon_id in todo:
-            listed.add(kind)
-            if action == "install-if-missing":
-                try:
-                    site.find(kind, addon_id)
-                except InstallError:
-                    install_addon(site, kind, addon_id)
-                else:
-                    if len(todo) == 1:
-                        raise InstallError(f"The {kind} '{addon_id}' is already installed.",
-                                           errcode=f"invalid_argument_{kind}", field=kind)
-                continue
-            apply_addon_action(site, kind, action, addon_id)
-        data = _listing(site, listed)
-    if v2:
-        from apps.api.v2names import install_to_v2
-
-        return install_to_v2(data)
-    return data
+    for kind, action, addon_id in todo:
+        listed.add(kind)
+        if action == "install-if-missing":
+            try:
+                site.find(kind, addon_id)
+            except InstallError:
+                install_addon(site, kind, addon_id)
+            else:
+                if len(todo) == 1:
+                    raise InstallError(f"The {kind} '{addon_id}' is already installed.",
+                                       errcode=f"invalid_argument_{kind}", field=kind)
+            continue
+        apply_addon_action(site, kind, action, addon_id)
+    return _listing(site, listed)

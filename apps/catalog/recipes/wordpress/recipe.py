@@ -198,6 +198,12 @@ class Recipe(BaseRecipe):
 
         return site.read_settings(conn, prefix, admin_login)
 
+    def addons(self, site):
+        """Plugins and themes (addons.py)."""
+        from . import addons
+
+        return addons.Site(site)
+
     def sso_file(self, token: str, expires: int, login: str) -> bytes:
         from . import site
 
