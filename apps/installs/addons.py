@@ -3,8 +3,8 @@
 The engine fences the install (locked, installed, not busy), opens its website, hands
 the recipe a ``SiteAccess`` (transport, folder, URL, a database connection, the package
 store's add-on archives) and calls the ``Addons`` manager the recipe returns. What an
-add-on is, where it lives and how it is switched on is the application's (for WordPress,
-``recipes/wordpress/addons.py``). The API commands and the GUI call this module only.
+add-on is, where it lives and how it is switched on is the application's (its recipe's
+``addons`` hook). The API commands and the GUI call this module only.
 """
 
 from __future__ import annotations

@@ -278,7 +278,7 @@ def _source_uri(params: dict) -> tuple[str, str]:
     except ValueError:
         scheme, host = "", None
     if scheme == "app":
-        raise InstallError("Migration with WordPress administrator credentials (app://) needs "
+        raise InstallError("Migration with the application's administrator credentials (app://) needs "
                            "the worker plugin, which this server does not support; give FTP, "
                            "FTPS, SFTP or SSH access instead.",
                            errcode="invalid_worker_plugin", field="source_ftu")

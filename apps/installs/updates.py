@@ -10,8 +10,8 @@ the automatic updates (``schedules.run_autoupdates``) all go through ``check_upd
 2. take a backup (``apps.backups.services.create_backup``) when the install has
    ``autoup_backup`` on or the call said ``revert=yes``;
 3. dump the install's tables aside (always: this is what undoes the database step);
-4. the application's own steps (``recipe.update_steps``: for WordPress, swap the core
-   files, keep ``wp-content`` and ``wp-config.php``, run WordPress's database upgrade);
+4. the application's own steps (``recipe.update_steps``: for example swap the core
+   files, keep the owner's content and configuration, run the database upgrade);
 5. check the site: it answers and its files read back as the new version.
 
 If any step fails, the steps begun are undone in reverse; when a backup was taken it is

@@ -42,7 +42,7 @@ def test_the_build_command_stores_each_addon_versioned_from_its_header(addon_sto
     # Run again: nothing new, nothing duplicated.
     from django.core.management import call_command
 
-    call_command("build_wordpress_addons", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("build_package", "wordpress", "--addons", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert AddonPackage.objects.count() == 4
 
 

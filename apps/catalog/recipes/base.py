@@ -20,7 +20,8 @@ language (``language``, ``locale``) and its fields (``login``, ``passwd``, ``ema
 A recipe imports this module, ``installatron_gui.lib`` and the standard library, never
 the engine's apps: what it needs from them is re-exported here (``InstallError``,
 ``TransportError``, ``Step``, ``opcache_settle``, ``http_request``, ``Found``,
-``read_text_file``, ``compare_versions``, ``SiteAccess``, ``Addons``).
+``read_text_file``, ``compare_versions``, ``SiteAccess``, ``Addons``, ``BuiltPackage``,
+``CatalogError``).
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ from ..versions import compare as compare_versions
 
 __all__ = ["CAPABILITIES", "Found", "InstallError", "Recipe", "Step", "TransportError",
            "UnsupportedError", "all_recipes", "get_recipe", "http_request", "opcache_settle",
-           "read_text_file", "compare_versions", "SiteAccess", "Addons", "run_steps"]
+           "read_text_file", "compare_versions", "SiteAccess", "Addons", "run_steps",
+           "BuiltPackage", "CatalogError"]
 
 RECIPES_DIR = Path(__file__).resolve().parent
 # The dotted package of RECIPES_DIR, for importing ``<id>/recipe.py``.
@@ -118,6 +120,20 @@ def read_text_file(transport, rel: str, *, limit: int = MAX_CONFIG) -> str:
         if exc.errcode == "failed_filesystem_missing":
             return ""
         raise
+
+
+@dataclass
+class BuiltPackage:
+    """One archive ``build_package`` made: the application (``kind`` empty) or one of
+    its add-ons (``kind``: the package store's kind, with ``slug``, ``name``, ``main``)."""
+
+    path: Path
+    version: str
+    kind: str = ""
+    slug: str = ""
+    name: str = ""
+    main: str = ""  # a plugin's main file
+    summary: str = ""  # what the command prints (files, language files)
 
 
 @dataclass
@@ -446,10 +462,17 @@ class Recipe:
         ``detect``."""
         raise self._unsupported("detect")
 
-    # Package building (``manage.py`` commands that make a package archive).
-    def build_package(self, out_dir: Path, version: str) -> Path:
-        """Build the package archive of ``version`` from upstream sources into
-        ``out_dir``; return its path. Declares ``build_package``."""
+    # Package building (``manage.py build_package APP``).
+    def build_package(self, out_dir: Path, *, source: str | None = None,
+                      languages: bool = False,
+                      addons: list[tuple[str, str]] | None = None) -> list[BuiltPackage]:
+        """Build package archives into ``out_dir`` from the application's sources
+        (``source``: a folder or file, the recipe's default if None; ``languages``:
+        include its translations). With ``addons`` build add-on archives instead:
+        ``(kind, name)`` pairs, ``[]`` for the recipe's default set. Returns what was
+        built; the command adds each to the package store. Raise ``CatalogError``
+        (``invalid_argument_source``) for an unusable source. Declares
+        ``build_package``."""
         raise self._unsupported("build_package")
 
 

@@ -264,3 +264,9 @@ class Recipe(BaseRecipe):
         return Found(version=version, db_host=values["db_host"] or "localhost",
                      db_name=values["db_name"], db_user=values["db_user"],
                      db_pass=values["db_pass"], db_prefix=prefix, config=config_rel)
+
+    # Package building (build.py): WordPress and its add-ons from Debian's packages.
+    def build_package(self, out_dir, *, source=None, languages=False, addons=None) -> list:
+        from . import build
+
+        return build.build(out_dir, source=source, languages=languages, addons=addons)
