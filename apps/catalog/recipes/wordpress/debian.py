@@ -18,7 +18,7 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from apps.catalog.errors import CatalogError
+from apps.catalog.recipes.base import CatalogError
 
 WORDPRESS_SOURCE = Path("/usr/share/wordpress")
 # Debian's dispatcher config and its commented-out .htaccess have no place in a site.
