@@ -85,7 +85,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from apps.accounts.models import Account, Website
-    from apps.catalog import debian, services as catalog
+    from apps.catalog import services as catalog
+    from apps.catalog.recipes.wordpress import debian
     from apps.catalog.models import Package
     from apps.installs import services
 

@@ -185,7 +185,10 @@ URL_PREFIX = f"/{URL_PREFIX}" if URL_PREFIX else ""
 if URL_PREFIX:
     FORCE_SCRIPT_NAME = URL_PREFIX
 STATIC_URL = f"{URL_PREFIX}/static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Each recipe's own static files (its icon) live in its folder, served as catalog/<id>/.
+STATICFILES_DIRS = [BASE_DIR / "static"] + [
+    (f"catalog/{folder.parent.name}", folder)
+    for folder in sorted((BASE_DIR / "apps" / "catalog" / "recipes").glob("*/static"))]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing folder
 STORAGES = {

@@ -33,10 +33,10 @@ say "preparing the database and static files"
 manage migrate --noinput -v0
 manage collectstatic --noinput -v0
 manage bootstrap
-if manage help build_wordpress_package >/dev/null 2>&1; then
+if manage help build_package >/dev/null 2>&1; then
   if ! manage shell -v 0 -c "from apps.catalog.models import Package; import sys; sys.exit(0 if Package.objects.filter(application='wordpress').exists() else 1)" 2>/dev/null; then
     say "building the WordPress package from Debian's wordpress package"
-    manage build_wordpress_package --l10n || say "could not build the WordPress package (see above)"
+    manage build_package wordpress --l10n || say "could not build the WordPress package (see above)"
   fi
 fi
 

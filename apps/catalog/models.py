@@ -103,7 +103,7 @@ class AddonPackageQuerySet(models.QuerySet):
 
 
 class AddonPackage(models.Model):
-    """One WordPress plugin or theme version, a ``.tar.gz`` in ``settings.PACKAGE_STORE``.
+    """One version of an application's add-on (a plugin or theme), a ``.tar.gz`` in ``settings.PACKAGE_STORE``.
 
     The archive holds the add-on folder's contents at its root (``akismet.php``,
     ``_inc/``, ...; ``style.css`` for a theme): it unpacks into
@@ -140,7 +140,8 @@ class AddonPackage(models.Model):
 
     @property
     def addon_id(self) -> str:
-        """WordPress's id: the plugin file (``akismet/akismet.php``) or the theme folder."""
+        """The application's id of the add-on: a plugin's main file (``akismet/akismet.php``)
+        or the theme folder."""
         return f"{self.slug}/{self.main}" if self.kind == self.Kind.PLUGIN else self.slug
 
     @property

@@ -304,7 +304,7 @@ ADDON_MAIN_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,95}\.php$")
 
 def add_addon_package(kind: str, slug: str, version: str, archive: Path, *, main: str = "",
                       name: str = "", sha256: str | None = None) -> AddonPackage:
-    """Check a WordPress plugin or theme archive and copy it into the store.
+    """Check an application's add-on archive (a plugin or theme) and copy it into the store.
 
     The archive holds the add-on folder's contents at its root: a plugin's ``main`` file
     (``akismet.php``) or a theme's ``style.css`` must be there. Same checks as

@@ -3,8 +3,8 @@
 
 * Import: an application someone installed by hand in the user's website folder at
   ``url`` becomes a managed install. Its version and database settings are read from its
-  files (WordPress: ``wp-includes/version.php`` and ``wp-config.php``), parsed as PHP
-  tokens here, never executed.
+  files by the recipe's ``detect_install`` hook (which reads them as PHP tokens, never
+  running them).
 * Migration: an application on another server, reached by FTP, FTPS, SFTP or SSH
   (``source_ftu``), is copied to a website of the user: files pulled through the source
   transport, the database dumped on the source host (SSH) or from here (its database
@@ -42,162 +42,24 @@ log = logging.getLogger(__name__)
 
 SOURCE_SCHEMES = {"ftp", "ftps", "sftp", "ssh"}
 VERSION_RE = re.compile(r"^[0-9][0-9A-Za-z.+-]{0,31}$")
-MAX_CONFIG = 1024 * 1024
-
-# --------------------------------------------------------------------------- PHP, read only
-
-_TOKEN = re.compile(r"""
-    (?P<ws>\s+)
-  | (?P<comment>//[^\n]*|\#[^\n]*|/\*.*?(?:\*/|\Z))
-  | (?P<open><\?php|<\?=|<\?|\?>)
-  | (?P<sq>'(?:[^'\\]|\\.)*')
-  | (?P<dq>"(?:[^"\\]|\\.)*")
-  | (?P<var>\$[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<name>[A-Za-z_\\][A-Za-z0-9_\\]*)
-  | (?P<num>[0-9]+(?:\.[0-9]+)?)
-  | (?P<punct>.)
-""", re.S | re.X)
-
-
-@dataclass
-class Token:
-    kind: str
-    text: str
-    start: int
-    end: int
-
-    def value(self):
-        """The PHP value of a literal token, or None when it is not a plain literal."""
-        if self.kind == "sq":
-            return re.sub(r"\\([\\'])", r"\1", self.text[1:-1])
-        if self.kind == "dq":
-            body = self.text[1:-1]
-            if "$" in body or "{" in body:
-                return None  # interpolation: not a constant we can know without PHP
-            simple = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "$": "$", "r": "\r"}
-            return re.sub(r"\\(.)", lambda m: simple.get(m.group(1), m.group(0)), body)
-        if self.kind == "num":
-            return self.text
-        if self.kind == "name" and self.text.lower() in ("true", "false", "null"):
-            return self.text.lower()
-        return None
-
-
-def php_tokens(source: str) -> list[Token]:
-    """The code tokens of a PHP file (comments and white space dropped)."""
-    tokens = []
-    for match in _TOKEN.finditer(source):
-        kind = match.lastgroup
-        if kind in ("ws", "comment", "open"):
-            continue
-        tokens.append(Token(kind, match.group(), match.start(), match.end()))
-    return tokens
-
-
-@dataclass
-class PhpSettings:
-    """``define('NAME', literal)`` calls and ``$var = literal;`` assignments of a file,
-    each with the token of its value (for rewriting in place)."""
-
-    defines: dict = field(default_factory=dict)
-    variables: dict = field(default_factory=dict)
-
-    def define(self, name: str) -> str | None:
-        token = self.defines.get(name)
-        return token.value() if token else None
-
-    def variable(self, name: str) -> str | None:
-        token = self.variables.get(name)
-        return token.value() if token else None
-
-
-def read_php_settings(source: str) -> PhpSettings:
-    tokens = php_tokens(source)
-    found = PhpSettings()
-    for i, tok in enumerate(tokens):
-        nxt = tokens[i + 1: i + 6]
-        if (tok.kind == "name" and tok.text.lower() == "define" and len(nxt) >= 5
-                and nxt[0].text == "(" and nxt[1].kind in ("sq", "dq") and nxt[2].text == ","
-                and nxt[4].text == ")" and nxt[3].value() is not None):
-            name = nxt[1].value()
-            if name and name not in found.defines:
-                found.defines[name] = nxt[3]
-        elif (tok.kind == "var" and len(nxt) >= 3 and nxt[0].text == "="
-              and nxt[2].text == ";" and nxt[1].value() is not None
-              and (i == 0 or tokens[i - 1].text in (";", "{", "}"))):
-            found.variables.setdefault(tok.text[1:], nxt[1])
-    return found
-
 
 # --------------------------------------------------------------------------- detection
 
 
-def _read_text(transport, rel: str) -> str:
-    from apps.transports.base import TransportError
-
-    try:
-        if transport.size(rel) > MAX_CONFIG:
-            raise InstallError(f"{posixpath.basename(rel)} is too large to be a configuration "
-                               "file.", errcode="invalid_argument_url", field="url")
-        return transport.read(rel).decode("utf-8", "replace")
-    except TransportError as exc:
-        if exc.errcode == "failed_filesystem_missing":
-            return ""
-        raise
-
-
-def detect_wordpress(transport, folder: str) -> Found | None:
-    """WordPress: $wp_version from wp-includes/version.php, DB_* and $table_prefix from
-    wp-config.php (or the one folder up, where WordPress also looks)."""
-    join = (lambda *p: posixpath.join(folder, *p) if folder else posixpath.join(*p))
-    version_php = _read_text(transport, join("wp-includes", "version.php"))
-    if not version_php:
-        return None
-    version = read_php_settings(version_php).variable("wp_version") or ""
-    config_rel = "wp-config.php"
-    config = _read_text(transport, join(config_rel))
-    if not config and folder:
-        parent = posixpath.dirname(folder)
-        above = _read_text(transport, posixpath.join(parent, "wp-config.php") if parent
-                           else "wp-config.php")
-        if above and not _read_text(transport, posixpath.join(parent, "wp-settings.php")
-                                    if parent else "wp-settings.php"):
-            config, config_rel = above, "../wp-config.php"
-    if not config:
-        raise InstallError("WordPress was found but it has no wp-config.php (it was never "
-                           "set up).", errcode="invalid_argument_url", field="url")
-    settings = read_php_settings(config)
-    values = {n: settings.define(n) for n in ("DB_NAME", "DB_USER", "DB_PASSWORD", "DB_HOST")}
-    missing = [n for n, v in values.items() if v is None]
-    prefix = settings.variable("table_prefix")
-    if missing or prefix is None:
-        raise InstallError("wp-config.php does not set " + ", ".join(
-            missing + ([] if prefix is not None else ["$table_prefix"]))
-            + " as plain values; it cannot be read without running it.",
-            errcode="invalid_argument_url", field="url")
-    from .services import PREFIX_RE
-
-    if prefix and not PREFIX_RE.match(prefix):
-        raise InstallError("The table prefix in wp-config.php has unusual characters.",
-                           errcode="invalid_argument_url", field="url")
-    return Found(version=version, db_host=values["DB_HOST"] or "localhost",
-                 db_name=values["DB_NAME"], db_user=values["DB_USER"],
-                 db_pass=values["DB_PASSWORD"], db_prefix=prefix, config=config_rel)
-
-
-DETECTORS = {"wordpress": detect_wordpress}
-
-
 def detect(recipe, transport, folder: str) -> Found:
-    detector = recipe.detect_install if recipe.supports("detect") else DETECTORS.get(recipe.id)
-    if detector is None:
-        raise InstallError(f"{recipe.name} cannot be imported yet.",
-                           errcode="invalid_argument_application", field="application")
-    found = detector(transport, folder)
+    """What the recipe's ``detect_install`` hook finds in ``folder`` (import, migrate)."""
+    _check_detects(recipe)
+    found = recipe.detect_install(transport, folder)
     if found is None:
         raise InstallError(f"No {recipe.name} was found in that folder.",
                            errcode="invalid_argument_url", field="url")
     return found
+
+
+def _check_detects(recipe, verb: str = "imported") -> None:
+    if not recipe.supports("detect"):
+        raise InstallError(f"{recipe.name} cannot be {verb} yet.",
+                           errcode="invalid_argument_application", field="application")
 
 
 def _own_names(recipe, names: list[str], version: str) -> list[str]:
@@ -327,31 +189,29 @@ def import_install(account: Account, params: dict, *, dryrun: int = 0) -> Instal
             db_type="mysql" if found.db_name else "", db_host=found.db_host,
             db_name=found.db_name, db_user=found.db_user, db_pass=found.db_pass,
             db_prefix=found.db_prefix, db_created_by_panel=False,
-            title=_blogname(website, found) or _site_title(url, url_ip) or recipe.name,
+            title=_app_title(recipe, website, found) or _site_title(url, url_ip) or recipe.name,
             list_files=names,
             list_tables=tables, cache_files=files_bytes, cache_tables=table_bytes,
             cache_time=timezone.now(), status=Install.Status.INSTALLED)
     return install
 
 
-def _blogname(website, found: Found) -> str:
-    """WordPress's own title (the blogname option), when the database answers from here."""
+def _app_title(recipe, website, found: Found) -> str:
+    """The title the application keeps in its tables (``read_settings``), when its
+    database answers from here."""
     import MySQLdb
 
-    from .services import TABLE_RE, connect_db
+    from .services import connect_db
 
-    table = f"{found.db_prefix}options"
-    if dbaccess.route_for(website, found.db_host) != dbaccess.LOCAL or not TABLE_RE.match(table):
+    if not recipe.supports("read_settings") or \
+            dbaccess.route_for(website, found.db_host) != dbaccess.LOCAL:
         return ""
     try:
         conn = connect_db(found.db_host, found.db_user, found.db_pass, found.db_name)
     except InstallError:
         return ""
     try:
-        cur = conn.cursor()
-        cur.execute(f"SELECT option_value FROM `{table}` WHERE option_name = 'blogname'")
-        row = cur.fetchone()
-        return str(row[0])[:255] if row else ""
+        return str(recipe.read_settings(conn, found.db_prefix, "").get("sitetitle") or "")[:255]
     except MySQLdb.Error:
         return ""
     finally:
@@ -414,7 +274,7 @@ def _source_uri(params: dict) -> tuple[str, str]:
     except ValueError:
         scheme, host = "", None
     if scheme == "app":
-        raise InstallError("Migration with WordPress administrator credentials (app://) needs "
+        raise InstallError("Migration with the application's administrator credentials (app://) needs "
                            "the worker plugin, which this server does not support; give FTP, "
                            "FTPS, SFTP or SSH access instead.",
                            errcode="invalid_worker_plugin", field="source_ftu")
@@ -434,9 +294,7 @@ def check_migrate(account: Account, params: dict, *, dryrun: int = 0) -> Migrati
         raise InstallError("The user argument is required.", errcode="empty_argument_user",
                            field="user")
     recipe = _recipe(params)
-    if recipe.id not in DETECTORS and not recipe.supports("detect"):
-        raise InstallError(f"{recipe.name} cannot be migrated yet.",
-                           errcode="invalid_argument_application", field="application")
+    _check_detects(recipe, "migrated")
     source_url = params.get("source_url")
     if not isinstance(source_url, str) or not source_url.strip():
         raise InstallError("source_url is required to migrate.",
@@ -509,12 +367,12 @@ class _open_source:
                                field="source_ftu") from None
         url_path = urlsplit(self.plan.source_url).path.strip("/")
         candidates = ["", url_path, posixpath.join("public_html", url_path).rstrip("/")]
+        # The application's own marker file (its package's), else any PHP site.
+        probes = [p for p in (self.plan.recipe.archive_marker, "index.php") if p]
         for folder in dict.fromkeys(candidates):
             if folder and ".." in folder.split("/"):
                 continue
-            if self.t.exists(posixpath.join(folder, "wp-includes") if folder
-                             else "wp-includes") or self.t.exists(
-                    posixpath.join(folder, "index.php") if folder else "index.php"):
+            if any(self.t.exists(posixpath.join(folder, p) if folder else p) for p in probes):
                 return self.t, folder
         self.t.close()
         raise InstallError("The application was not found in the source account's folder.",

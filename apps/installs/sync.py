@@ -8,7 +8,6 @@ its files (through the transport) and of its tables (information_schema), and wi
 
 from __future__ import annotations
 
-import importlib.util
 import posixpath
 
 from django.utils import timezone
@@ -16,6 +15,7 @@ from django.utils import timezone
 from apps.catalog.recipes import fields as app_fields
 from installatron_gui.lib.errors import InstallatronError
 
+from . import addons as addon_manager
 from . import services
 from .errors import InstallError
 from .models import Install
@@ -93,14 +93,10 @@ def store_settings(install: Install, recipe, found: dict) -> None:
 
 
 def _addons(install: Install, recipe, transport, path) -> dict:
-    """Plugins and themes: the plugins developer's module when it is there, else the
-    headers of the files."""
-    if importlib.util.find_spec("apps.installs.addons") is not None:
-        from . import addons as addon_module
-
-        lister = getattr(addon_module, "list_addons", None)
-        if lister is not None:
-            return lister(install)
+    """Plugins and themes: the application's add-on manager when it has one (with the
+    store's updates), else what its files' headers say."""
+    if recipe.supports("addons"):
+        return addon_manager.list_addons(install)
     return recipe.list_addons(transport, path)
 
 

@@ -10,8 +10,8 @@ the automatic updates (``schedules.run_autoupdates``) all go through ``check_upd
 2. take a backup (``apps.backups.services.create_backup``) when the install has
    ``autoup_backup`` on or the call said ``revert=yes``;
 3. dump the install's tables aside (always: this is what undoes the database step);
-4. the application's own steps (``recipe.update_steps``: for WordPress, swap the core
-   files, keep ``wp-content`` and ``wp-config.php``, run WordPress's database upgrade);
+4. the application's own steps (``recipe.update_steps``: for example swap the core
+   files, keep the owner's content and configuration, run the database upgrade);
 5. check the site: it answers and its files read back as the new version.
 
 If any step fails, the steps begun are undone in reverse; when a backup was taken it is
@@ -33,7 +33,7 @@ from django.utils import timezone
 from apps.tasks.models import Task
 from installatron_gui.lib.errors import InstallatronError
 
-from . import notifications
+from . import addons, notifications
 from .errors import InstallError
 from .models import Install
 from .steps import Report, Step, opcache_settle, run_steps
@@ -80,9 +80,9 @@ def _flag(params: dict, name: str) -> bool:
                        field=name)
 
 
-def _addon_list(params: dict, name: str) -> str:
-    """``plugin``/``theme``: ``*`` or a comma-separated list of ids (checked by the
-    add-ons module, which belongs to the plugins and themes engine)."""
+def _addon_list(install: Install, params: dict, name: str) -> str:
+    """``plugin``/``theme``: ``*`` or a comma-separated list of ids (each checked by the
+    application's add-on manager when the update runs)."""
     value = params.get(name)
     if value in (None, ""):
         return ""
@@ -93,19 +93,10 @@ def _addon_list(params: dict, name: str) -> str:
                                for part in text.split(",")):
         raise InstallError(f"{name} must be '*' or a comma-separated list of ids.",
                            errcode=f"invalid_argument_{name}", field=name)
-    if addons_module() is None:
-        raise InstallError(f"Updating {name}s is not available on this server yet.",
+    if not addons.supports_addons(install):
+        raise InstallError(f"Updating {name}s is not available for this application.",
                            errcode=f"unsupported_argument_{name}", status=501, field=name)
     return text
-
-
-def addons_module():
-    """The plugins/themes engine, if this server has it (``update_addons`` hook)."""
-    try:
-        from . import addons
-    except ImportError:
-        return None
-    return addons if hasattr(addons, "update_addons") else None
 
 
 def latest_for(install: Install, *, minor_only: bool = False) -> str:
@@ -143,8 +134,8 @@ def check_update(install: Install, params: dict, *, dryrun: int = 0,
     if install.busy:
         raise busy_error(install)
     revert = _flag(params, "revert")
-    plugins = _addon_list(params, "plugin")
-    themes = _addon_list(params, "theme")
+    plugins = _addon_list(install, params, "plugin")
+    themes = _addon_list(install, params, "theme")
     raw = params.get("version")
     version = "" if raw is None else str(raw).strip()
     if version.lower() == CURRENT:
@@ -307,10 +298,9 @@ def update_app(install: Install, *, report: Report, version: str, revert: bool =
         recipe.check_updated(app, version)
 
     def update_addons():
-        # Each add-on is swapped and checked on its own (apps.installs.addons); one that
-        # fails is left as it was and named in the result.
-        state["addons"] = addons_module().update_addons(install, plugins, themes,
-                                                        report=None)
+        # Each add-on is swapped and checked on its own by the application's add-on
+        # manager; one that fails is left as it was and named in the result.
+        state["addons"] = addons.update_addons(install, {"plugin": plugins, "theme": themes})
 
     core: dict = {}
     steps = []

@@ -17,7 +17,7 @@ from apps.catalog.recipes.base import Recipe, get_recipe
 from apps.tasks.models import Task
 from installatron_gui.lib.errors import InstallatronError
 
-from . import services
+from . import addons, services
 from .forms import InstallForm
 from .models import Install
 
@@ -129,6 +129,10 @@ def detail(request: HttpRequest, pk: str) -> HttpResponse:
         "recipe": recipe,
         "app_name": recipe.name if recipe else (install.installer if install else ""),
         "admin_url": _admin_url(install, recipe),
+        # What the application lets this page offer: its plugins and themes, and a
+        # one-time sign-in to its administration.
+        "supports_addons": bool(recipe and recipe.supports("addons")),
+        "supports_sso": bool(recipe and recipe.supports("sso")),
         # The newest version this install can update to ("" when none): the Update button.
         "update_version": install.versions_available()["version-available"] if install else "",
         # A stage clone: the live install it can be pushed onto (None if that is gone).
@@ -178,35 +182,36 @@ def _addons_context(install: Install, *, error: str = "", confirm: str = "") -> 
     store's add-ons that are not installed yet."""
     from django.utils.translation import gettext as _
 
-    from apps.catalog.models import AddonPackage
-
-    from . import addons
-
-    sections, installed = [], set()
+    sections, installed, offers = [], set(), []
+    titles = {"plugin": _("Plugins"), "theme": _("Themes")}
     try:
-        with addons.open_site(install, fence=False) as site:
-            for kind, title in (("plugin", _("Plugins")), ("theme", _("Themes"))):
-                items = site.addons(kind)
+        with addons.open_addons(install, fence=False) as manager:
+            for kind, store_kind in manager.kinds.items():
+                items = manager.items(kind)
                 for item in items:
                     item.confirming = f"{kind}:{item.id}" == confirm
-                    installed.add((addons.KINDS[kind], item.folder))
-                sections.append({"title": title, "items": items})
+                    installed.add((store_kind, item.folder))
+                sections.append({"title": titles.get(kind, kind), "items": items})
+            offers = addons.offers(manager, installed)
     except InstallatronError as exc:
         error = error or exc.message
-    keys = set(AddonPackage.objects.values_list("kind", "slug")) - installed
-    offers = sorted((AddonPackage.objects.of(*key).newest() for key in keys),
-                    key=lambda p: (p.kind, (p.name or p.slug).lower()))
     return {"install": install, "sections": sections, "offers": offers, "error": error}
+
+
+def _addons_install(request: HttpRequest, pk: str) -> Install:
+    """An install the user may see whose application has plugins or themes; else 404."""
+    install = _get_install_for(request.user, pk)
+    if not addons.supports_addons(install):
+        raise Http404
+    return install
 
 
 @login_required
 @vary_on_headers("HX-Request")
 def addons_page(request: HttpRequest, pk: str) -> HttpResponse:
-    """A WordPress install's plugins and themes. ``?confirm=kind:id`` asks before an
+    """An install's plugins and themes. ``?confirm=kind:id`` asks before an
     uninstall; with htmx (and ``?row=kind:id``) only that row comes back."""
-    install = _get_install_for(request.user, pk)
-    if install.installer != "wordpress":
-        raise Http404
+    install = _addons_install(request, pk)
     confirm = request.GET.get("confirm", "")
     context = _addons_context(install, confirm=confirm)
     wanted = confirm or request.GET.get("row", "")
@@ -227,20 +232,19 @@ def addon_action(request: HttpRequest, pk: str) -> HttpResponse:
     plugin's row back (the whole lists when the set of rows or the active theme changed)."""
     from django.utils.translation import gettext as _
 
-    from . import addons
     from .errors import InstallError
 
-    install = _get_install_for(request.user, pk)
-    if install.installer != "wordpress":
-        raise Http404
+    install = _addons_install(request, pk)
     kind, action = request.POST.get("kind", ""), request.POST.get("action", "")
     addon_id = request.POST.get("id", "")
     result, error = None, ""
     try:
-        if kind not in addons.KINDS or action not in ADDON_ACTIONS:
+        if action not in ADDON_ACTIONS:
             raise InstallError(_("Unknown plugin or theme action."))
-        with addons.open_site(install) as site:
-            result = addons.apply_addon_action(site, kind, action, addon_id)
+        with addons.open_addons(install) as manager:
+            if kind not in manager.kinds:
+                raise InstallError(_("Unknown plugin or theme action."))
+            result = manager.apply(kind, action, addon_id)
     except InstallatronError as exc:
         error = exc.message
     if not request.htmx:

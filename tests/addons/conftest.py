@@ -1,5 +1,5 @@
 """A real WordPress install (MariaDB, files on disk, php -S) and add-on archives built from
-Debian's packages by the build_wordpress_addons command, in the test's package store."""
+Debian's packages by ``build_package wordpress --addons``, in the test's package store."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def addon_store(wordpress_package):
 
     from apps.catalog.models import AddonPackage
 
-    call_command("build_wordpress_addons", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("build_package", "wordpress", "--addons", stdout=open("/dev/null", "w"))  # noqa: SIM115
     return {(p.kind, p.slug): p for p in AddonPackage.objects.all()}
 
 
@@ -36,10 +36,8 @@ def wp(site, wordpress_package, addon_store):
 def derive_plugin(tmp_path, version: str, *, break_it: bool = False):
     """A newer akismet in the store: its Version header rewritten (and, with ``break_it``,
     a call to an undefined function added: a fatal error whenever WordPress loads it)."""
-    from apps.catalog.management.commands.build_wordpress_addons import (
-        build_addon_archive,
-        store_addon,
-    )
+    from apps.catalog.recipes.wordpress.build import build_addon_archive
+    from apps.catalog.services import add_addon_package
 
     source = AKISMET
     if break_it:
@@ -49,7 +47,8 @@ def derive_plugin(tmp_path, version: str, *, break_it: bool = False):
             fh.write("\nitron_no_such_function_for_the_test();\n")
     built = build_addon_archive(source, tmp_path / f"akismet-{version}.tar.gz",
                                 kind="wp-plugin", version=version)
-    return store_addon(built)
+    return add_addon_package(built.kind, built.slug, built.version, built.path,
+                             main=built.main, name=built.name)
 
 
 def wp_php(install, code: str) -> str:

@@ -12,11 +12,11 @@ pytestmark = pytest.mark.slow
 
 
 def _edit(install, **params):
-    from apps.installs.addons import handle_edit_addons
+    from apps.installs.addons import handle_edit
     from apps.installs.models import Install
 
     install = Install.objects.select_related("account", "website").get(pk=install.pk)
-    return handle_edit_addons(install, params, v2=False)
+    return handle_edit(install, params)
 
 
 def _option(install, name: str) -> str:
@@ -28,7 +28,7 @@ def _option(install, name: str) -> str:
 def test_the_build_command_stores_each_addon_versioned_from_its_header(addon_store):
     from apps.catalog import services
     from apps.catalog.models import AddonPackage
-    from apps.installs.addons import PLUGIN_HEADERS, read_headers
+    from apps.catalog.recipes.wordpress.addons import PLUGIN_HEADERS, read_headers
 
     akismet = addon_store[("wp-plugin", "akismet")]
     header = read_headers((AKISMET / "akismet.php").read_text(), PLUGIN_HEADERS)["Version"]
@@ -42,12 +42,12 @@ def test_the_build_command_stores_each_addon_versioned_from_its_header(addon_sto
     # Run again: nothing new, nothing duplicated.
     from django.core.management import call_command
 
-    call_command("build_wordpress_addons", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("build_package", "wordpress", "--addons", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert AddonPackage.objects.count() == 4
 
 
 def test_it_lists_akismet_and_twentytwentythree_with_their_real_versions(wp):
-    from apps.installs.addons import THEME_HEADERS, read_headers
+    from apps.catalog.recipes.wordpress.addons import THEME_HEADERS, read_headers
 
     data = _edit(wp, **{"list-plugins": "1", "list-themes": "1"})
     plugin = data["list-plugins"]["akismet/akismet.php"]
@@ -164,12 +164,12 @@ def test_the_upgrade_parameters_update_the_listed_addons(wp, tmp_path):
     from apps.installs.addons import update_addons
 
     derive_plugin(tmp_path, "5.1")
-    result = update_addons(wp, "*", "", report=None)
+    result = update_addons(wp, {"plugin": "*", "theme": ""})
     assert result == {"updated": ["akismet/akismet.php-5.1"], "failed": {}}
-    assert update_addons(wp, "akismet", "twentytwentythree", report=None) == \
+    assert update_addons(wp, {"plugin": "akismet", "theme": "twentytwentythree"}) == \
         {"updated": [], "failed": {}}
     # An id the site does not have is reported; the others still go ahead.
-    result = update_addons(wp, "no-such-plugin,akismet", "", report=None)
+    result = update_addons(wp, {"plugin": "no-such-plugin,akismet", "theme": ""})
     assert list(result["failed"]) == ["no-such-plugin"] and result["updated"] == []
 
 
@@ -211,7 +211,7 @@ def test_the_active_theme_cannot_be_uninstalled(wp):
                                  "akismet/x/y.php", "akismet/readme.txt", ".itron-old-x",
                                  "a\x00b"])
 def test_addon_ids_are_validated_strictly(bad):
-    from apps.installs.addons import check_addon_id
+    from apps.catalog.recipes.wordpress.addons import check_addon_id
     from apps.installs.errors import InstallError
 
     with pytest.raises(InstallError):

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from apps.installs.addons import php_serialize_list, php_unserialize
+from installatron_gui.lib.php import php_serialize_list, php_unserialize
 
 
 def _php(code: str, *args: str) -> str:

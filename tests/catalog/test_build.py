@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from apps.catalog import debian, services
+from apps.catalog import services
+from apps.catalog.recipes.wordpress import debian
 from apps.catalog.models import Package
 
 
@@ -55,7 +56,7 @@ def test_rebuilding_wordpress_gives_the_same_bytes(wordpress_archive, tmp_path):
 
 
 def test_the_build_command_adds_wordpress_with_debians_language_files(db, store):
-    call_command("build_wordpress_package", "--l10n", "--date", "2025-09-30")
+    call_command("build_package", "wordpress", "--l10n", "--date", "2025-09-30")
     package = Package.objects.get(application="wordpress")
     assert package.version == "6.1.9" and str(package.released) == "2025-09-30"
     services.verify_package(package)

@@ -67,7 +67,8 @@ def test_wordpress_declares_what_the_engine_uses():
     base.get_recipe.cache_clear()
     wordpress = get_recipe("wordpress")
     for capability in ("install", "repoint", "read_version", "read_settings",
-                       "apply_settings", "list_addons", "sso", "update"):
+                       "apply_settings", "list_addons", "sso", "update", "detect",
+                       "addons", "build_package"):
         assert wordpress.supports(capability), capability
 
 
@@ -77,7 +78,8 @@ def test_an_unsupported_hook_raises_a_clear_error(dummy):
         "update": lambda: dummy.update_steps(None, None, {}),
         "apply_settings": lambda: dummy.apply_settings(None, "", "admin", {}),
         "detect": lambda: dummy.detect_install(None, ""),
-        "build_package": lambda: dummy.build_package(None, "1.0"),
+        "build_package": lambda: dummy.build_package(None),
+        "addons": lambda: dummy.addons(None),
     }
     for capability, call in calls.items():
         with pytest.raises(UnsupportedError) as exc:

@@ -9,7 +9,7 @@ def test_the_browser_tells_how_to_add_packages_when_the_store_is_empty(client, u
     client.force_login(user)
     response = client.get(reverse("catalog:browser"))
     assert response.status_code == 200
-    assert b"build_wordpress_package" in response.content
+    assert b"build_package wordpress" in response.content
 
 
 def test_the_browser_shows_wordpress_with_its_icon_and_version(client, user, wordpress_package):

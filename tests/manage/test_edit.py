@@ -58,7 +58,7 @@ def test_a_title_with_html_special_characters_can_be_edited_and_synced(
     # WordPress stores it escaped; what we read back is the title as the owner typed it.
     sync_install(install)
     install.refresh_from_db()
-    assert install.title == install.cf_sitetitle == title
+    assert install.title == install.fields["sitetitle"] == title
 
     edited, task = run_edit(install, {"sitetagline": "Cats & mice"})
     assert task.status == "completed", task.message
@@ -69,7 +69,7 @@ def test_a_title_with_html_special_characters_can_be_edited_and_synced(
     assert status == 200 and "Fish & " in shown and "Chips" in shown and "Cats & mice" in shown
     sync_install(edited)
     edited.refresh_from_db()
-    assert edited.title == 'Fish & "Chips" <3' and edited.cf_sitetagline == "Cats & mice"
+    assert edited.title == 'Fish & "Chips" <3' and edited.fields["sitetagline"] == "Cats & mice"
 
 
 def test_stored_settings_change_at_once_with_install_rules(site, wordpress_package):

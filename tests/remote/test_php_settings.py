@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from apps.installs.imports import read_php_settings
+import pytest
+
+from installatron_gui.lib.php import read_php_settings
 
 CONFIG = r"""<?php
 // define( 'DB_NAME', 'in a line comment' );
@@ -38,3 +40,36 @@ def test_values_php_would_compute_are_not_guessed():
 def test_it_reads_the_version_of_debians_wordpress():
     text = open("/usr/share/wordpress/wp-includes/version.php").read()
     assert read_php_settings(text).variable("wp_version").startswith("6.")
+
+
+def test_settings_are_rewritten_in_place_and_a_repeated_one_is_refused():
+    from apps.catalog.recipes.wordpress import config
+    from installatron_gui.lib.errors import InstallError
+
+    new = config.rewrite(CONFIG.replace('"db.$evil"', "'h'"),
+                         {"db_name": "n'ew", "db_prefix": "x_", "db_host": "db2"})
+    assert "define( \"DB_NAME\", 'n\\'ew' );" in new
+    assert "$table_prefix  = 'x_';" in new
+    assert "// define( 'DB_NAME', 'in a line comment' );" in new  # comments untouched
+    assert config.read(new) == {"db_name": "n'ew", "db_user": "it's \\ me",
+                                "db_pass": 'p"w', "db_host": "db2", "db_prefix": "x_"}
+    with pytest.raises(InstallError) as err:
+        config.rewrite(new + "define('DB_NAME', 'twice');", {"db_name": "z"})
+    assert err.value.errcode == "failed_config"
+    with pytest.raises(InstallError):
+        config.rewrite(CONFIG, {"db_host": "z"})  # "db.$evil" is not a plain value
+
+
+def test_a_new_config_from_the_sample_has_fresh_salts_and_our_defines():
+    from apps.catalog.recipes.wordpress import config
+
+    sample = open("/usr/share/wordpress/wp-config-sample.php").read()
+    src = config.from_sample(sample, {"db_name": "d", "db_user": "u", "db_pass": "p\\'",
+                                      "db_host": "h", "db_prefix": "wp7_"})
+    found = read_php_settings(src)
+    assert config.read(src) == {"db_name": "d", "db_user": "u", "db_pass": "p\\'",
+                                "db_host": "h", "db_prefix": "wp7_"}
+    assert found.define("DB_CHARSET") == "utf8mb4"
+    assert found.define("FS_METHOD") == "direct"
+    salts = {found.define(n) for n in config.SALT_NAMES}
+    assert len(salts) == 8 and config.SALT_PLACEHOLDER not in src

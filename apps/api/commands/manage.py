@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 from django.db import transaction
 
-from apps.installs import editing, sso
+from apps.installs import addons, editing, sso
 from apps.installs import templates_service as templates_svc
 from apps.installs.errors import InstallError
 from apps.installs.models import Install, Template
@@ -15,22 +13,19 @@ from apps.installs.sync import sync_install, view_data
 from ..dispatch import Context, command, is_yes
 from ..paging import page
 from ..replies import list_reply, reply
+from ..v2names import install_to_v2
 from .installs import _finish, _header_account, _install_for
 
-# Plugin and theme parameters of edit (and the v2 add-on routes): the plugins module's.
+# Plugin and theme parameters of edit (and the v2 add-on routes): the add-on manager's.
 ADDON_PARAMS = {
     "list-plugins", "install-plugin", "activate-plugin", "deactivate-plugin", "autoup-plugin",
-    "auotup-plugin", "noautoup-plugin", "uninstall-plugin", "list-themes", "install-theme",
-    "activate-theme", "deactivate-theme", "autoup-theme", "auotup-theme", "noautoup-theme",
-    "uninstall-theme", "__v2_addon",
+    "auotup-plugin", "noautoup-plugin", "update-plugin", "uninstall-plugin", "list-themes",
+    "install-theme", "activate-theme", "deactivate-theme", "autoup-theme", "auotup-theme",
+    "noautoup-theme", "update-theme", "uninstall-theme", "__v2_addon",
 }  # fmt: skip
 
 
 def _wants_addons(params: dict) -> bool:
-    if importlib.util.find_spec("apps.installs.addons") is not None:
-        from apps.installs import addons
-
-        return addons.wants_addons(params) or "__v2_addon" in params
     return bool(ADDON_PARAMS & set(params))
 
 
@@ -100,14 +95,10 @@ def edit(ctx: Context):
 
 
 def _addons(ctx: Context):
-    """Plugin and theme parameters: the plugins module's (apps.installs.addons)."""
-    if importlib.util.find_spec("apps.installs.addons") is None:
-        raise InstallError("Managing plugins and themes is not available on this server yet.",
-                           errcode="unsupported_addons", status=501)
-    from apps.installs import addons
-
-    data = addons.handle_edit_addons(_install(ctx), ctx.params, v2=ctx.v2)
-    return reply(data, message="The task is complete.\n")
+    """Plugin and theme parameters: the application's add-on manager (the recipe's
+    ``addons`` hook, through apps.installs.addons)."""
+    data = addons.handle_edit(_install(ctx), ctx.params)
+    return reply(install_to_v2(data) if ctx.v2 else data, message="The task is complete.\n")
 
 
 @command("createadminsso")

@@ -21,7 +21,9 @@ Secrets (``passwd``, generated values) are only there at install time.
 
 A recipe imports this module, ``installatron_gui.lib`` and the standard library, never
 the engine's apps: what it needs from them is re-exported here (``InstallError``,
-``TransportError``, ``Step``, ``opcache_settle``, ``http_request``, ``Found``).
+``TransportError``, ``Step``, ``opcache_settle``, ``http_request``, ``Found``,
+``read_text_file``, ``compare_versions``, ``SiteAccess``, ``Addons``, ``BuiltPackage``,
+``CatalogError``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -36,18 +40,23 @@ from pathlib import Path
 from apps.transports.base import TransportError
 from installatron_gui.lib.errors import InstallError
 from installatron_gui.lib.http import http_request
-from installatron_gui.lib.steps import Step, opcache_settle
+from installatron_gui.lib.steps import Step, opcache_settle, run_steps
 
 from ..errors import CatalogError
+from ..versions import compare as compare_versions
 from .fields import spec_problems
 
 __all__ = ["CAPABILITIES", "Found", "InstallError", "Recipe", "Step", "TransportError",
-           "UnsupportedError", "all_recipes", "get_recipe", "http_request", "opcache_settle"]
+           "UnsupportedError", "all_recipes", "get_recipe", "http_request", "opcache_settle",
+           "read_text_file", "compare_versions", "SiteAccess", "Addons", "run_steps",
+           "BuiltPackage", "CatalogError"]
 
 RECIPES_DIR = Path(__file__).resolve().parent
 # The dotted package of RECIPES_DIR, for importing ``<id>/recipe.py``.
 RECIPES_PACKAGE = __package__
 APP_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
+# A configuration file larger than this is not one (import reads them whole).
+MAX_CONFIG = 1024 * 1024
 # link_* members of the browser API, in the reference document's order.
 LINK_NAMES = ("site", "demo", "showcase", "docs", "faq", "support", "changelog")
 
@@ -64,6 +73,7 @@ CAPABILITIES: dict[str, tuple[str, str]] = {
     "apply_settings": ("apply_settings", "{name}'s own settings cannot be changed here; "
                        "change them in its administration pages."),
     "list_addons": ("list_addons", "{name} has no plugins or themes to list here."),
+    "addons": ("addons", "{name} has no plugins or themes to manage here."),
     "sso": ("sso_file", "{name} does not support signing in from here; use its own login "
             "page."),
     "update": ("update_steps", "{name} cannot be updated automatically; update it in its "
@@ -97,6 +107,96 @@ class Found:
     db_pass: str = field(repr=False)
     db_prefix: str
     config: str  # the configuration file (relative to the application folder)
+
+
+def read_text_file(transport, rel: str, *, limit: int = MAX_CONFIG) -> str:
+    """A small text file of a site (a configuration or version file, for
+    ``detect_install``): ``""`` when it is missing; refused (``invalid_argument_url``)
+    when it is larger than ``limit``."""
+    try:
+        if transport.size(rel) > limit:
+            raise InstallError(f"{rel.rpartition('/')[2]} is too large to be a configuration "
+                               "file.", errcode="invalid_argument_url", field="url")
+        return transport.read(rel).decode("utf-8", "replace")
+    except TransportError as exc:
+        if exc.errcode == "failed_filesystem_missing":
+            return ""
+        raise
+
+
+@dataclass
+class BuiltPackage:
+    """One archive ``build_package`` made: the application (``kind`` empty) or one of
+    its add-ons (``kind``: the package store's kind, with ``slug``, ``name``, ``main``)."""
+
+    path: Path
+    version: str
+    kind: str = ""
+    slug: str = ""
+    name: str = ""
+    main: str = ""  # a plugin's main file
+    summary: str = ""  # what the command prints (files, language files)
+
+
+@dataclass
+class SiteAccess:
+    """One installed site as an add-on manager (the ``addons`` hook) reaches it. The
+    engine builds it for one operation, inside its fence (the install is locked and not
+    busy), and closes the transport afterwards."""
+
+    transport: object  # the website's transport (read, write, listdir, put_tree, ...)
+    folder: str  # the install's folder in the website, "" for its root
+    url: str
+    url_ip: str  # dial this IP for ``url`` when set
+    db_prefix: str
+    connect: Callable[[], object]  # a new DB-API connection to the install's database
+    # The package store's newest add-on archive of (store kind, slug), or None. It has
+    # ``slug``, ``version``, ``path`` (the .tar.gz), ``archive``, ``main``, ``addon_id``.
+    newest_package: Callable[[str, str], object | None]
+    # Raises InstallError if a stored add-on archive is not the one that was added.
+    verify_package: Callable[[object], None]
+    label: str = ""  # names the install in log lines
+
+    def path(self, *parts: str) -> str:
+        """A path below the install's folder."""
+        return posixpath.join(self.folder, *parts) if self.folder else posixpath.join(*parts)
+
+
+class Addons:
+    """What the ``addons`` hook returns: one site's plugins and themes (or whatever an
+    application calls its extensions), for one operation. Every method raises
+    ``InstallError`` for what the customer can fix (errcode ``invalid_argument_<kind>``)."""
+
+    #: The kinds the API and the GUI name (``plugin``, ``theme``) -> the package store's
+    #: kind of their archives (``AddonPackage.kind``).
+    kinds: dict[str, str] = {}
+
+    def items(self, kind: str) -> list:
+        """The installed add-ons of ``kind``, ordered for display. Each has ``kind``,
+        ``id``, ``folder``, ``name``, ``version``, ``active``, ``autoup``, ``update`` (the
+        store's newer package or None), ``dom_id`` and ``as_api()``."""
+        raise NotImplementedError
+
+    def apply(self, kind: str, action: str, addon_id: str):
+        """One action of the GUI: ``install``, ``activate``, ``deactivate``, ``autoup``,
+        ``noautoup``, ``update`` or ``uninstall``; the add-on afterwards (None once
+        uninstalled). A change that breaks the site is undone."""
+        raise NotImplementedError
+
+    def edit(self, params: dict) -> dict:
+        """The edit API's add-on parameters (v1 names, and the v2 routes' ``__v2_addon``);
+        the reply data in v1 member names (``list-plugins``, ``list-themes``)."""
+        raise NotImplementedError
+
+    def listing(self) -> dict:
+        """The view API's add-on members (v1 names) with ``active``, ``autoup``, ``_ud``."""
+        raise NotImplementedError
+
+    def update(self, specs: dict[str, str], *, report=None) -> dict:
+        """The update API: ``specs`` maps a kind to ``*`` or a comma-separated list of ids;
+        each named add-on with a newer stored archive is updated on its own. Returns
+        ``{"updated": [...], "failed": {id: message}}``."""
+        raise NotImplementedError
 
 
 class Recipe:
@@ -336,6 +436,13 @@ class Recipe:
         ``list-themes``) read from the files. Declares ``list_addons``."""
         return {}
 
+    def addons(self, site: SiteAccess) -> Addons:
+        """The edit, view and update APIs' plugin and theme parameters and the GUI's
+        "Plugins & themes" page: the application's add-on manager (an ``Addons``) for
+        ``site``. Only the engine's dispatcher (``apps.installs.addons``) calls it, after
+        fencing the install. Declares ``addons``."""
+        raise self._unsupported("addons")
+
     # The one-time admin sign-in (createadminsso).
     def sso_file(self, token: str, expires: int, login: str) -> bytes:
         """The contents of a one-time PHP file that signs ``login`` in when called with
@@ -366,10 +473,17 @@ class Recipe:
         ``detect``."""
         raise self._unsupported("detect")
 
-    # Package building (``manage.py`` commands that make a package archive).
-    def build_package(self, out_dir: Path, version: str) -> Path:
-        """Build the package archive of ``version`` from upstream sources into
-        ``out_dir``; return its path. Declares ``build_package``."""
+    # Package building (``manage.py build_package APP``).
+    def build_package(self, out_dir: Path, *, source: str | None = None,
+                      languages: bool = False,
+                      addons: list[tuple[str, str]] | None = None) -> list[BuiltPackage]:
+        """Build package archives into ``out_dir`` from the application's sources
+        (``source``: a folder or file, the recipe's default if None; ``languages``:
+        include its translations). With ``addons`` build add-on archives instead:
+        ``(kind, name)`` pairs, ``[]`` for the recipe's default set. Returns what was
+        built; the command adds each to the package store. Raise ``CatalogError``
+        (``invalid_argument_source``) for an unusable source. Declares
+        ``build_package``."""
         raise self._unsupported("build_package")
 
 

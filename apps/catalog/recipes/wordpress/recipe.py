@@ -9,42 +9,21 @@ to ``url_ip`` when DNS does not point at the server.
 from __future__ import annotations
 
 import html
+import posixpath
 import re
-import secrets
-import string
 
-from apps.catalog.recipes.base import InstallError, TransportError, http_request
+from apps.catalog.recipes.base import Found, InstallError, TransportError, http_request
 from apps.catalog.recipes.base import Recipe as BaseRecipe
+from apps.catalog.recipes.base import read_text_file
+from installatron_gui.lib.php import read_php_settings
 
-CONFIG = "wp-config.php"
-SAMPLE = "wp-config-sample.php"
-SALT_PLACEHOLDER = "put your unique phrase here"
-# Printable ASCII without the quote and backslash: safe inside a PHP single-quoted string.
-SALT_ALPHABET = "".join(c for c in string.printable[:94] if c not in "'\\")
+from . import config
+from .config import CONFIG, SAMPLE
+
 LOGIN_RE = re.compile(r"^[A-Za-z0-9 _.@-]{1,60}$")
 PASSWD_MIN = 8
-
-
-def php_quote(value: str) -> str:
-    """Escape for a PHP single-quoted string: backslash and quote."""
-    return value.replace("\\", "\\\\").replace("'", "\\'")
-
-
-def _define(src: str, name: str, value: str) -> str:
-    """Replace ``define( 'NAME', '...' );`` in the sample with our value."""
-    pattern = re.compile(r"define\(\s*'" + name + r"',\s*'[^']*'\s*\);")
-    if not pattern.search(src):
-        raise InstallError(f"{SAMPLE} has no {name} setting; the package is not usable.",
-                           errcode="failed_package_invalid", status=500)
-    return pattern.sub(lambda _m: f"define( '{name}', '{php_quote(value)}' );", src, count=1)
-
-
-def _salts() -> set[str]:
-    """Eight distinct random salts (AUTH_KEY ... NONCE_SALT)."""
-    salts: set[str] = set()
-    while len(salts) < 8:
-        salts.add("".join(secrets.choice(SALT_ALPHABET) for _ in range(64)))
-    return salts
+# The prefixes WordPress accepts (wp-settings.php refuses others), within our limit.
+PREFIX_RE = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 
 
 def _loose(text: str) -> str:
@@ -99,30 +78,16 @@ class Recipe(BaseRecipe):
 
     def write_config(self, app) -> list[str]:
         """wp-config.php from wp-config-sample.php; returns the names written."""
-        src = app.transport.read(app.path(SAMPLE)).decode("utf-8")
-        src = _define(src, "DB_NAME", app.db_name)
-        src = _define(src, "DB_USER", app.db_user)
-        src = _define(src, "DB_PASSWORD", app.db_pass)
-        src = _define(src, "DB_HOST", app.db_host)
-        src = _define(src, "DB_CHARSET", "utf8mb4")
-        if src.count(SALT_PLACEHOLDER) != 8:
-            raise InstallError(f"{SAMPLE} does not have the 8 salt settings.",
-                               errcode="failed_package_invalid", status=500)
-        for salt in _salts():
-            src = src.replace(SALT_PLACEHOLDER, salt, 1)
-        src, count = re.subn(r"\$table_prefix\s*=\s*'[^']*';",
-                             lambda _m: f"$table_prefix = '{php_quote(app.db_prefix)}';", src)
-        if count != 1:
-            raise InstallError(f"{SAMPLE} has no $table_prefix.",
-                               errcode="failed_package_invalid", status=500)
-        # Updates are ours to run (autoup), and files are written directly.
-        extra = ("define( 'AUTOMATIC_UPDATER_DISABLED', true );\n"
-                 "define( 'FS_METHOD', 'direct' );\n")
-        marker = "/* That's all, stop editing!"
-        src = src.replace(marker, extra + "\n" + marker, 1) if marker in src else src + extra
+        sample = app.transport.read(app.path(SAMPLE)).decode("utf-8")
+        src = config.from_sample(sample, self._db_values(app))
         # Holds the database password: readable by the site's owner only.
         app.transport.write(app.path(CONFIG), src.encode("utf-8"), mode=0o640)
         return [CONFIG]
+
+    @staticmethod
+    def _db_values(app) -> dict[str, str]:
+        return {"db_name": app.db_name, "db_user": app.db_user, "db_pass": app.db_pass,
+                "db_host": app.db_host, "db_prefix": app.db_prefix}
 
     def run_installer(self, app) -> None:
         """WordPress's install.php step 2, the tagline, the sample content choice."""
@@ -189,13 +154,9 @@ class Recipe(BaseRecipe):
         return changed
 
     def _repoint_config(self, app, renew_secrets: bool) -> list[str]:
-        from . import site
-
-        values = {"db_host": app.db_host, "db_name": app.db_name, "db_user": app.db_user,
-                  "db_pass": app.db_pass, "db_prefix": app.db_prefix}
         try:
             src = app.transport.read(app.path(CONFIG)).decode("utf-8")
-            src = site.rewrite_config(src, values)
+            src = config.rewrite(src, self._db_values(app))
         except (TransportError, InstallError, UnicodeDecodeError):
             if not renew_secrets:
                 raise  # edit: the owner's own config, not ours to replace
@@ -203,7 +164,7 @@ class Recipe(BaseRecipe):
             # from the sample, as an install writes it (WordPress keeps no account in it).
             return self.write_config(app)
         if renew_secrets:
-            src = site.rewrite_salts(src, _salts())
+            src = config.rewrite_salts(src, config.salts())
         # Holds the database password: readable by the site's owner only.
         app.transport.write(app.path(CONFIG), src.encode("utf-8"), mode=0o640)
         return [CONFIG]
@@ -239,6 +200,12 @@ class Recipe(BaseRecipe):
 
         return site.read_settings(conn, prefix, admin_login)
 
+    def addons(self, site):
+        """Plugins and themes (addons.py)."""
+        from . import addons
+
+        return addons.Site(site)
+
     def sso_file(self, token: str, expires: int, login: str) -> bytes:
         from . import site
 
@@ -265,3 +232,43 @@ class Recipe(BaseRecipe):
         from . import update
 
         update.cleanup(app, state)
+
+    # Import and migrate: what is installed in a folder, read from its files.
+    def detect_install(self, transport, folder: str) -> Found | None:
+        """$wp_version from wp-includes/version.php, the database settings from
+        wp-config.php (or the one a folder up, where WordPress also looks)."""
+        join = (lambda *p: posixpath.join(folder, *p) if folder else posixpath.join(*p))
+        version_php = read_text_file(transport, join("wp-includes", "version.php"))
+        if not version_php:
+            return None
+        version = read_php_settings(version_php).variable("wp_version") or ""
+        config_rel = CONFIG
+        src = read_text_file(transport, join(CONFIG))
+        if not src and folder:
+            parent = posixpath.dirname(folder)
+            up = (lambda name: posixpath.join(parent, name) if parent else name)
+            above = read_text_file(transport, up(CONFIG))
+            if above and not read_text_file(transport, up("wp-settings.php")):
+                src, config_rel = above, f"../{CONFIG}"
+        if not src:
+            raise InstallError(f"WordPress was found but it has no {CONFIG} (it was never "
+                               "set up).", errcode="invalid_argument_url", field="url")
+        values = config.read(src)
+        missing = [config.SETTINGS[k] for k in config.SETTINGS if k not in values]
+        if missing:
+            raise InstallError(f"{CONFIG} does not set " + ", ".join(missing)
+                               + " as plain values; it cannot be read without running it.",
+                               errcode="invalid_argument_url", field="url")
+        prefix = values["db_prefix"]
+        if prefix and not PREFIX_RE.match(prefix):
+            raise InstallError(f"The table prefix in {CONFIG} has unusual characters.",
+                               errcode="invalid_argument_url", field="url")
+        return Found(version=version, db_host=values["db_host"] or "localhost",
+                     db_name=values["db_name"], db_user=values["db_user"],
+                     db_pass=values["db_pass"], db_prefix=prefix, config=config_rel)
+
+    # Package building (build.py): WordPress and its add-ons from Debian's packages.
+    def build_package(self, out_dir, *, source=None, languages=False, addons=None) -> list:
+        from . import build
+
+        return build.build(out_dir, source=source, languages=languages, addons=addons)

@@ -1,5 +1,5 @@
-"""WordPress, after it is installed: settings inside the site, its version, its add-ons,
-its configuration file, and the one-time admin sign-in file.
+"""WordPress, after it is installed: settings inside the site, its version, its add-ons
+and the one-time admin sign-in file (its configuration file is config.py's).
 
 Everything goes through the install's own database account and the website's transport,
 so it works the same for local and remote websites. Changes to WordPress's tables are
@@ -14,14 +14,12 @@ import re
 import secrets
 
 from apps.catalog.recipes.base import InstallError, TransportError
+from installatron_gui.lib.php import php_quote
 
-CONFIG = "wp-config.php"
 VERSION_FILE = "wp-includes/version.php"
 # phpass's alphabet and WordPress's cost: PasswordHash(8, true) -> "$P$B" (2**13 rounds).
 ITOA64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 PHPASS_LOG2 = 13
-# A PHP single-quoted string literal, escapes included.
-_PHP_STR = r"'(?:[^'\\]|\\.)*'"
 PLUGIN_HEADERS = {
     "Name": "Plugin Name", "PluginURI": "Plugin URI", "Version": "Version",
     "Description": "Description", "Author": "Author", "AuthorURI": "Author URI",
@@ -36,14 +34,6 @@ THEME_HEADERS = {
 }
 # get_file_data() reads this much of a file for its headers.
 HEADER_BYTES = 8192
-
-
-def php_quote(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("'", "\\'")
-
-
-def php_unquote(literal: str) -> str:
-    return re.sub(r"\\([\\'])", r"\1", literal[1:-1])
 
 
 # --------------------------------------------------------------------------- passwords
@@ -178,58 +168,6 @@ def list_themes(transport, path) -> dict[str, dict]:
         headers["Stylesheet"] = name
         themes[name] = headers
     return themes
-
-
-# --------------------------------------------------------------------------- wp-config.php
-
-CONFIG_DEFINES = {"db_name": "DB_NAME", "db_user": "DB_USER", "db_pass": "DB_PASSWORD",
-                  "db_host": "DB_HOST"}
-
-
-def rewrite_config(src: str, values: dict[str, str]) -> str:
-    """wp-config.php with new database settings (``db_name``, ``db_user``, ``db_pass``,
-    ``db_host``, ``db_prefix``); every setting must be found exactly once."""
-    for key, value in values.items():
-        if key == "db_prefix":
-            pattern = re.compile(r"\$table_prefix\s*=\s*" + _PHP_STR + r"\s*;")
-            new = f"$table_prefix = '{php_quote(value)}';"
-        else:
-            name = CONFIG_DEFINES[key]
-            pattern = re.compile(r"define\(\s*(['\"])" + name + r"\1\s*,\s*" + _PHP_STR
-                                 + r"\s*\)\s*;")
-            new = f"define( '{name}', '{php_quote(value)}' );"
-        src, count = pattern.subn(lambda _m, new=new: new, src)
-        if count != 1:
-            raise InstallError(f"{CONFIG} does not have exactly one {key} setting in the form "
-                               "the installer writes; change it by hand.",
-                               errcode="failed_config", status=500)
-    return src
-
-
-def rewrite_salts(src: str, salts) -> str:
-    """wp-config.php with each salt setting (AUTH_KEY ... NONCE_SALT) it has replaced;
-    WordPress keeps any it lacks in its options table instead."""
-    names = ("AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY", "AUTH_SALT",
-             "SECURE_AUTH_SALT", "LOGGED_IN_SALT", "NONCE_SALT")
-    for name, salt in zip(names, salts, strict=True):
-        pattern = re.compile(r"define\(\s*(['\"])" + name + r"\1\s*,\s*" + _PHP_STR
-                             + r"\s*\)\s*;")
-        src = pattern.sub(lambda _m, new=f"define( '{name}', '{php_quote(salt)}' );": new,
-                          src, count=1)
-    return src
-
-
-def read_config(src: str) -> dict[str, str]:
-    """The database settings a wp-config.php holds (for checks and import)."""
-    found = {}
-    for key, name in CONFIG_DEFINES.items():
-        match = re.search(r"define\(\s*(['\"])" + name + r"\1\s*,\s*(" + _PHP_STR + r")", src)
-        if match:
-            found[key] = php_unquote(match.group(2))
-    match = re.search(r"\$table_prefix\s*=\s*(" + _PHP_STR + r")\s*;", src)
-    if match:
-        found["db_prefix"] = php_unquote(match.group(1))
-    return found
 
 
 # --------------------------------------------------------------------------- the database

@@ -1,45 +1,33 @@
-"""Build WordPress plugin and theme archives from Debian's packages and add them to the store.
+"""WordPress's package builders (``manage.py build_package wordpress``), from Debian's
+packages: the application (debian.py) and its plugins and themes.
 
 Debian installs add-ons below /usr/share/wordpress/wp-content: akismet (with WordPress),
 http-authentication (wordpress-plugin-http-authentication), twentytwentytwo and
-twentytwentyone (wordpress-theme-*). Each becomes ``<kind>-<slug>-<version>.tar.gz`` with
-the folder's contents at its root, versioned from its own ``Version:`` header.
+twentytwentyone (wordpress-theme-*). Each becomes an archive with the folder's contents at
+its root, versioned from its own ``Version:`` header.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from apps.catalog.recipes.base import BuiltPackage, CatalogError
 
-from apps.catalog import debian, services
-from apps.catalog.errors import CatalogError
-from apps.catalog.models import AddonPackage
-from apps.installs.addons import PLUGIN_HEADERS, THEME_HEADERS, read_headers
+from . import debian
+from .addons import KINDS, PLUGIN_HEADERS, THEME_HEADERS, read_headers
 
 CONTENT = debian.WORDPRESS_SOURCE / "wp-content"
 DEFAULT_PLUGINS = ("akismet", "http-authentication")
 DEFAULT_THEMES = ("twentytwentytwo", "twentytwentyone")
+ADDON_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$")
 _VERSION_LINE = re.compile(r"^([ \t/*#@]*Version:[ \t]*)(\S+)", re.M | re.I)
-
-
-@dataclass(frozen=True)
-class BuiltAddon:
-    path: Path
-    kind: str
-    slug: str
-    version: str
-    name: str
-    main: str  # a plugin's main file; "" for a theme
 
 
 def _main_file(source: Path, kind: str) -> tuple[str, dict]:
     """The plugin file with a Plugin Name header (folder/folder.php first), or style.css."""
-    if kind == AddonPackage.Kind.THEME:
+    if kind == KINDS["theme"]:
         style = source / "style.css"
         headers = read_headers(style.read_text("utf-8", "replace"), THEME_HEADERS) \
             if style.is_file() else {}
@@ -57,7 +45,7 @@ def _main_file(source: Path, kind: str) -> tuple[str, dict]:
 
 
 def build_addon_archive(source: Path, dest: Path, *, kind: str,
-                        version: str | None = None) -> BuiltAddon:
+                        version: str | None = None) -> BuiltPackage:
     """Write a reproducible archive of the add-on folder ``source`` (symlinks dereferenced,
     like the WordPress build; a symlinked folder is refused).
 
@@ -88,7 +76,6 @@ def build_addon_archive(source: Path, dest: Path, *, kind: str,
             files[prefix + name] = path
     contents: dict[str, bytes] = {}
     if version is not None:
-        services.check_version(version)
         text = (source / marker).read_text("utf-8")
         text, count = _VERSION_LINE.subn(lambda m: m.group(1) + version, text, count=1)
         if count != 1:
@@ -98,49 +85,36 @@ def build_addon_archive(source: Path, dest: Path, *, kind: str,
         del files[marker]
     else:
         version = headers.get("Version", "")
-        services.check_version(version)
     mtime = int((source / marker).stat().st_mtime)
     debian.write_archive(Path(dest), files, dirs, contents, mtime=mtime)
-    return BuiltAddon(path=Path(dest), kind=kind, slug=source.name, version=version,
-                      name=headers["Name"], main=main)
+    return BuiltPackage(path=Path(dest), version=version, kind=kind, slug=source.name,
+                        name=headers["Name"], main=main)
 
 
-def store_addon(built: BuiltAddon) -> AddonPackage:
-    return services.add_addon_package(built.kind, built.slug, built.version, built.path,
-                                      main=built.main, name=built.name)
-
-
-class Command(BaseCommand):
-    help = ("Build plugin and theme archives from Debian's /usr/share/wordpress/wp-content "
-            "(akismet, http-authentication, twentytwentytwo, twentytwentyone by default) "
-            "and add them to the package store; versions already stored are skipped.")
-
-    def add_arguments(self, parser):
-        parser.add_argument("--plugin", action="append", dest="plugins",
-                            help="a folder name in wp-content/plugins (repeatable)")
-        parser.add_argument("--theme", action="append", dest="themes",
-                            help="a folder name in wp-content/themes (repeatable)")
-        parser.add_argument("--content", default=str(CONTENT),
-                            help="the wp-content folder to read from")
-
-    def handle(self, *args, plugins, themes, content, **opts):
-        if not plugins and not themes:
-            plugins, themes = list(DEFAULT_PLUGINS), list(DEFAULT_THEMES)
-        wanted = [(AddonPackage.Kind.PLUGIN, "plugins", n) for n in plugins or []] + \
-                 [(AddonPackage.Kind.THEME, "themes", n) for n in themes or []]
-        for kind, folder, name in wanted:
-            if not services.ADDON_SLUG_RE.match(name) or ".." in name:
-                raise CommandError(f"'{name}' is not a folder name.")
-            try:
-                with tempfile.TemporaryDirectory(prefix="wp-addon-") as tmp:
-                    built = build_addon_archive(Path(content) / folder / name,
-                                                Path(tmp) / "addon.tar.gz", kind=kind)
-                    if AddonPackage.objects.of(kind, built.slug).filter(
-                            version=built.version).exists():
-                        self.stdout.write(f"{built.slug} {built.version} is already stored")
-                        continue
-                    package = store_addon(built)
-            except CatalogError as exc:
-                raise CommandError(exc.message) from None
-            self.stdout.write(f"{package.get_kind_display()} {package} added: "
-                              f"{package.archive} sha256 {package.sha256}")
+def build(out_dir: Path, *, source: str | None = None, languages: bool = False,
+          addons: list[tuple[str, str]] | None = None) -> list[BuiltPackage]:
+    """The recipe's ``build_package`` hook: WordPress itself from Debian's tree
+    (``source``, default /usr/share/wordpress; ``languages``: wordpress-l10n's files), or
+    with ``addons`` those plugins and themes (``[]``: the default four) from its
+    wp-content."""
+    if addons is None:
+        built = debian.build_wordpress_archive(Path(out_dir) / "wordpress.tar.gz",
+                                               source=Path(source or debian.WORDPRESS_SOURCE),
+                                               l10n=languages)
+        return [BuiltPackage(path=built.path, version=built.version,
+                             summary=f"{built.files} files, {built.languages} language files")]
+    content = Path(source) / "wp-content" if source else CONTENT
+    wanted = addons or [("plugin", n) for n in DEFAULT_PLUGINS] + \
+        [("theme", n) for n in DEFAULT_THEMES]
+    found = []
+    for index, (kind, name) in enumerate(wanted):
+        if kind not in KINDS:
+            raise CatalogError(f"WordPress has no add-on kind '{kind[:20]}'; use plugin or "
+                               "theme.", errcode="invalid_argument_kind")
+        if not ADDON_NAME_RE.match(name) or ".." in name:
+            raise CatalogError(f"'{name[:80]}' is not a folder name.",
+                               errcode="invalid_argument_source")
+        found.append(build_addon_archive(content / f"{kind}s" / name,
+                                         Path(out_dir) / f"addon-{index}.tar.gz",
+                                         kind=KINDS[kind]))
+    return found

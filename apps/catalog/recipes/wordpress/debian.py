@@ -18,9 +18,8 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from apps.catalog.recipes.base import CatalogError
 from installatron_gui.lib.children import child_env
-
-from .errors import CatalogError
 
 WORDPRESS_SOURCE = Path("/usr/share/wordpress")
 # Debian's dispatcher config and its commented-out .htaccess have no place in a site.
@@ -31,7 +30,7 @@ ADDED_FILES = {"wp-content/index.php": SILENCE, "wp-content/themes/index.php": S
 ADDED_DIRS = ("wp-content/uploads",)
 LANGUAGES_DIR = "wp-content/languages"
 # Debian's wordpress-plugin-*/wordpress-theme-* packages add folders beside these; they are
-# add-on packages of their own (build_wordpress_addons), not part of the WordPress archive.
+# add-on packages of their own (build_package wordpress --addons), not part of the WordPress archive.
 CORE_ADDONS = {"wp-content/plugins": {"akismet"}, "wp-content/themes": {"twentytwentythree"}}
 REQUIRED_THEME = "wp-content/themes/twentytwentythree"
 VERSION_RE = re.compile(r"""^\$wp_version\s*=\s*['"]([^'"]+)['"]\s*;""", re.M)

@@ -1,0 +1,75 @@
+"""Build an application's package (or its add-ons) with its recipe's builder and add the
+archives to the store: ``manage.py build_package APP [--l10n] [--addons]``."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.catalog import services
+from apps.catalog.errors import CatalogError
+from apps.catalog.models import AddonPackage
+from apps.catalog.recipes.base import get_recipe
+
+from .add_package import parse_date
+
+
+def _addon_spec(text: str) -> tuple[str, str]:
+    kind, sep, name = text.partition(":")
+    if not sep or not kind or not name:
+        raise CommandError(f"--addon wants KIND:NAME (plugin:akismet), not '{text[:80]}'.")
+    return kind, name
+
+
+class Command(BaseCommand):
+    help = ("Build an application's package archive from its sources with the recipe's "
+            "builder (or, with --addons/--addon, its plugins and themes) and add it to the "
+            "package store; add-on versions already stored are skipped.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("application", help="the application id (its recipe folder)")
+        parser.add_argument("--source", help="the sources to build from (the recipe's "
+                            "default if not given)")
+        parser.add_argument("--l10n", "--languages", dest="languages", action="store_true",
+                            help="include the application's language files")
+        parser.add_argument("--addons", action="store_true",
+                            help="build the recipe's default add-ons instead")
+        parser.add_argument("--addon", action="append", dest="addon_specs", type=_addon_spec,
+                            metavar="KIND:NAME", help="build this add-on (repeatable)")
+        parser.add_argument("--branch", default="current")
+        parser.add_argument("--date", help="release date, YYYY-MM-DD")
+        parser.add_argument("--output", help="also keep a copy of the archive at this path")
+
+    def handle(self, *args, application, source, languages, addons, addon_specs, branch,
+               date, output, **opts):
+        released = parse_date(date)
+        wanted = addon_specs or ([] if addons else None)
+        try:
+            recipe = get_recipe(application)
+            if not recipe.supports("build_package"):
+                raise CommandError(recipe._unsupported("build_package").message)
+            with tempfile.TemporaryDirectory(prefix="build-") as tmp:
+                for built in recipe.build_package(Path(tmp), source=source,
+                                                  languages=languages, addons=wanted):
+                    if output:
+                        Path(output).write_bytes(built.path.read_bytes())
+                    self._store(recipe.id, built, branch=branch, released=released)
+        except CatalogError as exc:
+            raise CommandError(exc.message) from None
+
+    def _store(self, app_id: str, built, *, branch, released) -> None:
+        if not built.kind:
+            package = services.add_package(app_id, built.version, built.path, branch=branch,
+                                           released=released)
+            self.stdout.write(f"{package} added: {built.summary}, {package.size} bytes, "
+                              f"sha256 {package.sha256}")
+            return
+        if AddonPackage.objects.of(built.kind, built.slug).filter(version=built.version).exists():
+            self.stdout.write(f"{built.slug} {built.version} is already stored")
+            return
+        package = services.add_addon_package(built.kind, built.slug, built.version, built.path,
+                                              main=built.main, name=built.name)
+        self.stdout.write(f"{package.get_kind_display()} {package} added: {package.archive} "
+                          f"sha256 {package.sha256}")
