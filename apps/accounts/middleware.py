@@ -47,19 +47,30 @@ class NoStoreMiddleware:
         return response
 
 
-class FrameAncestorsMiddleware:
-    """Panels on the allow-list may embed the GUI; everyone else gets X-Frame-Options DENY."""
+class ContentSecurityPolicyMiddleware:
+    """One Content-Security-Policy on every HTML page. Scripts, styles and images come from our
+    own origin only and the templates hold no inline code or style, so markup slipped into a
+    page cannot run; forms post back to us; only the panels on the allow-list may frame the GUI
+    (everyone else also gets X-Frame-Options DENY). A view whose form goes on to another site
+    names that origin in ``response.csp_form_action``."""
 
     def __init__(self, get_response):
         self.get_response = get_response
         origins = " ".join(settings.FRAME_ANCESTORS)
-        self.policy = f"frame-ancestors 'self' {origins}" if origins else ""
+        self.frame_ancestors = f"'self' {origins}" if origins else "'none'"
+        self.framed = bool(origins)
 
     def __call__(self, request):
         response = self.get_response(request)
-        if self.policy:
+        if not response.get("Content-Type", "").startswith("text/html"):
+            return response  # API replies, downloads: no document to protect
+        form_action = " ".join(["'self'", *getattr(response, "csp_form_action", ())])
+        policy = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                  f"object-src 'none'; base-uri 'none'; form-action {form_action}; "
+                  f"frame-ancestors {self.frame_ancestors}")
+        response.headers.setdefault("Content-Security-Policy", policy)
+        if self.framed:
             response.xframe_options_exempt = True
-            response.headers.setdefault("Content-Security-Policy", self.policy)
         return response
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -143,7 +146,22 @@ def detail(request: HttpRequest, pk: str) -> HttpResponse:
         "backup_location_name": _backup_location_name(install, saved),
     }
     template = "installs/detail.html#progress" if request.htmx else "installs/detail.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    if context["supports_sso"] and install is not None and install.admin_login:
+        # The sign-in form posts to us and is redirected on to the website, which the
+        # Content-Security-Policy's form-action must then allow.
+        response.csp_form_action = [origin] if (origin := _origin(install.url)) else []
+    return response
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, or "" when it holds anything a policy could not
+    carry safely (a stored address is not trusted to be well formed)."""
+    parts = urlsplit(url)
+    host = r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+)(:[0-9]{1,5})?"
+    if parts.scheme not in ("http", "https") or not re.fullmatch(host, parts.netloc):
+        return ""
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _admin_url(install: Install | None, recipe: Recipe | None) -> str:

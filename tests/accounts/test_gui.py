@@ -154,13 +154,39 @@ def test_pages_carry_the_security_headers(client, user):
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
+STRICT = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+          "object-src 'none'; base-uri 'none'; form-action 'self'; ")
+
+
+def test_every_page_carries_one_strict_content_security_policy(client, admin, user, api):
+    from apps.accounts import services
+
+    pages = {"login": client.get("/gui/login/"),
+             "expired link": client.get("/index.php", {"s": "x" * 43})}
+    client.get(f"/index.php?s={services.create_handoff(user)}")
+    pages["owner"] = client.get("/gui/")
+    pages["owner's tasks"] = client.get("/gui/tasks/")
+    admin_client = Client()
+    admin_client.force_login(admin)
+    pages["admin"] = admin_client.get("/gui/settings/")
+    for name, response in pages.items():
+        assert response["Content-Type"].startswith("text/html"), name
+        assert response["Content-Security-Policy"] == STRICT + "frame-ancestors 'none'", name
+        assert response["X-Frame-Options"] == "DENY", name
+    # A JSON reply is no document: it needs no policy.
+    reply = api.v1("list")
+    assert reply["Content-Type"].startswith("application/json")
+    assert "Content-Security-Policy" not in reply
+
+
 def test_allowed_panels_may_frame_the_gui(settings, user):
     settings.FRAME_ANCESTORS = ["https://panel.example.com:8083"]
     client = Client()
     client.force_login(user)
     response = client.get("/gui/")
     assert "X-Frame-Options" not in response
-    assert response["Content-Security-Policy"] == "frame-ancestors 'self' https://panel.example.com:8083"
+    assert response["Content-Security-Policy"] == (
+        STRICT + "frame-ancestors 'self' https://panel.example.com:8083")
 
 
 def test_the_hand_off_language_is_applied(client, user):

@@ -252,6 +252,21 @@ def test_the_progress_polls_while_the_task_runs_and_stops_when_it_is_done(client
     assert 'http-equiv="refresh"' not in full
 
 
+def test_the_admin_sign_in_form_may_go_on_to_the_website_and_nowhere_else(client, user):
+    """The sign-in button posts to us and is redirected to the website: the page's
+    form-action names that origin, and an address that could smuggle a directive is left out."""
+    install = _make_install(user, url="http://alice.test:8080/blog")
+    client.force_login(user)
+    page = client.get(reverse("installs:detail", args=[install.pk]))
+    assert reverse("installs:admin_sso", args=[install.pk]) in page.content.decode()
+    assert "form-action 'self' http://alice.test:8080;" in page["Content-Security-Policy"]
+    install.url = "http://a;script-src *.example/blog"
+    install.save()
+    policy = client.get(reverse("installs:detail", args=[install.pk]))["Content-Security-Policy"]
+    assert "form-action 'self';" in policy and "*" not in policy
+    assert policy.count("script-src") == 1
+
+
 def test_a_failed_install_shows_the_message_and_a_way_on(client, user):
     install = _make_install(user, status="failed", list_files=[], list_tables=[])
     _make_task(install, status="failed",
