@@ -43,3 +43,28 @@ def test_the_edit_page_changes_only_what_changed_and_strangers_get_404(
     assert client.post(f"/gui/installs/{install.pk}/sync/").status_code == 302
     sso = client.post(f"/gui/installs/{install.pk}/admin-sso/")
     assert sso.status_code == 302 and sso["Location"].startswith(f"{site.url}/blog/itron-sso-")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_admin_sign_in_button_works_under_the_content_security_policy(
+        site, wordpress_package, live_server, page):
+    """The form posts to us and is redirected to the website: the page's form-action must
+    allow that origin, or Chromium refuses the redirect."""
+    from playwright.sync_api import expect
+
+    from apps.accounts.services import create_handoff
+
+    install = run_install(site, f"{site.url}/blog", title="Policy SSO Blog")
+    complaints: list[str] = []
+    page.on("console", lambda msg: complaints.append(msg.text)
+            if "Content Security Policy" in msg.text else None)
+    page.goto(live_server.url + "/index.php?s=" + create_handoff(site.account))
+    page.goto(f"{live_server.url}/gui/installs/{install.pk}/")
+    with page.context.expect_page() as opened:
+        page.get_by_role("button", name="Sign in to WordPress admin").click()
+    admin = opened.value
+    admin.wait_for_load_state()
+    assert admin.url.startswith(f"{site.url}/blog/wp-admin"), admin.url
+    expect(admin.locator("#wpadminbar")).to_be_attached()
+    assert complaints == []
