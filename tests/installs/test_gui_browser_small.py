@@ -1,0 +1,47 @@
+"""Issue 14's small GUI items as a person sees them, in headless Chromium at 1280 and 390 px."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from tests.fixtures.browser import screenshot
+
+from .test_gui import _make_install
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WIDTHS = (1280, 390)
+
+
+def _sign_in(page, live_server, account) -> None:
+    client = Client()
+    client.force_login(account)
+    name = settings.SESSION_COOKIE_NAME
+    page.context.add_cookies([{"name": name, "value": client.cookies[name].value,
+                               "url": live_server.url}])
+
+
+def _fits(page) -> bool:
+    """Nothing sticks out sideways: the page is no wider than the window."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_the_email_choices_are_checkboxes_a_person_can_tick(live_server, page, user):
+    install = _make_install(user, notification=["backup"], fields={
+        "login": "admin_x1", "email": "a@b.c", "sitetitle": "Alice's blog", "sitetagline": ""})
+    _sign_in(page, live_server, user)
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 860})
+        page.goto(f"{live_server.url}/gui/installs/{install.pk}/edit/")
+        group = page.get_by_role("group", name="Email me about")
+        assert group.get_by_role("checkbox", name="A backup was made").is_checked()
+        assert _fits(page)
+        group.scroll_into_view_if_needed()
+        screenshot(page, f"edit-notifications-{width}")
+    page.get_by_role("checkbox", name="An update is available").check()
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(f"**/gui/installs/{install.pk}/")
+    install.refresh_from_db()
+    assert sorted(install.notification) == ["backup", "update_available"]
