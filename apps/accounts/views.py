@@ -8,6 +8,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -39,6 +40,11 @@ def index(request: HttpRequest) -> HttpResponse:
     if "s" in request.GET:
         return _redeem(request, request.GET["s"])
     return redirect("home")
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers ask for by themselves: the SVG icon in static/."""
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 def _redeem(request: HttpRequest, raw: str) -> HttpResponse:

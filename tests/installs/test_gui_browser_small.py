@@ -45,3 +45,17 @@ def test_the_email_choices_are_checkboxes_a_person_can_tick(live_server, page, u
     page.wait_for_url(f"**/gui/installs/{install.pk}/")
     install.refresh_from_db()
     assert sorted(install.notification) == ["backup", "update_available"]
+
+
+def test_an_unknown_page_is_styled_with_a_way_home(live_server, page, user):
+    _sign_in(page, live_server, user)
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 700})
+        answer = page.goto(f"{live_server.url}/gui/no-such-page/")
+        assert answer.status == 404
+        assert page.get_by_role("heading", name="Page not found").is_visible()
+        assert page.locator("link[rel=icon]").get_attribute("href").endswith("favicon.svg")
+        assert _fits(page)
+        screenshot(page, f"error-404-{width}")
+    page.get_by_role("link", name="Go to the start page").click()
+    page.wait_for_url(f"{live_server.url}/gui/")
