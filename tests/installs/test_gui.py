@@ -293,6 +293,30 @@ def test_my_installs_searches_filters_and_pages(client, user):
     assert "No install matches that search." in none
 
 
+# --------------------------------------------------------------------------- the menu
+
+
+def _current_tab(html: str) -> list[str]:
+    return re.findall(r'<a href="[^"]*" aria-current="page">([^<]+)</a>', html)
+
+
+def test_the_menu_marks_the_tab_each_page_belongs_to(client, user, wordpress_package):
+    install = _make_install(user)
+    client.force_login(user)
+    pages = {
+        NEW_WP: "Applications",
+        reverse("catalog:browser"): "Applications",
+        reverse("installs:detail", args=[install.pk]): "My installs",
+        reverse("backups:clone", args=[install.pk]): "My installs",
+        reverse("backups:list"): "My backups",
+        reverse("tasks:list"): "Tasks",
+    }
+    for url, tab in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert _current_tab(response.content.decode()) == [tab], url
+
+
 # --------------------------------------------------------------------------- Edit: emails
 
 

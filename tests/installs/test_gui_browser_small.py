@@ -59,3 +59,19 @@ def test_an_unknown_page_is_styled_with_a_way_home(live_server, page, user):
         screenshot(page, f"error-404-{width}")
     page.get_by_role("link", name="Go to the start page").click()
     page.wait_for_url(f"{live_server.url}/gui/")
+
+
+def test_the_install_and_clone_pages_mark_their_own_tab(live_server, page, user,
+                                                          wordpress_package):
+    install = _make_install(user)
+    _sign_in(page, live_server, user)
+    pages = {"/gui/installs/new/wordpress/": "Applications",
+             f"/gui/backups/install/{install.pk}/clone/": "My installs"}
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 700})
+        for path, tab in pages.items():
+            page.goto(f"{live_server.url}{path}")
+            current = page.locator("nav.mainnav a[aria-current=page]")
+            assert current.inner_text() == tab and current.is_visible()
+            assert _fits(page)
+            screenshot(page, f"menu-{tab.replace(' ', '-')}-{width}")
