@@ -317,6 +317,16 @@ def test_the_menu_marks_the_tab_each_page_belongs_to(client, user, wordpress_pac
         assert _current_tab(response.content.decode()) == [tab], url
 
 
+def test_my_installs_and_tasks_name_the_application_as_its_recipe_does(client, user):
+    install = _make_install(user)
+    _make_task(install)
+    client.force_login(user)
+    mine = client.get(reverse("installs:list")).content.decode()
+    assert '<div class="muted">WordPress</div>' in mine and ">wordpress" not in mine
+    tasks = client.get(reverse("tasks:list")).content.decode()
+    assert '<div class="muted">WordPress</div>' in tasks and "<strong>Install</strong>" in tasks
+
+
 # --------------------------------------------------------------------------- Edit: emails
 
 

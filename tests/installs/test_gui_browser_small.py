@@ -75,3 +75,25 @@ def test_the_install_and_clone_pages_mark_their_own_tab(live_server, page, user,
             assert current.inner_text() == tab and current.is_visible()
             assert _fits(page)
             screenshot(page, f"menu-{tab.replace(' ', '-')}-{width}")
+
+
+def test_lists_show_the_application_name_and_a_running_backup(live_server, page, user):
+    from apps.tasks.models import Task
+
+    install = _make_install(user)
+    Task.objects.create(account=user, cmd="backup", url=install.url, title=install.title,
+                        install=install.pk, status="processing", percent_max=30,
+                        message="Archiving files")
+    _sign_in(page, live_server, user)
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 700})
+        page.goto(f"{live_server.url}/gui/backups/?install={install.pk}")
+        text = page.inner_text("main")
+        assert "A backup is being made" in text and "No backup matches" not in text
+        assert "Archiving files" in text
+        assert _fits(page)
+        screenshot(page, f"backups-running-{width}")
+        for path in ("/gui/installs/", "/gui/tasks/"):
+            page.goto(f"{live_server.url}{path}")
+            assert "WordPress" in page.inner_text("main")
+            screenshot(page, f"appname{path.replace('/', '-')}{width}")
