@@ -168,10 +168,14 @@ def account_edit(request: HttpRequest, username: str | None = None) -> HttpRespo
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def account_suspend(request: HttpRequest, username: str) -> HttpResponse:
+    """GET asks first (what suspending does); the confirm page's POST suspends. Unsuspend
+    is a POST straight from the list: it only gives back what was there."""
     principal = _manager(request)
     account = _get_account_for(principal, username)
+    if request.method == "GET":
+        return render(request, "accounts/account_suspend.html", {"account": account})
     suspend = request.POST.get("suspended") == "yes"
     services.set_suspended(account, suspend)
     if request.htmx:

@@ -97,3 +97,21 @@ def test_lists_show_the_application_name_and_a_running_backup(live_server, page,
             page.goto(f"{live_server.url}{path}")
             assert "WordPress" in page.inner_text("main")
             screenshot(page, f"appname{path.replace('/', '-')}{width}")
+
+
+def test_the_admin_confirms_before_suspending(live_server, page, admin, user):
+    _sign_in(page, live_server, admin)
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 700})
+        page.goto(f"{live_server.url}/gui/users/")
+        page.locator("#account-alice").get_by_role("link", name="Suspend").click()
+        assert page.get_by_role("heading", name="Suspend alice?").is_visible()
+        assert _fits(page)
+        screenshot(page, f"suspend-confirm-{width}")
+    user.refresh_from_db()
+    assert not user.suspended
+    page.get_by_role("button", name="Suspend").click()
+    page.wait_for_url(f"{live_server.url}/gui/users/")
+    assert "suspended" in page.inner_text("#account-alice")
+    user.refresh_from_db()
+    assert user.suspended
