@@ -115,3 +115,27 @@ def test_the_admin_confirms_before_suspending(live_server, page, admin, user):
     assert "suspended" in page.inner_text("#account-alice")
     user.refresh_from_db()
     assert user.suspended
+
+
+def test_installed_badges_and_breadcrumbs_read_at_4_5_to_1(live_server, page, user):
+    from tests.accounts.test_contrast import contrast
+
+    def hex_of(rgb: str) -> str:
+        return "#" + "".join(f"{int(n):02x}" for n in rgb[rgb.index("(") + 1:-1].split(",")[:3])
+
+    def style(locator, prop: str) -> str:
+        return hex_of(locator.evaluate(f"e => getComputedStyle(e)['{prop}']"))
+
+    install = _make_install(user)
+    _sign_in(page, live_server, user)
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 700})
+        page.goto(f"{live_server.url}/gui/installs/")
+        badge = page.locator("span.badge.ok").first
+        assert badge.inner_text() == "Installed"
+        assert contrast(style(badge, "color"), style(badge, "backgroundColor")) >= 4.5
+        page.goto(f"{live_server.url}/gui/installs/{install.pk}/edit/")
+        crumb = page.locator(".crumbs a").first
+        background = style(page.locator("body"), "backgroundColor")
+        assert contrast(style(crumb, "color"), background) >= 4.5
+        screenshot(page, f"contrast-crumbs-{width}")
