@@ -4,6 +4,7 @@ from apps.accounts import views as account_views
 
 urlpatterns = [
     path("", account_views.index, name="index"),
+    path("favicon.ico", account_views.favicon, name="favicon"),
     path("gui/", account_views.home, name="home"),
     path("", include("apps.accounts.urls")),
     path("gui/apps/", include("apps.catalog.urls")),

@@ -3,6 +3,15 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+# Pages whose address lies under another tab than the one they belong to: installing is
+# done from Applications; backing up, cloning and copying an install from its page.
+SECTION_OF = {
+    "installs:new": "catalog:browser",
+    "backups:create": "installs:list",
+    "backups:clone": "installs:list",
+    "backups:push": "installs:list",
+}
+
 
 def principal(request):
     """The signed-in account and the navigation its role gets."""
@@ -21,5 +30,8 @@ def principal(request):
         nav.append((_("Resellers"), reverse("accounts:resellers")))
     if user.is_admin:
         nav.append((_("Settings"), reverse("accounts:settings")))
-    current = max((href for _, href in nav if request.path.startswith(href)), key=len, default="")
+    match = getattr(request, "resolver_match", None)
+    section = SECTION_OF.get(match.view_name if match else "")
+    current = reverse(section) if section else max(
+        (href for _, href in nav if request.path.startswith(href)), key=len, default="")
     return {"principal": user, "nav": [(label, href, href == current) for label, href in nav]}

@@ -8,6 +8,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -39,6 +40,11 @@ def index(request: HttpRequest) -> HttpResponse:
     if "s" in request.GET:
         return _redeem(request, request.GET["s"])
     return redirect("home")
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers ask for by themselves: the SVG icon in static/."""
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 def _redeem(request: HttpRequest, raw: str) -> HttpResponse:
@@ -162,10 +168,14 @@ def account_edit(request: HttpRequest, username: str | None = None) -> HttpRespo
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def account_suspend(request: HttpRequest, username: str) -> HttpResponse:
+    """GET asks first (what suspending does); the confirm page's POST suspends. Unsuspend
+    is a POST straight from the list: it only gives back what was there."""
     principal = _manager(request)
     account = _get_account_for(principal, username)
+    if request.method == "GET":
+        return render(request, "accounts/account_suspend.html", {"account": account})
     suspend = request.POST.get("suspended") == "yes"
     services.set_suspended(account, suspend)
     if request.htmx:

@@ -15,6 +15,7 @@ from django.db import models
 from django.utils import timezone
 
 from apps.accounts.models import Account, Website
+from apps.catalog.recipes.base import app_name
 from apps.installs.models import new_install_id
 from installatron_gui.lib.crypto import EncryptedTextField
 
@@ -110,6 +111,10 @@ class Backup(models.Model):
 
     class Meta:
         ordering = ["-backup_time"]
+
+    @property
+    def app_name(self) -> str:
+        return app_name(self.installer)
 
     def __str__(self) -> str:
         return f"backup {self.id} of {self.url}"

@@ -53,6 +53,8 @@ def list(request: HttpRequest) -> HttpResponse:  # noqa: A001 - the url name is 
     _name_remote_copies(principal, page.object_list)
     running = (Task.objects.visible_to(principal).running()
                .filter(cmd__in=["backup", "restore", "restoreto", "clone"]).order_by("-created"))
+    if install_id:  # "Back up now" lands here: that install's backups and tasks
+        running = running.filter(install=install_id)
     context = {"page": page, "q": q, "install_id": install_id, "tasks": [*running[:10]],
                "running": running.exists(), "filtered": bool(q or install_id)}
     template = "backups/list.html#rows" if request.htmx else "backups/list.html"

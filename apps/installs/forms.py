@@ -256,6 +256,24 @@ def app_form_field(name: str, spec: dict, *, initial=None, editing: bool = False
                            initial=initial, widget=widget)
 
 
+# What each notification kind of the reference is about, for the Edit form's checkboxes.
+NOTIFICATION_LABELS = {
+    "autobk": _("An automatic backup was made"),
+    "autobk_error": _("An automatic backup failed"),
+    "backup": _("A backup was made"),
+    "backup_error": _("A backup failed"),
+    "clone": _("The site was cloned"),
+    "clone_error": _("A clone failed"),
+    "install": _("The install is done"),
+    "restore": _("A backup was restored"),
+    "restore_error": _("A restore failed"),
+    "uninstall": _("The site was uninstalled"),
+    "update": _("The site was updated"),
+    "update_available": _("An update is available"),
+    "update_error": _("An update failed"),
+}
+
+
 class EditForm(forms.Form):
     """The install's settings page. Like InstallForm it only gathers input: ``to_params``
     gives the edit API's parameters for what changed, and ``editing.check_edit`` decides."""
@@ -329,8 +347,8 @@ class EditForm(forms.Form):
         self.fields["autobk"].choices = [*self.fields["autobk"].choices, *[
             (s.name, _("Schedule: %(name)s") % {"name": s.description or s.name})
             for s in BackupSchedule.objects.all()]]
-        self.fields["notification"].choices = [(n, n.replace("_", " ")) for n in
-                                               sorted(NOTIFICATIONS)]
+        self.fields["notification"].choices = [
+            (n, NOTIFICATION_LABELS.get(n, n.replace("_", " "))) for n in sorted(NOTIFICATIONS)]
         if not install.db_name:
             for name in self.DATABASE:
                 del self.fields[name]

@@ -539,7 +539,7 @@ def migrate_app_task(task_id: str) -> None:
         if install is None:
             raise InstallError("The install this task worked on no longer exists.")
         install = migrate_app(install, report=report)
-        return f"{install.installer} was migrated to {install.url}.", {"install": install.id}
+        return f"{install.app_name} was migrated to {install.url}.", {"install": install.id}
 
     run_task(task_id, body)
 

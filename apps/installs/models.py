@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Account, Website
 from apps.catalog.errors import CatalogError
-from apps.catalog.recipes.base import get_recipe
+from apps.catalog.recipes.base import app_name, get_recipe
 from apps.catalog.recipes.fields import api_members
 from installatron_gui.lib.crypto import EncryptedJSONField, EncryptedTextField
 
@@ -131,6 +131,10 @@ class Install(models.Model):
 
     def __str__(self) -> str:
         return f"{self.installer} at {self.url}"
+
+    @property
+    def app_name(self) -> str:
+        return app_name(self.installer)
 
     @property
     def busy(self) -> bool:

@@ -25,7 +25,7 @@ def install_app(task_id: str) -> None:
     def body(task, report):
         install = services.install_app(_install_of(task), report=report)
         notifications.notify(install, "install", version=install.version)
-        return f"{install.installer} was installed at {install.url}.", {"install": install.id}
+        return f"{install.app_name} was installed at {install.url}.", {"install": install.id}
 
     run_task(task_id, body)
 
@@ -59,7 +59,7 @@ def update_app(task_id: str, version: str, revert: bool = False, plugins: str = 
                                          automatic=automatic)
         finally:
             release_install(task.install, task.id)
-        return (f"{install.installer} at {install.url} is now version {install.version}.",
+        return (f"{install.app_name} at {install.url} is now version {install.version}.",
                 {"install": install.id, "version": install.version,
                  "backup": (task.__class__.objects.get(pk=task.pk).result or {}).get("backup")})
 

@@ -150,7 +150,7 @@ def check_update(install: Install, params: dict, *, dryrun: int = 0,
             if version.lower() in ("", "latest"):
                 version = latest_for(install)
                 if not version:
-                    raise CatalogError(f"{install.installer} {install.version} is already the "
+                    raise CatalogError(f"{install.app_name} {install.version} is already the "
                                        "newest version available.")
             package = package_for(install.installer, version)
         except CatalogError as exc:

@@ -40,6 +40,21 @@ class TaskQuerySet(models.QuerySet):
         return self.filter(status__in=[Task.Status.QUEUED, Task.Status.PROCESSING])
 
 
+# The reference's cmd names, as a person reads them.
+VERBS = {
+    "install": _("Install"),
+    "uninstall": _("Uninstall"),
+    "upgrade": _("Update"),
+    "backup": _("Backup"),
+    "restore": _("Restore"),
+    "clone": _("Clone"),
+    "delete": _("Delete backup"),
+    "import": _("Import"),
+    "restoreto": _("Restore elsewhere"),
+    "edit": _("Change settings"),
+}
+
+
 class Task(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -77,6 +92,11 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cmd} {self.id} ({self.status})"
+
+    @property
+    def verb(self) -> str:
+        """The task's command as a person reads it ("Backup", "Update")."""
+        return str(VERBS.get(self.cmd, self.cmd.capitalize()))
 
     @property
     def done(self) -> bool:

@@ -6,36 +6,23 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.vary import vary_on_headers
 
 from .models import Task
 
 PER_PAGE = 25
 
-# The reference's cmd names, as a person reads them.
-VERBS = {
-    "install": _("Install"),
-    "uninstall": _("Uninstall"),
-    "upgrade": _("Update"),
-    "backup": _("Backup"),
-    "restore": _("Restore"),
-    "clone": _("Clone"),
-    "delete": _("Delete backup"),
-    "import": _("Import"),
-}
-
-
 def describe(tasks) -> list[Task]:
-    """The tasks, each with its verb and whether its install can still be opened."""
+    """The tasks, each with whether its install can still be opened and its application's
+    name (empty once the install is gone)."""
     from apps.installs.models import Install
 
     tasks = list(tasks)
     ids = {t.install for t in tasks if t.install}
-    existing = {str(pk) for pk in Install.objects.filter(pk__in=ids).values_list("pk", flat=True)}
+    existing = {str(i.pk): i for i in Install.objects.filter(pk__in=ids).only("pk", "installer")}
     for task in tasks:
-        task.verb = VERBS.get(task.cmd, task.cmd.capitalize())
         task.install_exists = task.install in existing
+        task.app_name = existing[task.install].app_name if task.install_exists else ""
     return tasks
 
 

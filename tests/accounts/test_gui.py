@@ -124,6 +124,26 @@ def test_suspending_ends_open_sessions_and_keeps_the_account_out(client, admin, 
     assert alice.get("/gui/").status_code == 302
 
 
+def test_suspending_asks_first_and_the_confirm_page_suspends(client, admin, user, stranger):
+    client.force_login(admin)
+    listing = client.get("/gui/users/").content.decode()
+    assert 'href="/gui/accounts/alice/suspend/">Suspend</a>' in listing
+    assert 'name="suspended" value="yes"' not in listing  # no one-click suspend
+    ask = client.get("/gui/accounts/alice/suspend/")
+    html = ask.content.decode()
+    assert ask.status_code == 200 and "<h1>Suspend alice?</h1>" in html
+    assert "signed out at once" in html and 'name="suspended" value="yes"' in html
+    assert not Account.objects.get(username="alice").suspended  # asking changes nothing
+    done = client.post("/gui/accounts/alice/suspend/", {"suspended": "yes"})
+    assert done.status_code == 302 and done["Location"] == "/gui/users/"
+    assert Account.objects.get(username="alice").suspended
+    # Unsuspending stays one click, and strangers' accounts stay hidden.
+    listing = client.get("/gui/users/").content.decode()
+    assert 'name="suspended" value="no"' in listing
+    client.force_login(stranger)
+    assert client.get("/gui/accounts/alice/suspend/").status_code == 404
+
+
 def test_suspending_a_reseller_keeps_its_users_out(client, admin, reseller, user):
     from apps.accounts import services
 

@@ -80,6 +80,22 @@ def test_the_backup_button_refuses_a_busy_install(client, user, blog):  # noqa: 
     assert first.pk in page and Task.objects.filter(cmd="backup").count() == 1
 
 
+def test_while_the_first_backup_runs_the_list_shows_it_not_an_empty_search(
+        client, user, blog):  # noqa: F811
+    client.force_login(user)
+    page = client.post(f"/gui/backups/install/{blog.pk}/backup/", follow=True).content.decode()
+    assert "No backup matches" not in page and "You have no backups yet" not in page
+    assert "<strong>Backup</strong> · http://alice.test/blog" in page
+    assert "A backup is being made; it appears here when it is done." in page
+    assert 'hx-trigger="every 1s"' in page  # and it follows the task until it is done
+
+
+def test_lists_name_the_application_as_its_recipe_does(client, user, backup):
+    client.force_login(user)
+    page = client.get("/gui/backups/").content.decode()
+    assert '<div class="muted">WordPress 6.1' in page and ">wordpress" not in page
+
+
 def test_an_archive_in_the_webspace_is_imported_from_the_gui(client, user, backup):
     import shutil
     from pathlib import Path

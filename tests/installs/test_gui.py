@@ -308,6 +308,74 @@ def test_my_installs_searches_filters_and_pages(client, user):
     assert "No install matches that search." in none
 
 
+# --------------------------------------------------------------------------- the menu
+
+
+def _current_tab(html: str) -> list[str]:
+    return re.findall(r'<a href="[^"]*" aria-current="page">([^<]+)</a>', html)
+
+
+def test_the_menu_marks_the_tab_each_page_belongs_to(client, user, wordpress_package):
+    install = _make_install(user)
+    client.force_login(user)
+    pages = {
+        NEW_WP: "Applications",
+        reverse("catalog:browser"): "Applications",
+        reverse("installs:detail", args=[install.pk]): "My installs",
+        reverse("backups:clone", args=[install.pk]): "My installs",
+        reverse("backups:list"): "My backups",
+        reverse("tasks:list"): "Tasks",
+    }
+    for url, tab in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert _current_tab(response.content.decode()) == [tab], url
+
+
+def test_my_installs_and_tasks_name_the_application_as_its_recipe_does(client, user):
+    install = _make_install(user)
+    _make_task(install)
+    client.force_login(user)
+    mine = client.get(reverse("installs:list")).content.decode()
+    assert '<div class="muted">WordPress</div>' in mine and ">wordpress" not in mine
+    tasks = client.get(reverse("tasks:list")).content.decode()
+    assert '<div class="muted">WordPress</div>' in tasks and "<strong>Install</strong>" in tasks
+
+
+# --------------------------------------------------------------------------- Edit: emails
+
+
+def test_the_email_choices_render_as_labelled_checkboxes_and_save(client, user):
+    install = _make_install(user, notification=["backup"], fields={
+        "login": "admin_x1", "email": "a@b.c", "sitetitle": "Alice's blog", "sitetagline": ""})
+    client.force_login(user)
+    url = reverse("installs:edit", args=[install.pk])
+    page = client.get(url)
+    html = page.content.decode()
+    assert "<legend>Email me about</legend>" in html
+    boxes = re.findall(r'<label for="(id_notification_\d+)"><input type="checkbox" '
+                       r'name="notification" value="(\w+)"[^>]*id="\1"([^>]*)>\s*([^<]+)</label>', html)
+    assert len(boxes) == 13, html
+    labels = {value: (label.strip(), "checked" in rest) for _id, value, rest, label in boxes}
+    assert labels["backup"] == ("A backup was made", True)
+    assert labels["update_available"] == ("An update is available", False)
+    form = page.context["form"]
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: ("on" if v is True else v) for k, v in data.items() if v is not None and v is not False}
+    data["notification"] = ["update_available", "update_error"]
+    done = client.post(url, data)
+    assert done.status_code == 302, re.findall(r"errorlist.{0,300}", done.content.decode())
+    install.refresh_from_db()
+    assert sorted(install.notification) == ["update_available", "update_error"]
+    again = client.get(url).content.decode()
+    assert re.search(r'value="update_available"[^>]*checked', again)
+    assert not re.search(r'value="backup"[^>]*checked', again)
+    data["notification"] = []
+    assert client.post(url, data).status_code == 302
+    install.refresh_from_db()
+    assert install.notification == []
+
+
 # --------------------------------------------------------------------------- uninstall
 
 

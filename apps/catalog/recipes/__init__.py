@@ -1,5 +1,5 @@
 """Application recipes: one folder per application (manifest.json, optional recipe.py)."""
 
-from .base import Recipe, all_recipes, get_recipe
+from .base import Recipe, all_recipes, app_name, get_recipe
 
-__all__ = ["Recipe", "all_recipes", "get_recipe"]
+__all__ = ["Recipe", "all_recipes", "app_name", "get_recipe"]

@@ -520,6 +520,15 @@ def get_recipe(app_id: str) -> Recipe:
     return cls(manifest, folder)
 
 
+def app_name(app_id: str) -> str:
+    """The application's name as its recipe spells it ("WordPress"); the id itself for an
+    application whose recipe is gone (an install or backup can outlive it)."""
+    try:
+        return get_recipe(app_id).name
+    except CatalogError:
+        return app_id
+
+
 def _recipe_class(module) -> type[Recipe]:
     named = getattr(module, "Recipe", None)
     if isinstance(named, type) and issubclass(named, Recipe) and named is not Recipe:
