@@ -41,10 +41,15 @@ def _fix(path: Path, mode: int) -> None:
 
 
 def make_tree_private(top: Path) -> None:
-    """Folders 0700 (at most), files 0600 (at most), symlinks neither followed nor changed."""
+    """Folders 0700 (at most), files 0600 (at most), symlinks neither followed nor changed.
+
+    A folder that is already private keeps everyone else out of what it holds, so its tree
+    is walked only when the folder itself was open: start-up does not read every backup."""
     top = Path(top)
     if top.is_symlink() or not top.is_dir():
         _fix(top, PRIVATE_FILE)
+        return
+    if stat.S_IMODE(os.lstat(top).st_mode) & ~PRIVATE_DIR == 0:
         return
     _fix(top, PRIVATE_DIR)
     for folder, dirs, files in os.walk(top):
@@ -64,7 +69,7 @@ def private_paths(settings) -> list[Path]:
     if database["ENGINE"].endswith("sqlite3") and str(database["NAME"]) != ":memory:":
         name = str(database["NAME"])
         paths += [Path(name + suffix) for suffix in ("", "-journal", "-wal", "-shm")]
-    return paths
+    return list(dict.fromkeys(p.absolute() for p in paths))  # BACKUP_DIR is data/backups
 
 
 def lock_down() -> None:
