@@ -248,12 +248,14 @@ def reattach_orphans(model, website_model=Website) -> int:
 
 
 def reattach_when_saved(label: str) -> None:
-    """Run reattach_records on the model ``label`` ("installs.Install") whenever a
+    """Run reattach_records on the model ``label`` ("installs.Install") whenever a new
     website is saved: called from that app's ``ready()``, so accounts imports no app
     above it."""
 
-    def receiver(sender, instance, raw=False, **kwargs):
-        if not raw:  # fixtures being loaded
+    def receiver(sender, instance, created=False, raw=False, **kwargs):
+        # Websites are never deleted now, so only a new row can be one an earlier version
+        # deleted coming back (the migrations did the websites that existed then).
+        if created and not raw:  # raw: fixtures being loaded
             reattach_records(django_apps.get_model(label).objects.all(), instance)
 
     post_save.connect(receiver, sender=Website, weak=False, dispatch_uid=f"reattach:{label}")
