@@ -13,6 +13,8 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
 
+from installatron_gui.lib.flags import yes_no
+
 from .errors import AccountError
 from .models import Account, Handoff, LoginFailure, Website, hash_handoff_id
 from .validation import WebsiteSpec, check_email, check_username, check_websites, serves
@@ -36,14 +38,10 @@ class HeaderInput:
 
 
 def _yes_no(value, errcode: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"yes", "1", "true", "on"}:
-        return True
-    if text in {"no", "0", "false", "off", ""}:
-        return False
-    raise AccountError("Use 'yes' or 'no'.", errcode=errcode)
+    parsed = yes_no(value)
+    if parsed is None:
+        raise AccountError("Use 'yes' or 'no'.", errcode=errcode)
+    return parsed
 
 
 def parse_header(params: dict, *, require_user: bool = True) -> HeaderInput | None:

@@ -36,6 +36,7 @@ import string
 
 from apps.accounts.validation import check_email
 from installatron_gui.lib.errors import InstallatronError, InstallError
+from installatron_gui.lib.flags import yes_no
 
 FIELD_TYPES = {"text", "password", "email", "select", "radio", "checkbox", "generated"}
 # Values the installer is given but that are never stored on the install or shown.
@@ -60,8 +61,6 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 TEXT_MAX = 255
 PASSWD_MIN = 8
 PASSWD_MAX = 128
-YES = {"1", "yes", "true", "on"}
-NO = {"", "0", "no", "false", "off"}
 _ALNUM = string.ascii_letters + string.digits
 
 
@@ -284,11 +283,7 @@ def _check_choice(name: str, spec: dict, value: str | None) -> str:
 def _check_checkbox(name: str, spec: dict, raw) -> bool:
     if raw is None:
         raw = spec.get("default", False)
-    if isinstance(raw, bool):
-        return raw
-    text = str(raw).strip().lower()
-    if text in YES:
-        return True
-    if text in NO:
-        return False
-    _refuse(name, spec, f"{_label(name, spec)} must be 1 or 0.")
+    value = yes_no(raw)
+    if value is None:
+        _refuse(name, spec, f"{_label(name, spec)} must be 1 or 0.")
+    return value
