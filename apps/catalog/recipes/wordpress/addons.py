@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from apps.catalog.recipes.base import Addons, InstallError, SiteAccess, Step, http_request
 from apps.catalog.recipes.base import compare_versions as compare
 from apps.catalog.recipes.base import opcache_settle, run_steps
+from installatron_gui.lib.flags import yes_no
 from installatron_gui.lib.php import php_serialize_list, php_unserialize
 
 log = logging.getLogger(__name__)
@@ -557,11 +558,9 @@ def _flag_value(params: dict, name: str, yes: set[str], no: set[str]):
     value = params.get(name)
     if value in (None, ""):
         return None
-    text = str(value).strip().lower()
-    if text in yes:
-        return True
-    if text in no:
-        return False
+    parsed = yes_no(value, yes, no)
+    if parsed is not None:
+        return parsed
     raise InstallError(f"{name} must be one of {', '.join(sorted(yes | no))}.",
                        errcode=f"invalid_argument_{name}", field=name)
 
