@@ -86,7 +86,7 @@ def main() -> None:
 
     from apps.accounts.models import Account, Website
     from apps.catalog import services as catalog
-    from apps.catalog.recipes.wordpress import debian
+    from apps.recipes.wordpress import debian
     from apps.catalog.models import Package
     from apps.installs import services
 

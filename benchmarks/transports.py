@@ -132,7 +132,7 @@ def main() -> None:
 
     from urllib.parse import quote
 
-    from apps.catalog.recipes.wordpress import debian
+    from apps.recipes.wordpress import debian
     from apps.transports.base import open_transport
 
     call_command("migrate", verbosity=0)

@@ -188,7 +188,7 @@ STATIC_URL = f"{URL_PREFIX}/static/"
 # Each recipe's own static files (its icon) live in its folder, served as catalog/<id>/.
 STATICFILES_DIRS = [BASE_DIR / "static"] + [
     (f"catalog/{folder.parent.name}", folder)
-    for folder in sorted((BASE_DIR / "apps" / "catalog" / "recipes").glob("*/static"))]
+    for folder in sorted((BASE_DIR / "apps" / "recipes").glob("*/static"))]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing folder
 STORAGES = {

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from copy import deepcopy
 
-from apps.catalog.recipes import all_recipes
-from apps.catalog.recipes import fields as app_fields
+from apps.recipes import all_recipes
+from apps.recipes import fields as app_fields
 
 from . import dispatch
 

@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 
 from apps.accounts.models import Account, Website
-from apps.catalog.recipes.base import app_name
+from apps.recipes.base import app_name
 from apps.installs.models import new_install_id
 from installatron_gui.lib.crypto import EncryptedTextField
 

@@ -45,7 +45,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import Account
-from apps.catalog.recipes.base import UnsupportedError
+from apps.recipes.base import UnsupportedError
 from apps.installs import dbaccess
 from apps.installs import services as installs
 from apps.installs.errors import InstallError
@@ -667,7 +667,7 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
     this install's own, and with ``verify`` the site must answer before the old files
     are let go of; otherwise everything is put back as it was."""
     from apps.catalog.errors import CatalogError
-    from apps.catalog.recipes.base import get_recipe
+    from apps.recipes.base import get_recipe
     from apps.panels.base import DatabaseSpec, get_panel
 
     if install.website is None:
@@ -838,7 +838,7 @@ def push_stage(stage: Install, live: Install, *, report: Report) -> tuple[Instal
     before its old files are let go of. Any failure puts the live site back as it was.
     """
     from apps.catalog.errors import CatalogError
-    from apps.catalog.recipes.base import get_recipe
+    from apps.recipes.base import get_recipe
 
     def part(start: int, end: int) -> Report:
         return lambda lo, hi, msg="": report(start + (end - start) * lo // 100,
@@ -897,7 +897,7 @@ def check_location(account: Account, installer: str, params: dict, names: list[s
     import ipaddress
 
     from apps.catalog.errors import CatalogError
-    from apps.catalog.recipes.base import get_recipe
+    from apps.recipes.base import get_recipe
 
     try:
         recipe = get_recipe(installer)
@@ -1020,7 +1020,7 @@ def deploy_archive(install: Install, archive: Path, checksum: str | None, *,
     check the site answers. A failure undoes every step begun and marks the install
     failed.
     """
-    from apps.catalog.recipes.base import get_recipe
+    from apps.recipes.base import get_recipe
     from apps.panels.base import get_panel
 
     pending = install.pending_secrets or {}

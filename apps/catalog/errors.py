@@ -1,7 +1,5 @@
-from installatron_gui.lib.errors import InstallatronError
+"""The catalog's error is the recipes layer's: an application, version or package the caller named."""
 
+from apps.recipes.errors import CatalogError
 
-class CatalogError(InstallatronError):
-    """A problem with an application, a version or a package archive the caller named."""
-
-    errcode = "invalid_argument_application"
+__all__ = ["CatalogError"]

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .versions import version_key
+from installatron_gui.lib.versions import version_key
 
 
 class PackageQuerySet(models.QuerySet):

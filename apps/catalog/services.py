@@ -24,10 +24,10 @@ from django.db import transaction
 
 from apps.accounts.models import Account
 
-from . import versions
+from installatron_gui.lib import versions
 from .errors import CatalogError
 from .models import AddonPackage, AppSet, Package
-from .recipes import Recipe, all_recipes, get_recipe
+from apps.recipes import Recipe, all_recipes, get_recipe
 
 log = logging.getLogger(__name__)
 

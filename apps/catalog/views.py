@@ -8,7 +8,7 @@ from django.shortcuts import render
 
 from . import services
 from .models import Package
-from .recipes import Recipe
+from apps.recipes import Recipe
 
 
 def _get_app_for(principal, app_id: str) -> Recipe:

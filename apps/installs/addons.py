@@ -16,7 +16,7 @@ from django.db import transaction
 from apps.catalog import services as catalog
 from apps.catalog.errors import CatalogError
 from apps.catalog.models import AddonPackage
-from apps.catalog.recipes.base import Addons, Recipe, SiteAccess, get_recipe
+from apps.recipes.base import Addons, Recipe, SiteAccess, get_recipe
 
 from .errors import InstallError
 from .models import Install

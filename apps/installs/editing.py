@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Q
 
-from apps.catalog.recipes import fields as app_fields
+from apps.recipes import fields as app_fields
 from apps.tasks.models import Task
 
 from . import services
@@ -83,7 +83,7 @@ def check_edit(install: Install, params: dict, *, held: bool = False) -> EditPla
     language must have its files in the site, before anything is changed.
     """
     from apps.catalog.errors import CatalogError
-    from apps.catalog.recipes.base import get_recipe
+    from apps.recipes.base import get_recipe
 
     if not held and install.busy:
         raise services.busy_error(install)

@@ -10,8 +10,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Account, Website
-from apps.catalog.recipes import fields as app_fields
-from apps.catalog.recipes.fields import random_login, random_password
+from apps.recipes import fields as app_fields
+from apps.recipes.fields import random_login, random_password
 
 DB_AUTO, DB_LISTED, DB_MANUAL = "auto", "listed", "manual"
 

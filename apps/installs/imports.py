@@ -31,7 +31,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import Account
-from apps.catalog.recipes.base import Found
+from apps.recipes.base import Found
 from installatron_gui.lib.errors import InstallatronError
 
 from . import dbaccess
@@ -120,7 +120,7 @@ def _version(params: dict, found: str) -> str:
 
 def _recipe(params: dict):
     from apps.catalog.errors import CatalogError
-    from apps.catalog.recipes.base import get_recipe
+    from apps.recipes.base import get_recipe
 
     app_id = params.get("application")
     if not isinstance(app_id, str) or not app_id:
@@ -500,7 +500,7 @@ def migrate_app(install: Install, *, report) -> Install:
 
     pending = (install.pending_secrets or {}).get("migrate") or {}
     try:
-        from apps.catalog.recipes.base import get_recipe
+        from apps.recipes.base import get_recipe
 
         plan = MigrationPlan(account=install.account, recipe=get_recipe(install.installer),
                              location=None, source_url=pending["source_url"],

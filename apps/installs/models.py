@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from apps.accounts.models import Account, Website
 from apps.catalog.errors import CatalogError
-from apps.catalog.recipes.base import app_name, get_recipe
-from apps.catalog.recipes.fields import api_members
+from apps.recipes.base import app_name, get_recipe
+from apps.recipes.fields import api_members
 from installatron_gui.lib.crypto import EncryptedJSONField, EncryptedTextField
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -106,7 +106,7 @@ class Install(models.Model):
     # Automatic backups (apps/installs/schedules.py): backup ids per period, newest first.
     autobk_state = models.JSONField(default=dict, blank=True)
     # The application's own field values, by the names its manifest gives them
-    # (apps/catalog/recipes/fields.py), secrets left out: WordPress's login, email,
+    # (apps/recipes/fields.py), secrets left out: WordPress's login, email,
     # sitetitle, sitetagline; a wiki's acl_policy. The API shows them as cf-<name>.
     fields = models.JSONField(default=dict, blank=True)
     # yes/no (sample content) or the id of the template the install was made from.

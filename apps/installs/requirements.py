@@ -14,7 +14,7 @@ import re
 import shutil
 import subprocess
 
-from apps.catalog.versions import compare
+from installatron_gui.lib.versions import compare
 from installatron_gui.lib.children import child_env
 
 from .errors import InstallError

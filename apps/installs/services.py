@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from apps.accounts.models import Account, Website
 from apps.accounts.validation import normalize_vhost_url, vhost_target
-from apps.catalog.recipes import fields as app_fields
-from apps.catalog.recipes.fields import text_value
+from apps.recipes import fields as app_fields
+from apps.recipes.fields import text_value
 from apps.tasks.models import Task
 from installatron_gui.lib.errors import InstallatronError
 
@@ -334,7 +334,7 @@ def check_install(account: Account | None, params: dict, *, dryrun: int = 0,
     not even by uninstall.
     """
     from apps.catalog.errors import CatalogError
-    from apps.catalog.recipes.base import get_recipe
+    from apps.recipes.base import get_recipe
     from apps.catalog.services import can_use, package_for
 
     if account is None:
@@ -559,7 +559,7 @@ def neighbour_prefixes(names, prefix: str, db_name: str = "") -> set[str]:
     in the same database: those of installs we know of, and any under which every table
     an application always makes is present (an install made by hand). A WordPress
     network's ``wp_2_`` sites lack ``users``, so they stay the network's own."""
-    from apps.catalog.recipes.base import all_recipes
+    from apps.recipes.base import all_recipes
 
     names = set(names)
     found: set[str] = set()
@@ -778,7 +778,7 @@ def install_app(install: Install, *, report: Report) -> Install:
     marks the install failed; the website is left as it was.
     """
     from apps.catalog.errors import CatalogError
-    from apps.catalog.recipes.base import get_recipe
+    from apps.recipes.base import get_recipe
     from apps.catalog.services import package_for, verify_package
     from apps.panels.base import get_panel
 

@@ -33,7 +33,7 @@ def create_admin_sso(install: Install, *, ttl: int = SSO_TTL) -> dict:
     """Place a one-time sign-in file for ``install``'s admin; returns the link data
     (``url``, ``expires`` as a UNIX time)."""
     from apps.catalog.errors import CatalogError
-    from apps.catalog.recipes.base import get_recipe
+    from apps.recipes.base import get_recipe
 
     if install.status != Install.Status.INSTALLED or install.website is None:
         raise InstallError("Only an installed application can be signed in to.",

@@ -12,7 +12,7 @@ import posixpath
 
 from django.utils import timezone
 
-from apps.catalog.recipes import fields as app_fields
+from apps.recipes import fields as app_fields
 from installatron_gui.lib.errors import InstallatronError
 
 from . import addons as addon_manager
@@ -40,7 +40,7 @@ def sync_install(install: Install, *, addons: bool = False) -> dict:
     """Refresh ``install`` from its site and return the extra members the view shows
     (``list-plugins``/``list-themes`` with ``addons``). Saves the record."""
     from apps.catalog.errors import CatalogError
-    from apps.catalog.recipes.base import get_recipe
+    from apps.recipes.base import get_recipe
 
     if install.status != Install.Status.INSTALLED or install.website is None:
         raise InstallError(f"The install is {install.get_status_display().lower()}; only an "

@@ -16,7 +16,7 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
-from apps.catalog.recipes import fields as app_fields
+from apps.recipes import fields as app_fields
 from apps.tasks.models import Task
 
 from . import services
@@ -140,7 +140,7 @@ def install_from_template(install: Install, *, report: Report) -> Install:
     title and tagline). If
     that last part fails, what was deployed is removed and the install marked failed."""
     from apps.backups import services as backups
-    from apps.catalog.recipes.base import get_recipe
+    from apps.recipes.base import get_recipe
 
     template = Template.objects.filter(pk=install.content).first()
     hidden = services.pending_fields(install.pending_secrets)

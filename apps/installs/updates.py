@@ -122,7 +122,7 @@ def check_update(install: Install, params: dict, *, dryrun: int = 0,
     ``invalid_argument_version``. A busy install is refused with ``busy``.
     """
     from apps.catalog.errors import CatalogError
-    from apps.catalog.recipes.base import get_recipe
+    from apps.recipes.base import get_recipe
     from apps.catalog.services import package_for, upgrade_from, verify_package
 
     from .services import busy_error
@@ -214,7 +214,7 @@ def _test_pause() -> None:
 
 
 def _app_context(install: Install):
-    from apps.catalog.recipes.base import get_recipe
+    from apps.recipes.base import get_recipe
 
     from .services import app_context
 

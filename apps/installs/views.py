@@ -16,7 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 from apps.accounts.models import Account
 from apps.catalog import services as catalog
 from apps.catalog.errors import CatalogError
-from apps.catalog.recipes.base import Recipe, get_recipe
+from apps.recipes.base import Recipe, get_recipe
 from apps.tasks.models import Task
 from installatron_gui.lib.errors import InstallatronError
 

@@ -108,7 +108,7 @@ def _mark_half_installed(install, task: Task, held: list) -> str:
     removes it) and say so. The install's checks refused a folder holding any of these
     names and a database holding tables with its prefix, so whatever is there is ours."""
     from apps.catalog.errors import CatalogError
-    from apps.catalog.recipes.base import get_recipe
+    from apps.recipes.base import get_recipe
     from apps.catalog.services import package_for
     from apps.installs import services
 

@@ -31,7 +31,7 @@ class InstallError(InstallatronError):
     a database or folder that refuses us. ``field`` names the offending parameter.
 
     Defined here, below the engine, because application recipes raise it too (through
-    ``apps.catalog.recipes.base``); ``apps.installs.errors`` re-exports it.
+    ``apps.recipes.base``); ``apps.installs.errors`` re-exports it.
     """
 
     errcode = "failed"

@@ -36,7 +36,7 @@ def wp(site, wordpress_package, addon_store):
 def derive_plugin(tmp_path, version: str, *, break_it: bool = False):
     """A newer akismet in the store: its Version header rewritten (and, with ``break_it``,
     a call to an undefined function added: a fatal error whenever WordPress loads it)."""
-    from apps.catalog.recipes.wordpress.build import build_addon_archive
+    from apps.recipes.wordpress.build import build_addon_archive
     from apps.catalog.services import add_addon_package
 
     source = AKISMET

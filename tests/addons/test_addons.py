@@ -28,7 +28,7 @@ def _option(install, name: str) -> str:
 def test_the_build_command_stores_each_addon_versioned_from_its_header(addon_store):
     from apps.catalog import services
     from apps.catalog.models import AddonPackage
-    from apps.catalog.recipes.wordpress.addons import PLUGIN_HEADERS, read_headers
+    from apps.recipes.wordpress.addons import PLUGIN_HEADERS, read_headers
 
     akismet = addon_store[("wp-plugin", "akismet")]
     header = read_headers((AKISMET / "akismet.php").read_text(), PLUGIN_HEADERS)["Version"]
@@ -47,7 +47,7 @@ def test_the_build_command_stores_each_addon_versioned_from_its_header(addon_sto
 
 
 def test_it_lists_akismet_and_twentytwentythree_with_their_real_versions(wp):
-    from apps.catalog.recipes.wordpress.addons import THEME_HEADERS, read_headers
+    from apps.recipes.wordpress.addons import THEME_HEADERS, read_headers
 
     data = _edit(wp, **{"list-plugins": "1", "list-themes": "1"})
     plugin = data["list-plugins"]["akismet/akismet.php"]
@@ -211,7 +211,7 @@ def test_the_active_theme_cannot_be_uninstalled(wp):
                                  "akismet/x/y.php", "akismet/readme.txt", ".itron-old-x",
                                  "a\x00b"])
 def test_addon_ids_are_validated_strictly(bad):
-    from apps.catalog.recipes.wordpress.addons import check_addon_id
+    from apps.recipes.wordpress.addons import check_addon_id
     from apps.installs.errors import InstallError
 
     with pytest.raises(InstallError):

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from apps.catalog import services
-from apps.catalog.recipes.wordpress import debian
+from apps.recipes.wordpress import debian
 from apps.catalog.models import Package
 
 
@@ -65,7 +65,7 @@ def test_the_build_command_adds_wordpress_with_debians_language_files(db, store)
     assert {"wp-content/languages/de_DE.mo", "wp-content/languages/admin-de_DE.mo",
             "wp-content/languages/continents-cities-fr_FR.mo"} <= names
     # Every language the manifest offers has its core translation in the archive.
-    from apps.catalog.recipes import get_recipe
+    from apps.recipes import get_recipe
 
     recipe = get_recipe("wordpress")
     for code in recipe.languages:

@@ -11,15 +11,15 @@ import json
 
 import pytest
 
-from apps.catalog.recipes import base, get_recipe
-from apps.catalog.recipes.base import CAPABILITIES, Recipe, UnsupportedError
+from apps.recipes import base, get_recipe
+from apps.recipes.base import CAPABILITIES, Recipe, UnsupportedError
 from tests.catalog.test_recipes import recipes_dir, write_app  # noqa: F401
 from tests.installs.conftest import owner, site  # noqa: F401
 
 DUMMY_RECIPE = '''
 import json
 
-from apps.catalog.recipes.base import InstallError, Recipe
+from apps.recipes.base import InstallError, Recipe
 
 
 class DummyWiki(Recipe):
@@ -134,7 +134,7 @@ def test_a_recipe_that_cannot_repoint_cannot_be_cloned(recipes_dir, site):  # no
     from apps.installs.models import Install
 
     write_app(recipes_dir, "stiffapp", recipe_py=(
-        "from apps.catalog.recipes.base import Recipe\n"
+        "from apps.recipes.base import Recipe\n"
         "class Stiff(Recipe):\n"
         "    def write_config(self, app):\n"
         "        return []\n"))

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from apps.catalog.recipes import fields as app_fields
-from apps.catalog.recipes import get_recipe
+from apps.recipes import fields as app_fields
+from apps.recipes import get_recipe
 from tests.catalog.test_recipes import recipes_dir, write_app  # noqa: F401
 from tests.installs.conftest import owner, site  # noqa: F401
 
@@ -37,7 +37,7 @@ WIKI_FIELDS = {
 WIKI_RECIPE = '''
 import json
 
-from apps.catalog.recipes.base import Recipe
+from apps.recipes.base import Recipe
 
 
 class MiniWiki(Recipe):

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from apps.catalog.errors import CatalogError
-from apps.catalog.recipes import Recipe, base, get_recipe
+from apps.recipes import Recipe, base, get_recipe
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_an_app_without_recipe_py_gets_the_base_recipe(recipes_dir):
 
 def test_an_app_with_recipe_py_gets_its_subclass(recipes_dir):
     write_app(recipes_dir, "fancyapp", recipe_py=(
-        "from apps.catalog.recipes.base import Recipe as Base\n"
+        "from apps.recipes.base import Recipe as Base\n"
         "class FancyRecipe(Base):\n"
         "    def greet(self):\n"
         "        return 'hello ' + self.id\n"))

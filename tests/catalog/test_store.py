@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from apps.catalog import services
 from apps.catalog.errors import CatalogError
 from apps.catalog.models import AppSet, Package
-from apps.catalog.versions import compare, upgrade_kind, version_key
+from installatron_gui.lib.versions import compare, upgrade_kind, version_key
 
 
 def test_it_stores_an_archive_under_its_name_with_its_sha256(db, store, make_archive):

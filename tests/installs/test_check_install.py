@@ -75,7 +75,7 @@ def test_a_suspended_user_is_refused_with_403(api, owner, target):
 
 
 def test_rootonly_applications_refuse_a_subfolder(api, owner, target, monkeypatch):
-    from apps.catalog.recipes.base import get_recipe
+    from apps.recipes.base import get_recipe
 
     monkeypatch.setitem(get_recipe("wordpress").manifest, "rootonly", True)
     response = call(api, owner, dryrun="1")
@@ -180,7 +180,7 @@ def test_website_databases_hand_out_an_unused_one(owner, target, wordpress_packa
 ])
 def test_unmet_requirements_are_refused_before_anything_is_written(
         api, owner, target, monkeypatch, requirement, words):
-    from apps.catalog.recipes.base import get_recipe
+    from apps.recipes.base import get_recipe
     from apps.installs.requirements import local_php_version
 
     assert local_php_version(), "php-cli is installed by the test command"

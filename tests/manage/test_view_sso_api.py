@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_the_portable_hash_is_accepted_by_wordpress_own_phpass(tmp_path):
-    from apps.catalog.recipes.wordpress.site import phpass_hash, wp_login_form_password
+    from apps.recipes.wordpress.site import phpass_hash, wp_login_form_password
 
     check = tmp_path / "check.php"
     # The password on stdin, never on a command line.

@@ -43,7 +43,7 @@ def test_it_reads_the_version_of_debians_wordpress():
 
 
 def test_settings_are_rewritten_in_place_and_a_repeated_one_is_refused():
-    from apps.catalog.recipes.wordpress import config
+    from apps.recipes.wordpress import config
     from installatron_gui.lib.errors import InstallError
 
     new = config.rewrite(CONFIG.replace('"db.$evil"', "'h'"),
@@ -61,7 +61,7 @@ def test_settings_are_rewritten_in_place_and_a_repeated_one_is_refused():
 
 
 def test_a_new_config_from_the_sample_has_fresh_salts_and_our_defines():
-    from apps.catalog.recipes.wordpress import config
+    from apps.recipes.wordpress import config
 
     sample = open("/usr/share/wordpress/wp-config-sample.php").read()
     src = config.from_sample(sample, {"db_name": "d", "db_user": "u", "db_pass": "p\\'",

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 from apps.accounts.models import Account
-from apps.catalog import services, versions
+from apps.catalog import services
 from apps.catalog.errors import CatalogError
 from apps.catalog.models import Package
-from apps.catalog.recipes import Recipe, get_recipe
-from apps.catalog.recipes import fields as app_fields
+from apps.recipes import Recipe, get_recipe
+from installatron_gui.lib import versions
+from apps.recipes import fields as app_fields
 
 from ..dispatch import Context, command
 from ..paging import page

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.catalog import services
 from apps.catalog.errors import CatalogError
 from apps.catalog.models import AddonPackage
-from apps.catalog.recipes.base import get_recipe
+from apps.recipes.base import get_recipe
 
 from .add_package import parse_date
 

@@ -1,6 +1,6 @@
 """The recipe contract: what the engine may ask of an application, and the loader.
 
-A recipe folder ``apps/catalog/recipes/<id>/`` holds ``manifest.json`` (what the browser API
+A recipe folder ``apps/recipes/<id>/`` holds ``manifest.json`` (what the browser API
 and the GUI show: names, requirements, fields, languages, links) and optionally
 ``recipe.py`` with a ``Recipe`` subclass that carries the application's own logic.
 
@@ -42,8 +42,8 @@ from installatron_gui.lib.errors import InstallError
 from installatron_gui.lib.http import http_request
 from installatron_gui.lib.steps import Step, opcache_settle, run_steps
 
-from ..errors import CatalogError
-from ..versions import compare as compare_versions
+from .errors import CatalogError
+from installatron_gui.lib.versions import compare as compare_versions
 from .fields import spec_problems
 
 __all__ = ["CAPABILITIES", "Found", "InstallError", "Recipe", "Step", "TransportError",

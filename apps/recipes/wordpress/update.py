@@ -18,7 +18,7 @@ import re
 import secrets
 import time
 
-from apps.catalog.recipes.base import InstallError, Step, http_request, opcache_settle
+from apps.recipes.base import InstallError, Step, http_request, opcache_settle
 
 VERSION_FILE = "wp-includes/version.php"
 # Kept from the live site: the content (themes, plugins, uploads) and the configuration.

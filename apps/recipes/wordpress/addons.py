@@ -23,9 +23,9 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from apps.catalog.recipes.base import Addons, InstallError, SiteAccess, Step, http_request
-from apps.catalog.recipes.base import compare_versions as compare
-from apps.catalog.recipes.base import opcache_settle, run_steps
+from apps.recipes.base import Addons, InstallError, SiteAccess, Step, http_request
+from apps.recipes.base import compare_versions as compare
+from apps.recipes.base import opcache_settle, run_steps
 from installatron_gui.lib.flags import yes_no
 from installatron_gui.lib.php import php_serialize_list, php_unserialize
 

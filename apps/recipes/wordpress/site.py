@@ -13,7 +13,7 @@ import html
 import re
 import secrets
 
-from apps.catalog.recipes.base import InstallError, TransportError
+from apps.recipes.base import InstallError, TransportError
 from installatron_gui.lib.php import php_quote
 
 VERSION_FILE = "wp-includes/version.php"

@@ -13,7 +13,7 @@ import os
 import re
 from pathlib import Path
 
-from apps.catalog.recipes.base import BuiltPackage, CatalogError
+from apps.recipes.base import BuiltPackage, CatalogError
 
 from . import debian
 from .addons import KINDS, PLUGIN_HEADERS, THEME_HEADERS, read_headers

@@ -18,7 +18,7 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from apps.catalog.recipes.base import CatalogError
+from apps.recipes.base import CatalogError
 from installatron_gui.lib.children import child_env
 
 WORDPRESS_SOURCE = Path("/usr/share/wordpress")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import string
 
-from apps.catalog.recipes.base import InstallError
+from apps.recipes.base import InstallError
 from installatron_gui.lib.php import read_php_settings, set_php_settings
 
 CONFIG = "wp-config.php"

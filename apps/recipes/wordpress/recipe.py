@@ -12,9 +12,9 @@ import html
 import posixpath
 import re
 
-from apps.catalog.recipes.base import Found, InstallError, TransportError, http_request
-from apps.catalog.recipes.base import Recipe as BaseRecipe
-from apps.catalog.recipes.base import read_text_file
+from apps.recipes.base import Found, InstallError, TransportError, http_request
+from apps.recipes.base import Recipe as BaseRecipe
+from apps.recipes.base import read_text_file
 from installatron_gui.lib.php import read_php_settings
 
 from . import config
