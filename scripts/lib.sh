@@ -19,6 +19,15 @@ apt_install() {
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
+  if is_root && command -v debconf-set-selections >/dev/null; then
+    # The catalog's Debian packages are sources of application files only: no database
+    # set-up by dbconfig-common, no web server configured for them.
+    local app
+    for app in roundcube-core phpmyadmin postfixadmin tt-rss; do
+      printf '%s %s/dbconfig-install boolean false\n%s %s/reconfigure-webserver multiselect\n' \
+        "$app" "$app" "$app" "$app"
+    done | debconf-set-selections 2>/dev/null || true
+  fi
   if ! is_root || ! command -v apt-get >/dev/null; then
     die "missing system packages: ${missing[*]} (install them, e.g. sudo apt-get install ${missing[*]})"
   fi
@@ -47,7 +56,9 @@ ensure_system_packages() {
   local pkgs=(gcc pkg-config libmariadb-dev mariadb-client php-cli php-mysql php-curl php-gd
               php-mbstring php-xml php-intl wordpress wordpress-theme-twentytwentythree wordpress-l10n
               wordpress-plugin-http-authentication wordpress-theme-twentytwentytwo
-              wordpress-theme-twentytwentyone)
+              wordpress-theme-twentytwentyone
+              # the catalog's other applications, built into packages from these
+              dokuwiki mediawiki phpmyadmin adminer roundcube postfixadmin tt-rss)
   # e2fsprogs: chattr, for the test of a folder not even root can write to
   [ "$1" = test ] && pkgs+=(chromium fonts-dejavu-core openssh-server e2fsprogs)
   if command -v dpkg-query >/dev/null; then

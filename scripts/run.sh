@@ -33,12 +33,10 @@ say "preparing the database and static files"
 manage migrate --noinput -v0
 manage collectstatic --noinput -v0
 manage bootstrap
-if manage help build_package >/dev/null 2>&1; then
-  if ! manage shell -v 0 -c "from apps.catalog.models import Package; import sys; sys.exit(0 if Package.objects.filter(application='wordpress').exists() else 1)" 2>/dev/null; then
-    say "building the WordPress package from Debian's wordpress package"
-    manage build_package wordpress --l10n || say "could not build the WordPress package (see above)"
-  fi
-fi
+# Every application whose recipe builds its package from Debian's files, once (kept in the
+# package store); one that cannot be built is named and the others are still offered.
+say "building the applications' packages (once; kept in the package store)"
+manage build_package --missing --l10n || say "some applications could not be built (see above)"
 
 DEMO_HOME="$INSTALLATRON_DATA/demo/demo.test"
 manage demo_website --path "$DEMO_HOME" --url "http://127.0.0.1:$DEMO_PORT"

@@ -76,3 +76,28 @@ def test_the_build_command_adds_wordpress_with_debians_language_files(db, store)
 def test_the_wordpress_package_fixture_puts_a_verified_package_in_the_store(wordpress_package):
     assert services.package_for("wordpress") == wordpress_package
     services.verify_package(wordpress_package)
+
+
+def test_build_missing_builds_what_is_not_stored_and_goes_on_past_a_failure(db, store,
+                                                                             monkeypatch):
+    from django.core.management.base import CommandError
+
+    from apps.catalog.errors import CatalogError
+    from apps.catalog.management.commands import build_package
+    from apps.recipes import get_recipe
+
+    class Broken(type(get_recipe("wordpress"))):
+        def build_package(self, out_dir, **kwargs):
+            raise CatalogError("no sources for this one")
+
+    wordpress = get_recipe("wordpress")
+    broken = Broken({**wordpress.manifest, "id": "brokenapp", "name": "Broken App"},
+                    wordpress.folder)
+    monkeypatch.setattr(build_package, "all_recipes", lambda: [broken, wordpress])
+    with pytest.raises(CommandError, match="Not built: Broken App"):
+        call_command("build_package", "--missing")
+    assert Package.objects.filter(application="wordpress").count() == 1
+    # A second run finds WordPress stored and tries only the one that failed.
+    monkeypatch.setattr(build_package, "all_recipes", lambda: [wordpress])
+    call_command("build_package", "--missing")
+    assert Package.objects.filter(application="wordpress").count() == 1

@@ -1,5 +1,7 @@
 """Build an application's package (or its add-ons) with its recipe's builder and add the
-archives to the store: ``manage.py build_package APP [--l10n] [--addons]``."""
+archives to the store: ``manage.py build_package APP [--l10n] [--addons]``, or
+``manage.py build_package --missing``: every application whose recipe can build a package and
+that has none in the store yet, one line each; one that fails is reported and the others go on."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.catalog import services
 from apps.catalog.errors import CatalogError
 from apps.catalog.models import AddonPackage
-from apps.recipes.base import get_recipe
+from apps.catalog.models import Package
+from apps.recipes.base import all_recipes, get_recipe
 
 from .add_package import parse_date
 
@@ -29,7 +32,10 @@ class Command(BaseCommand):
             "package store; add-on versions already stored are skipped.")
 
     def add_arguments(self, parser):
-        parser.add_argument("application", help="the application id (its recipe folder)")
+        parser.add_argument("application", nargs="?",
+                            help="the application id (its recipe folder)")
+        parser.add_argument("--missing", action="store_true",
+                            help="build every application that has no package in the store")
         parser.add_argument("--source", help="the sources to build from (the recipe's "
                             "default if not given)")
         parser.add_argument("--l10n", "--languages", dest="languages", action="store_true",
@@ -42,9 +48,15 @@ class Command(BaseCommand):
         parser.add_argument("--date", help="release date, YYYY-MM-DD")
         parser.add_argument("--output", help="also keep a copy of the archive at this path")
 
-    def handle(self, *args, application, source, languages, addons, addon_specs, branch,
-               date, output, **opts):
+    def handle(self, *args, application, missing, source, languages, addons, addon_specs,
+               branch, date, output, **opts):
         released = parse_date(date)
+        if missing:
+            if application:
+                raise CommandError("Give an application or --missing, not both.")
+            return self._build_missing(languages=languages, branch=branch, released=released)
+        if not application:
+            raise CommandError("Name the application to build, or give --missing.")
         wanted = addon_specs or ([] if addons else None)
         try:
             recipe = get_recipe(application)
@@ -58,6 +70,22 @@ class Command(BaseCommand):
                     self._store(recipe.id, built, branch=branch, released=released)
         except CatalogError as exc:
             raise CommandError(exc.message) from None
+
+    def _build_missing(self, *, languages: bool, branch: str, released) -> None:
+        stored = set(Package.objects.values_list("application", flat=True))
+        wanted = [r for r in all_recipes() if r.supports("build_package") and r.id not in stored]
+        failed = []
+        for number, recipe in enumerate(wanted, 1):
+            self.stdout.write(f"[{number}/{len(wanted)}] building {recipe.name}")
+            try:
+                with tempfile.TemporaryDirectory(prefix="build-") as tmp:
+                    for built in recipe.build_package(Path(tmp), languages=languages):
+                        self._store(recipe.id, built, branch=branch, released=released)
+            except CatalogError as exc:
+                failed.append(recipe.name)
+                self.stderr.write(f"{recipe.name} could not be built: {exc.message}")
+        if failed:
+            raise CommandError(f"Not built: {', '.join(failed)}; the others are in the store.")
 
     def _store(self, app_id: str, built, *, branch, released) -> None:
         if not built.kind:
