@@ -139,3 +139,51 @@ def test_installed_badges_and_breadcrumbs_read_at_4_5_to_1(live_server, page, us
         background = style(page.locator("body"), "backgroundColor")
         assert contrast(style(crumb, "color"), background) >= 4.5
         screenshot(page, f"contrast-crumbs-{width}")
+
+
+def _actions_on_screen(page, names) -> None:
+    """Each named link is visible and lies inside the window horizontally."""
+    width = page.viewport_size["width"]
+    for name in names:
+        link = page.get_by_role("link", name=name).first
+        assert link.is_visible(), name
+        box = link.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, (name, box)
+
+
+def test_every_list_fits_a_phone_with_its_actions_on_screen(live_server, page, admin, user):
+    """390 px: the lists turn into one card per row, each value under its column's name, so
+    Manage, Restore and Download are on screen instead of past the right edge."""
+    from apps.backups.models import Backup
+    from apps.tasks.models import Task
+
+    install = _make_install(user, url="http://alice.test/a-rather-long-folder-name/with/depth")
+    Backup.objects.create(account=user, install=install, install_ref=install.id,
+                          website=install.website, file=f"{user.username}/b.tar.gz",
+                          installer="wordpress", version="6.1.9", path=install.path,
+                          url=install.url, title=install.title, size=52_000_000,
+                          list_files=["index.php"], checksum="0" * 64)
+    Task.objects.create(account=user, cmd="backup", url=install.url, title=install.title,
+                        install=install.pk, status="completed", percent_min=100,
+                        percent_max=100, message="Done")
+    page.set_viewport_size({"width": 390, "height": 844})
+    _sign_in(page, live_server, user)
+    pages = {"/gui/": [], "/gui/installs/": ["Manage"], "/gui/tasks/": [],
+             "/gui/backups/": ["Restore", "Download"]}
+    for path, actions in pages.items():
+        page.goto(f"{live_server.url}{path}")
+        assert _fits(page), path
+        table = page.locator("main table").first
+        assert table.get_attribute("class").startswith("stack"), path
+        assert table.locator("thead").is_hidden(), path
+        _actions_on_screen(page, actions)
+        screenshot(page, f"phone-list{path.replace('/', '-')}")
+    # Each value sits under its column's name.
+    page.goto(f"{live_server.url}/gui/installs/")
+    version = page.locator("td[data-label=Version]").first
+    assert page.evaluate("e => getComputedStyle(e, '::before').content", version.element_handle()) \
+        == '"Version"'
+    _sign_in(page, live_server, admin)
+    page.goto(f"{live_server.url}/gui/users/")
+    assert _fits(page)
+    screenshot(page, "phone-list-accounts")
