@@ -40,7 +40,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-from tests.fixtures.services import free_port, stop_group, wait_for_port  # noqa: E402
+from tests.fixtures.processes import free_port, stop_group, wait_for_port  # noqa: E402
 
 
 def fmt(values: list[float]) -> str:

@@ -44,7 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.fixtures.services import free_port, wait_for_port  # noqa: E402
+from tests.fixtures.processes import free_port, wait_for_port  # noqa: E402
 
 RESTART_LINE = re.compile(r"the Celery worker exited with status (\d+)[^;]*; starting it again")
 

@@ -50,7 +50,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 
 from tests.fixtures import remote as fx  # noqa: E402
-from tests.fixtures.services import free_port, wait_for_port  # noqa: E402
+from tests.fixtures.processes import free_port, wait_for_port  # noqa: E402
 
 
 def fmt(values: list[float]) -> str:
