@@ -27,4 +27,5 @@ app.conf.beat_schedule = {
     "installs.run_autoupdates": {"task": "installs.run_autoupdates", "schedule": 3600.0},
     "installs.run_autobackups": {"task": "installs.run_autobackups", "schedule": 900.0},
     "tasks.reap_stale_tasks": {"task": "tasks.reap_stale_tasks", "schedule": 300.0},
+    "accounts.clear_stale_rows": {"task": "accounts.clear_stale_rows", "schedule": 3600.0},
 }

@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "apps.accounts.middleware.AccountLanguageMiddleware",
+    "apps.accounts.middleware.IdleSignOutMiddleware",
     "apps.accounts.middleware.SessionActivityMiddleware",
     "apps.accounts.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -207,6 +208,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = int(os.environ.get("INSTALLATRON_SESSION_AGE", str(8 * 3600)))
 SESSION_COOKIE_NAME = "itron_session"
+# A GUI session with no request for this long is signed out (the page says so).
+SESSION_IDLE_TIMEOUT = int(os.environ.get("INSTALLATRON_SESSION_IDLE", str(3600)))
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = HTTPS

@@ -1,8 +1,16 @@
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+
+
+SEEN_KEY = "seen"
 
 
 def to_django_language(code: str) -> str:
@@ -72,6 +80,32 @@ class ContentSecurityPolicyMiddleware:
         if self.framed:
             response.xframe_options_exempt = True
         return response
+
+
+class IdleSignOutMiddleware:
+    """A GUI session left alone for ``SESSION_IDLE_TIMEOUT`` seconds is signed out, so a
+    browser left open on a shared computer does not stay in someone's account for the whole
+    session age. The last-seen time is written at most once a minute."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not request.path_info.startswith("/gui/"):
+            return self.get_response(request)
+        now = int(time.time())
+        seen = request.session.get(SEEN_KEY)
+        if seen is not None and now - seen > settings.SESSION_IDLE_TIMEOUT:
+            logout(request)
+            if request.headers.get("HX-Request"):
+                # A poll or a click in a partial: reload the page, which then says why.
+                return HttpResponse(status=204, headers={"HX-Refresh": "true"})
+            minutes = settings.SESSION_IDLE_TIMEOUT // 60
+            return render(request, "accounts/idle.html", {"minutes": minutes})
+        if seen is None or now - seen >= 60:
+            request.session[SEEN_KEY] = now
+        return self.get_response(request)
 
 
 class SessionActivityMiddleware:

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.apps import apps as django_apps
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
@@ -334,3 +335,15 @@ def record_login_failure(username: str, address: str | None) -> None:
 
 def clear_login_failures(username: str) -> None:
     LoginFailure.objects.filter(username=username).delete()
+
+
+def clear_stale_rows() -> dict[str, int]:
+    """Delete what no longer serves anyone: expired sessions, hand-off ids spent or expired
+    more than a day ago (kept that long for the audit of who signed in), and login failures
+    older than the throttling window. Returns the number of rows deleted of each kind."""
+    now = timezone.now()
+    sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
+    handoffs, _ = Handoff.objects.filter(expires__lt=now - timedelta(days=1)).delete()
+    failures, _ = LoginFailure.objects.filter(
+        time__lt=now - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW)).delete()
+    return {"sessions": sessions, "handoffs": handoffs, "login_failures": failures}
