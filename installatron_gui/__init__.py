@@ -1,3 +1,7 @@
 from .celery import app as celery_app
+from .lib import tarfix
+
+# Before any archive is read: every process (web, worker, manage.py) imports this package.
+tarfix.apply()
 
 __all__ = ("celery_app",)
