@@ -329,6 +329,22 @@ def login_is_throttled(username: str, address: str | None) -> bool:
     return bool(address) and recent.filter(address=address).count() >= limit * 4
 
 
+# Spent or unknown sign-in links are counted per address under this name (no account can
+# have it: names are checked against check_username's pattern).
+HANDOFF_FAILURE = "(sign-in link)"
+
+
+def handoff_is_throttled(address: str | None) -> bool:
+    """Too many unknown or spent sign-in links from this address lately. Per address only, so
+    nobody can lock owners out of their panel's links by failing on purpose."""
+    if not address:
+        return False
+    since = timezone.now() - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW)
+    failures = LoginFailure.objects.filter(username=HANDOFF_FAILURE, address=address,
+                                           time__gte=since)
+    return failures.count() >= settings.HANDOFF_FAILURE_LIMIT
+
+
 def record_login_failure(username: str, address: str | None) -> None:
     LoginFailure.objects.create(username=username[:150], address=address or None)
 

@@ -48,8 +48,12 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 
 def _redeem(request: HttpRequest, raw: str) -> HttpResponse:
-    handoff = services.redeem_handoff(raw)
-    if handoff is None:
+    address = _client_address(request)
+    if services.handoff_is_throttled(address):
+        # Someone trying ids: answer without looking this one up.
+        response = render(request, "accounts/expired.html", {"throttled": True}, status=429)
+    elif (handoff := services.redeem_handoff(raw)) is None:
+        services.record_login_failure(services.HANDOFF_FAILURE, address)
         response = render(request, "accounts/expired.html", status=403)
     else:
         # A fresh session: nothing of whoever used this browser before survives.

@@ -144,6 +144,9 @@ def test_fifty_parallel_redemptions_give_exactly_one_session(live_server, api_ke
         results = list(pool.map(redeem, range(50)))
     codes = sorted(code for code, _ in results)
     assert codes.count(302) == 1, codes
-    assert codes.count(403) == 49, codes
+    # The rest are refused: spent (403), or, past INSTALLATRON_HANDOFF_FAILURE_LIMIT failures
+    # from this one address, throttled (429).
+    assert codes.count(403) + codes.count(429) == 49, codes
+    assert codes.count(403) >= 20, codes
     signed_in = [cookie for code, cookie in results if "itron_session=" in cookie]
     assert len(signed_in) == 1, results[:3]

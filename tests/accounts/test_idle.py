@@ -79,3 +79,17 @@ def test_the_clean_up_deletes_only_what_no_longer_serves(client, user, settings)
     from installatron_gui.celery import app
 
     assert app.conf.beat_schedule["accounts.clear_stale_rows"]["task"] == "accounts.clear_stale_rows"
+
+
+def test_an_address_trying_many_sign_in_links_gets_429_and_others_do_not(client, user,
+                                                                         settings):
+    settings.HANDOFF_FAILURE_LIMIT = 3
+    for _ in range(3):
+        assert client.get("/index.php?s=" + "0" * 64).status_code == 403
+    good = services.create_handoff(user)
+    answer = client.get(f"/index.php?s={good}")
+    assert answer.status_code == 429 and "Too many sign-in links" in answer.content.decode()
+    # The good link was not looked at, so it still works from another address.
+    other = client.get(f"/index.php?s={good}", REMOTE_ADDR="192.0.2.7")
+    assert other.status_code == 302
+    assert client.get("/gui/installs/", REMOTE_ADDR="192.0.2.7").status_code == 200
