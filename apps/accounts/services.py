@@ -275,6 +275,13 @@ def create_handoff(account: Account, *, language: str = "", ttl: int | None = No
     return raw
 
 
+def end_unused_handoffs() -> int:
+    """Expire every sign-in link not used yet (an API key was rotated: links minted with a
+    leaked key must not outlive it). Returns how many were ended."""
+    now = timezone.now()
+    return Handoff.objects.filter(used_at__isnull=True, expires__gt=now).update(expires=now)
+
+
 def redeem_handoff(raw: str) -> Handoff | None:
     """Spend a hand-off id. Exactly one caller wins; anything wrong gives None."""
     if not isinstance(raw, str) or not _HANDOFF_RE.match(raw):

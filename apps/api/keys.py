@@ -13,6 +13,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from apps.accounts.services import end_unused_handoffs
+
 KEY_NAMES = ("key", "key2")
 
 
@@ -84,6 +86,8 @@ def rotate(name: str) -> str:
     values = _read_ini()
     values[name] = new_key()
     _write_ini(values)
+    # Sign-in links minted with the old key (which may have leaked) stop working too.
+    end_unused_handoffs()
     return values[name]
 
 

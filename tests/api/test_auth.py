@@ -67,6 +67,18 @@ def test_rotating_a_key_locks_the_old_value_out(client, api_key):
     assert client.get("/users", HTTP_X_API_KEY=keys.current_keys()["key"]).status_code == 200
 
 
+def test_rotating_a_key_ends_the_sign_in_links_not_used_yet(client, api_key, user):
+    from apps.accounts import services
+    from apps.api import keys
+
+    minted = services.create_handoff(user)
+    keys.rotate("key")
+    assert client.get(f"/index.php?s={minted}").status_code == 403
+    assert client.get("/gui/installs/").status_code == 302
+    # Links minted after the rotation work.
+    assert client.get(f"/index.php?s={services.create_handoff(user)}").status_code == 302
+
+
 def test_the_apikey_command_prints_and_rotates(db, capsys):
     from django.core.management import call_command
 
