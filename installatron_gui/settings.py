@@ -165,6 +165,8 @@ LOGIN_FAILURE_LIMIT = int(os.environ.get("INSTALLATRON_LOGIN_FAILURE_LIMIT", "5"
 LOGIN_FAILURE_WINDOW = int(os.environ.get("INSTALLATRON_LOGIN_FAILURE_WINDOW", "900"))
 # Unknown or spent sign-in links (s=) from one address within that window before it gets 429.
 HANDOFF_FAILURE_LIMIT = int(os.environ.get("INSTALLATRON_HANDOFF_FAILURE_LIMIT", "20"))
+# API calls with a wrong key from one address within that window before it gets 429.
+API_KEY_FAILURE_LIMIT = int(os.environ.get("INSTALLATRON_API_KEY_FAILURE_LIMIT", "30"))
 # Largest API request body we parse.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("INSTALLATRON_MAX_BODY", str(4 * 1024 * 1024)))
 # A synchronous API call (no ``background``) waits this long for a worker to claim its task

@@ -336,20 +336,21 @@ def login_is_throttled(username: str, address: str | None) -> bool:
     return bool(address) and recent.filter(address=address).count() >= limit * 4
 
 
-# Spent or unknown sign-in links are counted per address under this name (no account can
-# have it: names are checked against check_username's pattern).
+# Failures that are not a person's password are counted per address under these names (no
+# account can have them: names are checked against check_username's pattern).
 HANDOFF_FAILURE = "(sign-in link)"
+API_KEY_FAILURE = "(api key)"
 
 
-def handoff_is_throttled(address: str | None) -> bool:
-    """Too many unknown or spent sign-in links from this address lately. Per address only, so
-    nobody can lock owners out of their panel's links by failing on purpose."""
+def address_is_throttled(kind: str, address: str | None, limit: int) -> bool:
+    """``limit`` failures of ``kind`` (HANDOFF_FAILURE, API_KEY_FAILURE) from this address
+    within the login-failure window. Per address only, so nobody can lock others out (a panel,
+    an owner's links) by failing on purpose."""
     if not address:
         return False
     since = timezone.now() - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW)
-    failures = LoginFailure.objects.filter(username=HANDOFF_FAILURE, address=address,
-                                           time__gte=since)
-    return failures.count() >= settings.HANDOFF_FAILURE_LIMIT
+    failures = LoginFailure.objects.filter(username=kind, address=address, time__gte=since)
+    return failures.count() >= limit
 
 
 def record_login_failure(username: str, address: str | None) -> None:

@@ -49,7 +49,8 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 def _redeem(request: HttpRequest, raw: str) -> HttpResponse:
     address = _client_address(request)
-    if services.handoff_is_throttled(address):
+    if services.address_is_throttled(services.HANDOFF_FAILURE, address,
+                                     settings.HANDOFF_FAILURE_LIMIT):
         # Someone trying ids: answer without looking this one up.
         response = render(request, "accounts/expired.html", {"throttled": True}, status=429)
     elif (handoff := services.redeem_handoff(raw)) is None:

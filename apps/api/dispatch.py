@@ -14,10 +14,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest, JsonResponse
 
 from apps.accounts.models import USERNAME_RE, Account
+from apps.accounts.services import API_KEY_FAILURE, address_is_throttled, record_login_failure
 from installatron_gui.lib.errors import InstallatronError
 
 from . import keys, v2names
@@ -180,7 +182,13 @@ def run(request: HttpRequest, cmd: str | None, route_params: dict | None = None,
         call = parse_call(request)
     except ApiError as exc:
         return error_reply(exc)
+    address = request.META.get("REMOTE_ADDR")
+    if address_is_throttled(API_KEY_FAILURE, address, settings.API_KEY_FAILURE_LIMIT):
+        # Not even a right key is looked at: whoever is guessing learns nothing more.
+        return _refusal("Too many calls with a wrong API key came from this address; try "
+                        "again in a while.", "invalid_api_key", 429)
     if not keys.check_key(call.key):
+        record_login_failure(API_KEY_FAILURE, address)
         return _refusal("Invalid API key.", "invalid_api_key", 403)
     if version and not (request.headers.get("X-API-Version") or call.params.get("api_version")):
         call.version = version

@@ -91,3 +91,16 @@ def test_the_apikey_command_prints_and_rotates(db, capsys):
     after = keys.current_keys()
     assert after["key"] == before["key"] and after["key2"] != before["key2"]
     assert re.fullmatch(r"[0-9a-f]{32}", after["key2"])
+
+
+def test_an_address_sending_many_wrong_keys_gets_429_then_even_the_right_key_waits(
+        client, api_key, settings):
+    settings.API_KEY_FAILURE_LIMIT = 3
+    for _ in range(3):
+        assert client.get("/users", HTTP_X_API_KEY="0" * 32).status_code == 403
+    answer = client.get("/users", HTTP_X_API_KEY=api_key)
+    assert answer.status_code == 429
+    assert answer.json()["errcode"] == "invalid_api_key"
+    # Other addresses (the panel) are not locked out by someone else's guessing.
+    assert client.get("/users", HTTP_X_API_KEY=api_key, REMOTE_ADDR="192.0.2.9").status_code \
+        == 200
