@@ -111,6 +111,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.accounts.context_processors.principal",
@@ -177,7 +178,9 @@ INSTALLATRON_API_WAIT = float(os.environ.get("INSTALLATRON_API_WAIT", "900"))
 INSTALLATRON_WORKER_BEAT_EVERY = float(os.environ.get("INSTALLATRON_WORKER_BEAT_EVERY", "15"))
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English")]
+# The GUI's languages (locale/<code>/LC_MESSAGES/django.po), each named in itself.
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("es", "Español"), ("fr", "Français"),
+             ("nl", "Nederlands")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True

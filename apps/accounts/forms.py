@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
@@ -21,8 +22,8 @@ class AccountForm(forms.Form):
                                help_text=_("Letters, digits, '_' and '-'. It cannot change later."))
     kind = forms.ChoiceField(label=_("Type"), choices=[("user", _("User")), ("reseller", _("Reseller"))])
     email = forms.EmailField(label=_("Email"), required=False)
-    language = forms.CharField(label=_("Language"), required=False, max_length=16,
-                               help_text=_("For example en, nl or zh_tw."))
+    language = forms.ChoiceField(label=_("Language"), required=False,
+                                 help_text=_("The installer's language for this account."))
     package = forms.CharField(label=_("Package"), required=False, max_length=64,
                               help_text=_("A named set of applications, such as wordpress_only."))
     password = forms.CharField(label=_("Password"), required=False, widget=forms.PasswordInput,
@@ -38,6 +39,12 @@ class AccountForm(forms.Form):
         super().__init__(*args, initial=initial, **kwargs)
         self.principal = principal
         self.account = account
+        choices = [("", _("The browser's language")), *settings.LANGUAGES]
+        current = account.language if account is not None else ""
+        if current and current not in dict(choices):
+            # Set by a panel through the API in a language the GUI does not have (yet).
+            choices.append((current, current))
+        self.fields["language"].choices = choices
         if account is not None:
             self.fields["username"].disabled = True
 

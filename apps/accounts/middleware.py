@@ -7,7 +7,7 @@ from django.contrib.auth import logout
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import translation
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 
 
 SEEN_KEY = "seen"
@@ -19,24 +19,39 @@ def to_django_language(code: str) -> str:
     return {"zh-tw": "zh-hant", "zh": "zh-hans", "en-uk": "en-gb"}.get(code, code)
 
 
+def supported_language(code: str) -> str | None:
+    """The GUI language (one of settings.LANGUAGES) for an Installatron code, or None when we
+    have no translation for it: then Django's own strings must not switch alone either."""
+    try:
+        return translation.get_supported_language_variant(to_django_language(code))
+    except LookupError:
+        return None
+
+
 class AccountLanguageMiddleware:
-    """Applies the hand-off language, else the account's, else the default."""
+    """Applies the hand-off language, else the account's, else the browser's
+    (Accept-Language), else the default; a language we have no translation for counts as not
+    given, so a page never mixes two languages."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        code = ""
+        wanted = []
         if hasattr(request, "session"):
-            code = request.session.get("language", "")
+            wanted.append(request.session.get("language", ""))
         user = getattr(request, "user", None)
-        if not code and user is not None and user.is_authenticated:
-            code = user.language
-        language = to_django_language(code) if code else settings.LANGUAGE_CODE
+        if user is not None and user.is_authenticated:
+            wanted.append(user.language)
+        language = next((found for code in wanted if code
+                         and (found := supported_language(code))), None)
+        if language is None:
+            language = translation.get_language_from_request(request)
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        patch_vary_headers(response, ("Accept-Language",))
         return response
 
 

@@ -11,6 +11,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
 
 from installatron_gui.lib.crypto import EncryptedJSONField, EncryptedTextField
 
@@ -50,9 +51,9 @@ class Account(AbstractBaseUser):
     """One row per Installatron ``user``: the admin, a reseller or a website owner."""
 
     class Kind(models.TextChoices):
-        ADMIN = "admin", "Administrator"
-        RESELLER = "reseller", "Reseller"
-        USER = "user", "User"
+        ADMIN = "admin", _("Administrator")
+        RESELLER = "reseller", _("Reseller")
+        USER = "user", _("User")
 
     username = models.CharField(max_length=64, unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.USER)
@@ -162,7 +163,7 @@ class Website(models.Model):
 
     class DbMode(models.TextChoices):
         AUTO = "", "Automatic (panel class)"
-        MANUAL = "manual", "Manual (databases listed)"
+        MANUAL = "manual", _("Manual (databases listed)")
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="websites")
     ws_id = models.CharField("id", max_length=128)

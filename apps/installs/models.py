@@ -8,6 +8,7 @@ import string
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Account, Website
 from apps.catalog.errors import CatalogError
@@ -52,10 +53,10 @@ class Install(models.Model):
     """One installed application (the reference's install record)."""
 
     class Status(models.TextChoices):
-        INSTALLING = "installing", "Installing"
-        INSTALLED = "installed", "Installed"
-        FAILED = "failed", "Failed"
-        UNINSTALLING = "uninstalling", "Uninstalling"
+        INSTALLING = "installing", _("Installing")
+        INSTALLED = "installed", _("Installed")
+        FAILED = "failed", _("Failed")
+        UNINSTALLING = "uninstalling", _("Uninstalling")
 
     id = models.CharField(primary_key=True, max_length=25, default=new_install_id, editable=False)
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="installs")

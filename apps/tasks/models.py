@@ -57,10 +57,10 @@ VERBS = {
 
 class Task(models.Model):
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        PROCESSING = "processing", "Processing"
-        COMPLETED = "completed", "Completed"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        PROCESSING = "processing", _("Processing")
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed")
 
     id = models.CharField(primary_key=True, max_length=24, default=new_task_id, editable=False)
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tasks")
