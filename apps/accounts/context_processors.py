@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .branding import branding_for
+
 # Pages whose address lies under another tab than the one they belong to: installing is
 # done from Applications; backing up, cloning and copying an install from its page.
 SECTION_OF = {
@@ -28,10 +30,27 @@ def principal(request):
         # A reseller's own sub-resellers are on Resellers, as the admin's are.
         nav.append((_("Users"), reverse("accounts:users")))
         nav.append((_("Resellers"), reverse("accounts:resellers")))
+        nav.append((_("Branding"), reverse("accounts:branding")))
     if user.is_admin:
         nav.append((_("Settings"), reverse("accounts:settings")))
     match = getattr(request, "resolver_match", None)
     section = SECTION_OF.get(match.view_name if match else "")
     current = reverse(section) if section else max(
         (href for _, href in nav if request.path.startswith(href)), key=len, default="")
-    return {"principal": user, "nav": [(label, href, href == current) for label, href in nav]}
+    return {"principal": user, "nav": [(label, href, href == current) for label, href in nav],
+            "brand": _brand(user)}
+
+
+def _brand(user) -> dict:
+    """What base.html shows of the branding this account sees (none: the plain look)."""
+    branding = branding_for(user)
+    if branding is None:
+        return {}
+    version = f"?v={int(branding.updated.timestamp())}"
+    return {
+        "name": branding.name,
+        "css_url": (reverse("accounts:brand_css", args=[branding.pk]) + version
+                    if branding.accent or branding.bar else ""),
+        "logo_url": (reverse("accounts:brand_logo", args=[branding.pk]) + version
+                     if branding.logo_type else ""),
+    }

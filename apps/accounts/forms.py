@@ -91,3 +91,19 @@ class AccountForm(forms.Form):
             account.set_password(data["password"])
             account.save(update_fields=["password"])
         return account
+
+
+class BrandingForm(forms.Form):
+    """An admin's or reseller's branding: what their customers' installer is called and how
+    it looks (checked again, with the reasons, by branding.save_branding)."""
+
+    name = forms.CharField(label=_("Product name"), required=False, max_length=60,
+                           help_text=_("Shown instead of “App Installer” in the top bar and "
+                                       "the window title."))
+    accent = forms.CharField(label=_("Button and link colour"), max_length=7,
+                             widget=forms.TextInput(attrs={"type": "color"}))
+    bar = forms.CharField(label=_("Top bar colour"), max_length=7,
+                          widget=forms.TextInput(attrs={"type": "color"}))
+    logo = forms.FileField(label=_("Logo"), required=False,
+                           help_text=_("PNG or JPEG, at most 200 KB; shown 32 pixels high."))
+    remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)

@@ -223,6 +223,22 @@ class Website(models.Model):
         return data
 
 
+class Branding(models.Model):
+    """How the GUI looks to the customers of an admin or reseller (and to themselves): the
+    product's name, a logo and two colours. Accounts without one see their nearest owner's."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="branding")
+    name = models.CharField(max_length=60, blank=True, default="")
+    accent = models.CharField(max_length=7, blank=True, default="")  # buttons and links
+    bar = models.CharField(max_length=7, blank=True, default="")  # the top bar
+    logo = models.BinaryField(blank=True, default=b"")
+    logo_type = models.CharField(max_length=32, blank=True, default="")
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name or f"branding of {self.account_id}"
+
+
 def hash_handoff_id(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 

@@ -15,4 +15,7 @@ urlpatterns = [
     path("gui/accounts/<str:username>/suspend/", views.account_suspend, name="suspend"),
     path("gui/accounts/<str:username>/delete/", views.account_delete, name="delete"),
     path("gui/settings/", views.settings_view, name="settings"),
+    path("gui/branding/", views.branding_edit, name="branding"),
+    path("gui/brand/<int:pk>.css", views.brand_css, name="brand_css"),
+    path("gui/brand/<int:pk>/logo", views.brand_logo, name="brand_logo"),
 ]

@@ -19,8 +19,10 @@ from django.views.decorators.vary import vary_on_headers
 
 from . import services
 from .errors import AccountError
-from .forms import AccountForm, LoginForm
-from .models import Account
+from .branding import (DEFAULT_ACCENT, DEFAULT_BAR, LOGO_MAX, branding_for, reset_branding,
+                       save_branding)
+from .forms import AccountForm, BrandingForm, LoginForm
+from .models import Account, Branding
 
 PER_PAGE = 25
 
@@ -228,3 +230,64 @@ def settings_view(request: HttpRequest) -> HttpResponse:
     # The workers card refreshes itself while the page is open.
     template = "accounts/settings.html#workers" if request.htmx else "accounts/settings.html"
     return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def branding_edit(request: HttpRequest) -> HttpResponse:
+    """The admin's or a reseller's own branding, which their customers' portal shows."""
+    principal = _manager(request)
+    own = Branding.objects.filter(account=principal).first()
+    initial = {"name": own.name if own else "",
+               "accent": (own and own.accent) or DEFAULT_ACCENT,
+               "bar": (own and own.bar) or DEFAULT_BAR}
+    if request.method == "POST" and "reset" in request.POST:
+        reset_branding(principal)
+        messages.success(request, _("The plain look is back."))
+        return redirect("accounts:branding")
+    form = BrandingForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        upload = data["logo"]
+        try:
+            save_branding(principal, name=data["name"], accent=data["accent"].lower(),
+                          bar=data["bar"].lower(),
+                          logo=upload.read(LOGO_MAX + 1) if upload else None,
+                          remove_logo=data["remove_logo"])
+        except AccountError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The branding was saved."))
+            return redirect("accounts:branding")
+    return render(request, "accounts/branding.html", {"form": form, "own": own})
+
+
+def _branding_seen_by(request: HttpRequest, pk: int):
+    branding = branding_for(request.user)
+    if branding is None or branding.pk != pk:
+        raise Http404
+    return branding
+
+
+@login_required
+def brand_css(request: HttpRequest, pk: int) -> HttpResponse:
+    """The colours of the branding this account sees, as a stylesheet of our own origin (the
+    Content-Security-Policy allows no inline style). Colours are checked as #rrggbb."""
+    branding = _branding_seen_by(request, pk)
+    rules = []
+    if branding.accent:
+        rules.append(f":root {{ --accent:{branding.accent}; }}")
+    if branding.bar:
+        rules.append(f".topbar {{ background:{branding.bar}; }}")
+    return HttpResponse("\n".join(rules) + "\n", content_type="text/css; charset=utf-8")
+
+
+@login_required
+def brand_logo(request: HttpRequest, pk: int) -> HttpResponse:
+    branding = Branding.objects.filter(pk=_branding_seen_by(request, pk).pk).first()
+    if not branding or not branding.logo_type:
+        raise Http404
+    response = HttpResponse(bytes(branding.logo), content_type=branding.logo_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
