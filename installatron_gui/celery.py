@@ -26,6 +26,6 @@ def _private_files(**kwargs) -> None:
 app.conf.beat_schedule = {
     "installs.run_autoupdates": {"task": "installs.run_autoupdates", "schedule": 3600.0},
     "installs.run_autobackups": {"task": "installs.run_autobackups", "schedule": 900.0},
-    "tasks.reap_stale_tasks": {"task": "tasks.reap_stale_tasks", "schedule": 300.0},
+    "tasks.reap_stale_tasks": {"task": "tasks.reap_stale_tasks", "schedule": 60.0},
     "accounts.clear_stale_rows": {"task": "accounts.clear_stale_rows", "schedule": 3600.0},
 }

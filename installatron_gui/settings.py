@@ -256,6 +256,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "polling_interval": 0.1,
     }
 # Outcomes live on our Task rows, never in a result backend.
+# A running task's thread writes its heartbeat every TASK_HEARTBEAT_EVERY seconds, however long
+# its step; the reaper (every minute) ends a task silent for TASK_STALE_AFTER seconds: its
+# worker was killed (OOM, SIGKILL, a reboot). Five missed beats by default.
+TASK_HEARTBEAT_EVERY = float(os.environ.get("INSTALLATRON_TASK_HEARTBEAT_EVERY", "60"))
+TASK_STALE_AFTER = int(os.environ.get("INSTALLATRON_TASK_STALE_AFTER", "300"))
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -8,4 +8,4 @@ class TasksConfig(AppConfig):
     def ready(self) -> None:
         # Connects the worker heartbeat to Celery's worker_ready/worker_shutdown signals
         # (they only fire inside a worker).
-        from . import workers  # noqa: F401
+        from . import checks, workers  # noqa: F401  (checks registers the reaper check)

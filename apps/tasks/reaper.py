@@ -3,8 +3,8 @@
 A worker killed mid-task (OOM, SIGKILL, a reboot) cannot record anything. Its task stays
 ``processing`` and keeps the install's busy fence; ``acks_late`` redelivers the message,
 but ``claim_task`` refuses to run a task twice. ``reap_stale_tasks`` (periodic) finds
-tasks whose heartbeat (the last progress report) is older than ``TASK_STALE_AFTER``
-seconds and ends them:
+tasks whose heartbeat (written every ``TASK_HEARTBEAT_EVERY`` seconds by a thread of the
+running task, whatever its step) is older than ``TASK_STALE_AFTER`` seconds and ends them:
 
 * the task is marked failed: "The worker stopped while ...";
 * the install's fence is released;

@@ -47,7 +47,7 @@ def heartbeat(task_id: str) -> Iterator[None]:
     """While the block runs, a thread of this worker tells the task row it is alive every
     ``TASK_HEARTBEAT_EVERY`` seconds: one long step (copying a large site) is not taken
     for a dead worker. The thread dies with the process, which is what the reaper is for."""
-    every = float(getattr(settings, "TASK_HEARTBEAT_EVERY", 60))
+    every = float(settings.TASK_HEARTBEAT_EVERY)
     stop = threading.Event()
 
     def beat() -> None:

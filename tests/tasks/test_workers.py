@@ -66,3 +66,12 @@ def test_waiting_gives_up_when_no_worker_claims_the_task_in_time(user):
     started = time.monotonic()
     seen = wait_for_task(task.id, timeout=1.5, claim_timeout=0.1, interval=0.1)
     assert seen.status == "processing" and time.monotonic() - started >= 1.5
+
+
+def test_the_reaper_may_not_be_set_to_take_living_tasks_for_dead_ones(settings):
+    from apps.tasks.checks import check_stale_after
+
+    assert check_stale_after() == []
+    settings.TASK_HEARTBEAT_EVERY, settings.TASK_STALE_AFTER = 60, 120
+    [error] = check_stale_after()
+    assert error.id == "tasks.E001"
