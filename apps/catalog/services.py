@@ -23,11 +23,12 @@ from django.conf import settings
 from django.db import transaction
 
 from apps.accounts.models import Account
-
+from apps.recipes import Recipe, all_recipes, get_recipe
 from installatron_gui.lib import versions
+from installatron_gui.lib.versions import version_key
+
 from .errors import CatalogError
 from .models import AddonPackage, AppSet, Package
-from apps.recipes import Recipe, all_recipes, get_recipe
 
 log = logging.getLogger(__name__)
 
@@ -277,18 +278,38 @@ def upgrade_from(package: Package, from_version: str) -> str:
                                  upgradable=recipe.upgradable)
 
 
-def versions_available_from(application: str, from_version: str) -> dict[str, list[str]]:
-    """The versions an install at ``from_version`` can update to, all and same-branch only."""
+def versions_available_from(application: str, from_version: str,
+                            packages: list[Package] | None = None) -> dict[str, list[str]]:
+    """The versions an install at ``from_version`` can update to, all and same-branch only.
+    ``packages``: the application's stored versions if the caller has them already."""
     get_recipe(application)
     found: list[str] = []
     minor: list[str] = []
-    for package in versions_of(application):
+    for package in versions_of(application) if packages is None else packages:
         kind = upgrade_from(package, from_version)
         if kind in {"minor", "major"}:
             found.append(package.version)
         if kind == "minor":
             minor.append(package.version)
     return {"versions-available": found, "versions-available-minor": minor}
+
+
+def updates_for(installs) -> dict[str, str]:
+    """The newest version each of ``installs`` can update to (install id to version; installs
+    with none left out), with one query for the whole list, however long."""
+    installs = list(installs)
+    stored: dict[str, list[Package]] = {}
+    for package in Package.objects.filter(application__in={i.installer for i in installs}):
+        stored.setdefault(package.application, []).append(package)
+    newest = {}
+    for install in installs:
+        packages = sorted(stored.get(install.installer, []), key=lambda p: version_key(p.version))
+        if not packages or not install.version:
+            continue
+        found = versions_available_from(install.installer, install.version, packages)
+        if found["versions-available"]:
+            newest[install.pk] = found["versions-available"][-1]
+    return newest
 
 
 def release_kind(package: Package) -> str:

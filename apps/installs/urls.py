@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.install_list, name="list"),
     path("new/<str:application>/", views.new, name="new"),
     path("import/", views.import_existing, name="import"),
+    path("updates-notice/", views.updates_notice, name="updates_notice"),
     path("<str:pk>/", views.detail, name="detail"),
     path("<str:pk>/uninstall/", views.uninstall, name="uninstall"),
     path("<str:pk>/update/", views.update, name="update"),

@@ -63,16 +63,31 @@ def install_list(request: HttpRequest) -> HttpResponse:
         installs = installs.filter(status=status)
     else:
         status = ""
+    only_updates = request.GET.get("updates") == "1"
+    if only_updates:
+        installs = installs.filter(pk__in=list(catalog.updates_for(installs)))
     page = Paginator(installs, PER_PAGE).get_page(request.GET.get("page"))
+    updates = catalog.updates_for(page.object_list)
+    for install in page.object_list:
+        install.update_to = updates.get(install.pk, "")
     busy = {Install.Status.INSTALLING, Install.Status.UNINSTALLING}
     context = {
         "page": page, "q": q, "status": status, "statuses": Install.Status.choices,
         # Rows refresh themselves only while one of them is being worked on.
         "running": any(i.status in busy for i in page.object_list),
-        "filtered": bool(q or status),
+        "filtered": bool(q or status or only_updates), "only_updates": only_updates,
     }
     template = "installs/list.html#rows" if request.htmx else "installs/list.html"
     return render(request, template, context)
+
+
+@login_required
+def updates_notice(request: HttpRequest) -> HttpResponse:
+    """The Home page's line about the account's own installs that can be updated (loaded
+    into the page by htmx; empty when there are none)."""
+    own = Install.objects.filter(account=request.user, status=Install.Status.INSTALLED)
+    count = len(catalog.updates_for(own))
+    return render(request, "installs/list.html#updates_notice", {"update_count": count})
 
 
 @login_required
