@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import dispatch, views
+from . import dispatch, pages, views
 
 app_name = "api"
 
@@ -8,6 +8,7 @@ _roots = "|".join(dispatch.V2_ROOTS)
 
 # [\s\S], not '.': a path holding a newline (%0A) is still ours to answer, in JSON.
 urlpatterns = [
+    path("gui/activity/", pages.activity, name="activity"),
     path("server/v1", views.v1, name="v1"),
     path("server/v1/", views.v1),
     path("api/v2/openapi.json", views.openapi, name="openapi"),
