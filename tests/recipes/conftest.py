@@ -55,15 +55,18 @@ def test_recipes(settings, monkeypatch):
     get_recipe.cache_clear()
 
 
-@pytest.fixture
-def notebook_package(db, settings, monkeypatch, test_recipes, notebook_archive):
-    """The Package row of the notebook, with PACKAGE_STORE (here and for a worker)."""
+def register_package(settings, monkeypatch, application: str, built: BuiltApp):
+    """The Package row of a session-built archive, PACKAGE_STORE pointing at its store
+    (here and for a worker started afterwards)."""
     from apps.catalog.models import Package
 
-    settings.PACKAGE_STORE = notebook_archive.store
-    monkeypatch.setenv("INSTALLATRON_PACKAGES", str(notebook_archive.store))
-    return Package.objects.create(
-        application="notebook", version=notebook_archive.version, branch="current",
-        archive=notebook_archive.archive, sha256=notebook_archive.sha256,
-        size=notebook_archive.size)
+    settings.PACKAGE_STORE = built.store
+    monkeypatch.setenv("INSTALLATRON_PACKAGES", str(built.store))
+    return Package.objects.create(application=application, version=built.version,
+                                  branch="current", archive=built.archive,
+                                  sha256=built.sha256, size=built.size)
 
+
+@pytest.fixture
+def notebook_package(db, settings, monkeypatch, test_recipes, notebook_archive):
+    return register_package(settings, monkeypatch, "notebook", notebook_archive)

@@ -5,7 +5,6 @@ worker behind the API."""
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import urllib.parse
 import urllib.request
