@@ -70,9 +70,9 @@ def standalone_tree(tree: Path, source: Path = SOURCE) -> None:
                            errcode="invalid_argument_source")
     shutil.copytree(source, tree, symlinks=False)  # lib/tpl, lib/plugins dereferenced
     shutil.copytree(DATA, tree / "data", symlinks=False)
-    # Upstream's release keeps its empty data folders with a _dummy file; a copy made from
-    # a list of files (backup, clone) would otherwise lose them, and DokuWiki refuses to
-    # run without data/tmp, data/locks, ...
+    # Upstream's release keeps its empty data folders with a _dummy file (Debian's has
+    # none): DokuWiki refuses to run without data/tmp, data/locks, ..., and a copy made
+    # from a list of files would lose an empty folder.
     for folder in (tree / "data").rglob("*"):
         if folder.is_dir() and not any(folder.iterdir()):
             (folder / "_dummy").write_text("You can safely delete this file.\n")
