@@ -289,6 +289,9 @@ LOGGING = {
 
 # Package store: application archives with their sha256 (apps.catalog).
 PACKAGE_STORE = Path(os.environ.get("INSTALLATRON_PACKAGES", DATA_DIR / "packages"))
+# Folders of application recipes besides apps/recipes (one recipe folder each inside;
+# the tests add their own application this way, outside the product's catalog).
+RECIPE_DIRS = [Path(d) for d in env_list("INSTALLATRON_RECIPE_DIRS")]
 # Local backups, outside any web root (apps.backups).
 BACKUP_DIR = Path(os.environ.get("INSTALLATRON_BACKUPS", DATA_DIR / "backups"))
 

@@ -377,7 +377,14 @@ def _apply_on_site(plan: EditPlan, report: Report) -> None:
             for name, data in state["rewritten"].items():
                 t.write(_join(new_path, name), data, mode=0o640)
 
+        def site_app():
+            return services.app_context(install, recipe, transport=t, target=new_path,
+                                        url=url)
+
         def settings():
+            if not db.name:  # an application without a database keeps them in files
+                recipe.apply_settings(None, "", install.admin_login, plan.app, app=site_app())
+                return
             conn = access.connect()
             try:
                 recipe.apply_settings(conn, db.prefix, install.admin_login, plan.app)
@@ -386,11 +393,13 @@ def _apply_on_site(plan: EditPlan, report: Report) -> None:
 
         def verify():
             values = {**(install.fields or {}), **app_fields.stored(recipe, plan.app)}
-            if recipe.supports("read_settings"):
+            login = plan.app.get("login", install.admin_login)
+            if recipe.supports("read_settings") and not db.name:
+                values.update(recipe.read_settings(None, "", login, app=site_app()))
+            elif recipe.supports("read_settings"):
                 conn = access.connect()
                 try:
-                    values.update(recipe.read_settings(conn, db.prefix, plan.app.get(
-                        "login", install.admin_login)))
+                    values.update(recipe.read_settings(conn, db.prefix, login))
                 finally:
                     conn.close()
             app = types.SimpleNamespace(

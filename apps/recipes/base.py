@@ -29,9 +29,11 @@ the engine's apps: what it needs from them is re-exported here (``InstallError``
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import re
 import posixpath
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -414,17 +416,22 @@ class Recipe:
         Declares ``read_version``; the default knows nothing (None)."""
         return None
 
-    def read_settings(self, conn, prefix: str, admin_login: str) -> dict:
+    def read_settings(self, conn, prefix: str, admin_login: str, *, app=None) -> dict:
         """Sync and edit: the settings the owner may have changed inside the application
         (field name -> value, e.g. ``sitetitle``, ``email``) read from its tables; the
-        engine stores those that are stored fields of the manifest. Declares
-        ``read_settings``; the default knows nothing ({})."""
+        engine stores those that are stored fields of the manifest. An application
+        without a database gets ``conn=None`` and ``app`` (an ``AppContext`` whose
+        ``transport`` is open) to read its files instead. Declares ``read_settings``; the
+        default knows nothing ({})."""
         return {}
 
-    def apply_settings(self, conn, prefix: str, admin_login: str, changes: dict) -> None:
+    def apply_settings(self, conn, prefix: str, admin_login: str, changes: dict, *,
+                       app=None) -> None:
         """Edit and install-from-template: write changed fields (field name -> value,
         ``passwd`` included when it changes, and ``locale``) into the application's
-        tables for the admin ``admin_login``. Declares ``apply_settings``."""
+        tables for the admin ``admin_login``. An application without a database gets
+        ``conn=None`` and ``app`` (an ``AppContext`` whose ``transport`` is open) to write
+        its files instead. Declares ``apply_settings``."""
         raise self._unsupported("apply_settings")
 
     def check_language(self, transport, path, locale: str) -> None:
@@ -503,21 +510,46 @@ def validate_manifest(manifest: dict, folder: Path) -> None:
         raise ValueError(f"recipe {folder.name}: " + "; ".join(problems))
 
 
+def recipe_dirs() -> list[Path]:
+    """Where recipe folders are looked for: this package's, then ``settings.RECIPE_DIRS``
+    (folders of recipes kept outside the product, such as the tests' own application).
+    An id found in an earlier folder wins."""
+    from django.conf import settings
+
+    return [RECIPES_DIR, *(Path(d) for d in getattr(settings, "RECIPE_DIRS", ()))]
+
+
 @cache
 def get_recipe(app_id: str) -> Recipe:
     """The recipe of ``app_id``: its ``recipe.py`` subclass if it has one, else the base."""
     if not isinstance(app_id, str) or not APP_ID_RE.match(app_id):
         raise CatalogError(f"There is no application '{str(app_id)[:64]}'.")
-    folder = RECIPES_DIR / app_id
-    manifest_path = folder / "manifest.json"
-    if not manifest_path.is_file():
+    folder = next((d / app_id for d in recipe_dirs() if (d / app_id / "manifest.json").is_file()),
+                  None)
+    if folder is None:
         raise CatalogError(f"There is no application '{app_id}'.")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     validate_manifest(manifest, folder)
     cls = Recipe
     if (folder / "recipe.py").is_file():
-        cls = _recipe_class(importlib.import_module(f"{RECIPES_PACKAGE}.{app_id}.recipe"))
+        cls = _recipe_class(_import_recipe_module(folder))
     return cls(manifest, folder)
+
+
+def _import_recipe_module(folder: Path):
+    """``<folder>/recipe.py`` as a module: a package import for this package's recipes
+    (they may import their own sibling modules), a file import for RECIPE_DIRS ones (a
+    single module that imports only this contract)."""
+    if folder.parent == RECIPES_DIR:
+        return importlib.import_module(f"{RECIPES_PACKAGE}.{folder.name}.recipe")
+    name = f"{RECIPES_PACKAGE}._extra_{folder.name}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, folder / "recipe.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def app_name(app_id: str) -> str:
@@ -544,5 +576,5 @@ def _recipe_class(module) -> type[Recipe]:
 
 def all_recipes() -> list[Recipe]:
     """Every application with a recipe folder, ordered by name."""
-    ids = sorted(p.parent.name for p in RECIPES_DIR.glob("*/manifest.json"))
+    ids = sorted({p.parent.name for d in recipe_dirs() for p in d.glob("*/manifest.json")})
     return sorted((get_recipe(i) for i in ids if APP_ID_RE.match(i)), key=lambda r: r.name.lower())

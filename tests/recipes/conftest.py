@@ -1,0 +1,72 @@
+"""Recipes kept for the tests (``tests/recipes/apps``), loaded through RECIPE_DIRS so
+they never show in the product's catalog, and their packages built once a session."""
+
+from __future__ import annotations
+
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.backups.conftest import backup_dir  # noqa: F401  (autouse: a per-test BACKUP_DIR)
+from tests.installs.conftest import ADMIN_PASS, Site, fetch, listing, owner, site  # noqa: F401
+
+TEST_RECIPES = Path(__file__).resolve().parent / "apps"
+
+
+@dataclass(frozen=True)
+class BuiltApp:
+    store: Path
+    archive: str
+    version: str
+    sha256: str
+    size: int
+
+
+def pack_tree(tree: Path, out: Path) -> None:
+    """A package archive of ``tree``: its files at the root, no wrapping folder."""
+    with tarfile.open(out, "w:gz") as tar:
+        for path in sorted(tree.rglob("*")):
+            tar.add(path, arcname=str(path.relative_to(tree)), recursive=False)
+
+
+@pytest.fixture(scope="session")
+def notebook_archive(tmp_path_factory) -> BuiltApp:
+    from apps.catalog import services
+
+    store = tmp_path_factory.mktemp("notebook-store")
+    path = store / "notebook-1.2.0.tar.gz"
+    pack_tree(TEST_RECIPES / "notebook" / "app", path)
+    services.check_archive(path, marker="version.php")
+    return BuiltApp(store=store, archive=path.name, version="1.2.0",
+                    sha256=services.file_sha256(path), size=path.stat().st_size)
+
+
+@pytest.fixture
+def test_recipes(settings, monkeypatch):
+    """The tests' recipes visible here and to a worker started afterwards."""
+    from apps.recipes.base import get_recipe
+
+    settings.RECIPE_DIRS = [TEST_RECIPES]
+    monkeypatch.setenv("INSTALLATRON_RECIPE_DIRS", str(TEST_RECIPES))
+    get_recipe.cache_clear()
+    yield TEST_RECIPES
+    get_recipe.cache_clear()
+
+
+def register_package(settings, monkeypatch, application: str, built: BuiltApp):
+    """The Package row of a session-built archive, PACKAGE_STORE pointing at its store
+    (here and for a worker started afterwards)."""
+    from apps.catalog.models import Package
+
+    settings.PACKAGE_STORE = built.store
+    monkeypatch.setenv("INSTALLATRON_PACKAGES", str(built.store))
+    return Package.objects.create(application=application, version=built.version,
+                                  branch="current", archive=built.archive,
+                                  sha256=built.sha256, size=built.size)
+
+
+@pytest.fixture
+def notebook_package(db, settings, monkeypatch, test_recipes, notebook_archive):
+    return register_package(settings, monkeypatch, "notebook", notebook_archive)
