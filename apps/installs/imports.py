@@ -169,7 +169,8 @@ def import_install(account: Account, params: dict, *, dryrun: int = 0) -> Instal
                                    errcode="invalid_argument_url", field="url")
             found = detect(recipe, t, target)
             names = _own_names(recipe, t.listdir(target), found.version)
-            tables, table_bytes = list_tables(website, t, found)
+            # An application without a database (found.db_name empty) has no tables.
+            tables, table_bytes = list_tables(website, t, found) if found.db_name else ([], 0)
             files_bytes = sum(t.size(posixpath.join(target, n) if target else n)
                               for n in names)
     except TransportError as exc:
