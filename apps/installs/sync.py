@@ -63,6 +63,11 @@ def sync_install(install: Install, *, addons: bool = False) -> dict:
             install.cache_files = sum(t.size(path(n)) for n in present)
             if addons and recipe is not None:
                 extra = _addons(install, recipe, t, path)
+            if not install.db_name and recipe is not None and recipe.supports("read_settings"):
+                # An application without a database keeps its settings in its files.
+                store_settings(install, recipe, recipe.read_settings(
+                    None, "", install.admin_login,
+                    app=services.app_context(install, recipe, transport=t)))
     except InstallatronError as exc:
         raise InstallError(f"The site could not be read: {exc.message}",
                            errcode=exc.errcode, status=exc.status) from None

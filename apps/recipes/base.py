@@ -414,17 +414,22 @@ class Recipe:
         Declares ``read_version``; the default knows nothing (None)."""
         return None
 
-    def read_settings(self, conn, prefix: str, admin_login: str) -> dict:
+    def read_settings(self, conn, prefix: str, admin_login: str, *, app=None) -> dict:
         """Sync and edit: the settings the owner may have changed inside the application
         (field name -> value, e.g. ``sitetitle``, ``email``) read from its tables; the
-        engine stores those that are stored fields of the manifest. Declares
-        ``read_settings``; the default knows nothing ({})."""
+        engine stores those that are stored fields of the manifest. An application
+        without a database gets ``conn=None`` and ``app`` (an ``AppContext`` whose
+        ``transport`` is open) to read its files instead. Declares ``read_settings``; the
+        default knows nothing ({})."""
         return {}
 
-    def apply_settings(self, conn, prefix: str, admin_login: str, changes: dict) -> None:
+    def apply_settings(self, conn, prefix: str, admin_login: str, changes: dict, *,
+                       app=None) -> None:
         """Edit and install-from-template: write changed fields (field name -> value,
         ``passwd`` included when it changes, and ``locale``) into the application's
-        tables for the admin ``admin_login``. Declares ``apply_settings``."""
+        tables for the admin ``admin_login``. An application without a database gets
+        ``conn=None`` and ``app`` (an ``AppContext`` whose ``transport`` is open) to write
+        its files instead. Declares ``apply_settings``."""
         raise self._unsupported("apply_settings")
 
     def check_language(self, transport, path, locale: str) -> None:

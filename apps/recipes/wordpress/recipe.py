@@ -190,12 +190,13 @@ class Recipe(BaseRecipe):
         return {"list-plugins": site.list_plugins(transport, path),
                 "list-themes": site.list_themes(transport, path)}
 
-    def apply_settings(self, conn, prefix: str, admin_login: str, changes: dict) -> None:
+    def apply_settings(self, conn, prefix: str, admin_login: str, changes: dict, *,
+                       app=None) -> None:
         from . import site
 
         site.apply_settings(conn, prefix, admin_login, changes)
 
-    def read_settings(self, conn, prefix: str, admin_login: str) -> dict:
+    def read_settings(self, conn, prefix: str, admin_login: str, *, app=None) -> dict:
         from . import site
 
         return site.read_settings(conn, prefix, admin_login)
