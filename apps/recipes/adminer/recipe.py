@@ -11,16 +11,22 @@ import posixpath
 import re
 from pathlib import Path
 
-from apps.recipes.base import BuiltPackage, CatalogError, Found, InstallError, http_request
+from apps.recipes.base import (
+    BuiltPackage,
+    CatalogError,
+    Found,
+    InstallError,
+    http_request,
+    read_text_file,
+)
 from apps.recipes.base import Recipe as BaseRecipe
-from apps.recipes.base import read_text_file
 from installatron_gui.lib.packing import write_archive
 
 SOURCE = Path("/usr/share/adminer/adminer.php")
 MAIN = "index.php"
 # The header comment of the compiled file (not Adminer's editor, which says "Adminer Editor").
 HEADER_RE = re.compile(r"\A<\?php\s*/\*\*\s*Adminer - Compact database management.*?"
-                       r"@version\s+([0-9][0-9A-Za-z.+~-]{0,30})", re.S)
+                       r"@version\s+([0-9][0-9A-Za-z.+~-]{0,30})", re.DOTALL)
 # The header sits in the first lines; reading more would read the whole 470 kB program.
 HEADER_BYTES = 4096
 

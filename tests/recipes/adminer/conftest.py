@@ -73,7 +73,7 @@ def adminer_package(db, settings, monkeypatch, adminer_archive):
 
 
 @pytest.fixture
-def db_account(site, mysql_admin, mysql_query) -> DbAccount:
+def db_account(site, mysql_admin, mysql_query) -> DbAccount:  # noqa: F811
     """A MariaDB account with a password (both tools refuse an empty one) and a database
     with one table, named after the site's owner so the site fixture drops them."""
     name = site.account.username
@@ -85,6 +85,13 @@ def db_account(site, mysql_admin, mysql_query) -> DbAccount:
     mysql_query("CREATE USER %s@'%%' IDENTIFIED BY %s", (account.user, account.password))
     mysql_query(f"GRANT ALL ON `{account.database}`.* TO %s@'%%'", (account.user,))
     return account
+
+
+def ok(response) -> dict:
+    """The data of an API answer that must have succeeded."""
+    body = response.json()
+    assert response.status_code == 200 and body["result"] is True, body
+    return body["data"]
 
 
 def opener_with_jar():

@@ -5,10 +5,11 @@ clone, import, uninstall; and what it does not do, said with the contract's errc
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
-from .conftest import adminer_login, database_links, fetch, listing
+from .conftest import adminer_login, database_links, fetch, listing, ok
 
 pytestmark = pytest.mark.slow
 
@@ -16,12 +17,6 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def worker(transactional_db, adminer_package, request):
     return request.getfixturevalue("celery_worker")
-
-
-def ok(response) -> dict:
-    body = response.json()
-    assert response.status_code == 200 and body["result"] is True, body
-    return body["data"]
 
 
 def refused(response) -> str:
@@ -103,8 +98,8 @@ def test_adminer_says_what_it_does_not_support(db):
 def test_adminer_is_found_only_in_adminers_own_file(tmp_path):
     from apps.recipes.adminer.recipe import version_of
 
-    source = open("/usr/share/adminer/adminer.php", encoding="utf-8", errors="replace").read()
+    source = Path("/usr/share/adminer/adminer.php").read_text("utf-8", errors="replace")
     assert version_of(source) == "4.8.1"
-    assert version_of(open("/usr/share/adminer/editor.php", encoding="utf-8",
-                          errors="replace").read()) is None
+    assert version_of(Path("/usr/share/adminer/editor.php").read_text(
+        "utf-8", errors="replace")) is None
     assert version_of("<?php echo 'Adminer - Compact database management @version 1';") is None
