@@ -121,4 +121,6 @@ def test_roundcube_whole_life(site, worker, api, mysql_query):
     (site.docroot / "copy").rmdir()
     after = listing(site.root)
     assert after == before, set(after) ^ set(before)
-    assert databases_of(mysql_query, site.account) == []
+    # Likewise the imported copy's database: kept, without Roundcube's tables.
+    assert databases_of(mysql_query, site.account) == [record["db_name"]]
+    assert mysql_query(f"SHOW TABLES FROM `{record['db_name']}`") == ()
