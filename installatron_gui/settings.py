@@ -300,6 +300,7 @@ PANEL_BACKENDS = {
     "mysql": "apps.panels.mysql.MysqlPanel",
     "hestia": "apps.panels.hestia.HestiaPanel",
     "ispmanager": "apps.panels.ispmanager.IspmanagerPanel",
+    "php": "apps.panels.php.PhpPanel",
 }
 PANEL_BACKENDS.update(
     {k: v for k, v in (item.split("=", 1) for item in env_list("INSTALLATRON_PANEL_BACKENDS"))}

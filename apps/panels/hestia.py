@@ -4,8 +4,9 @@ Options (settings.PANEL["OPTIONS"], from INSTALLATRON_PANEL_OPTIONS):
 
 ``url``         ``https://hestia.example.com:8083`` (port 8083 and path ``/api/`` are added
                 when missing)
-``hash``        an access key ``ACCESS_KEY:SECRET`` (``v-add-access-key``) or a legacy API
-                key; or ``user`` and ``password`` of a Hestia admin
+``hash``        an access key ``ACCESS_KEY:SECRET`` (``v-add-access-key``; a user's own key
+                acts for that user only) or a legacy API key; or ``user`` ``admin`` and
+                its ``password`` (Hestia allows no other user to sign in with one)
 ``verify_tls``  default true; ``ca_file`` trusts a private CA instead of turning it off
 ``timeout``     seconds per call, default 30
 ``db_host``     the host applications connect to (DatabaseSpec.host), default "localhost"
@@ -92,6 +93,12 @@ class HestiaPanel(BasePanel):
         self.hash = options.get("hash") or ""
         self.admin_user = options.get("user") or ""
         self.admin_password = options.get("password") or ""
+        if not self.hash and self.admin_user and self.admin_user != "admin":
+            # Hestia's /api/ checks the name itself: any other user gets E_FORBIDEN.
+            raise ImproperlyConfigured(
+                "HestiaCP's API accepts user/password sign-in only for admin; give another "
+                "user an access key (v-add-access-key) in the option 'hash'."
+            )
         if not self.hash and not (self.admin_user and self.admin_password):
             raise ImproperlyConfigured(
                 "The hestia panel needs the option 'hash' (ACCESS_KEY:SECRET) or "

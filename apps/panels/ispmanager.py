@@ -192,12 +192,16 @@ class IspmanagerPanel(BasePanel):
         if not spec.password:
             raise PanelError("A database password is needed to create an ISPmanager database.")
         owner = self.owner(website)
-        self.call(
+        doc = self.call(
             "db.edit", su=owner, hide=(spec.password,), sok="ok",
             name=spec.name, owner=owner, server=self.db_server, charset=self.charset,
             user="*", username=spec.user, password=spec.password, confirm=spec.password,
             remote_access="off",
         )
+        # Only <ok/> says it was done: a reply that is the edit form again made nothing.
+        if "ok" not in doc:
+            raise PanelError(f"ISPmanager answered db.edit without ok: the database "
+                             f"{spec.name} was not created.")
 
     def _db_key(self, name: str, owner: str) -> str | None:
         for elem in _elems(self.call("db", su=owner)):

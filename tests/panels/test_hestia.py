@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 
 import MySQLdb
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from apps.panels.base import PanelError, get_panel
-from apps.panels.hestia import HestiaError, HestiaPanel, build_websites
+from apps.panels.hestia import HestiaError, HestiaPanel, api_url, build_websites
+from apps.panels.http import post_form, tls_context
 
 from .fakes.common import MariaDB
 from .fakes.hestia import FakeHestia
 from .fakes.tls import make_certificates
 
 HUSER = "itronhst"
-ACCESS_KEY = "ITRONAKEY0000000001"
-SECRET = "Zq8-s3cret-never-shown"
+# Hestia access keys are 20 characters, their secrets 40 (v-add-access-key).
+ACCESS_KEY = "ITRONAKEY00000000001"
+SECRET = "Zq8-s3cret-never-shown-0123456789abcdefg"
+USER_KEY, USER_SECRET = "ITRONUSERKEY00000001", "U" * 40
 ADMIN_PASSWORD = "Adm-p4ss-never-shown"
 WEB = {
     "shop.itron.test": {"ALIAS": "www.shop.itron.test", "SSL": "yes", "SSL_HOME": "same"},
@@ -34,7 +39,8 @@ def mariadb(mysql_admin):
 
 
 def _start(mariadb, **tls):
-    server = FakeHestia(mariadb, access_keys={f"{ACCESS_KEY}:{SECRET}"},
+    server = FakeHestia(mariadb, access_keys={f"{ACCESS_KEY}:{SECRET}": "admin",
+                                                 f"{USER_KEY}:{USER_SECRET}": HUSER},
                         admins={"admin": ADMIN_PASSWORD}, **tls)
     server.add_user(HUSER, web=WEB)
     server.add_user("itronhs2")
@@ -260,7 +266,7 @@ def test_websites_are_built_from_v_list_web_domains(configured, hestia):
 
 
 def test_an_unknown_hestia_user_has_no_websites_list(configured):
-    with pytest.raises(PanelError, match="doesn't exist"):
+    with pytest.raises(PanelError, match="does not exist. \\(HestiaCP v-list-web-domains: E_NOTEXIST\\)"):
         configured.websites_for("nosuchuser")
 
 
@@ -328,3 +334,60 @@ def test_wordpress_installs_and_uninstalls_through_hestia(settings, mariadb, sit
         assert _users(mysql_query, install.db_user) == set()
     finally:
         server.stop()
+
+
+def _raw(hestia, **fields):
+    return post_form(api_url(hestia.base_url), fields, context=tls_context(), timeout=10, secrets=[],
+                     what=fields.get("cmd", ""))
+
+
+def test_the_test_server_answers_as_hestias_api_does(hestia):
+    key = {"hash": f"{ACCESS_KEY}:{SECRET}"}
+    # An access key: the exit code in a header, 204 and no body for an empty success.
+    reply = _raw(hestia, **key, cmd="v-delete-database", arg1=HUSER, arg2=f"{HUSER}_none")
+    assert (reply.status, reply.headers["hestia-exit-code"]) == (400, "3")
+    reply = _raw(hestia, **key, cmd="v-add-database", arg1=HUSER, arg2="rawdb", arg3="rawdb",
+                 arg4="Raw-pass-123")
+    assert (reply.status, reply.headers["hestia-exit-code"], reply.body) == (204, "0", "")
+    reply = _raw(hestia, **key, cmd="v-add-database", arg1=HUSER, arg2="x", arg3="x",
+                 arg4="short", returncode="yes")
+    assert (reply.status, reply.headers["hestia-exit-code"], reply.body) == (200, "2", "2")
+    reply = _raw(hestia, **key, cmd="v-list-web-domains", arg1=HUSER, arg2="json")
+    assert reply.status == 200 and "shop.itron.test" in json.loads(reply.body)
+    # The same key as access_key + secret_key.
+    reply = _raw(hestia, access_key=ACCESS_KEY, secret_key=SECRET, cmd="v-delete-database",
+                 arg1=HUSER, arg2=f"{HUSER}_rawdb")
+    assert (reply.status, reply.headers["hestia-exit-code"]) == (204, "0")
+    # User/password: admin only, and the legacy API sends no header with the result.
+    reply = _raw(hestia, user=HUSER, password=ADMIN_PASSWORD, cmd="v-list-web-domains",
+                 arg1=HUSER)
+    assert (reply.status, reply.headers["hestia-exit-code"]) == (401, "10")
+    assert reply.body == "Error: authentication failed"
+    reply = _raw(hestia, user="admin", password=ADMIN_PASSWORD, cmd="v-delete-database",
+                 arg1=HUSER, arg2="gone", returncode="yes")
+    assert (reply.status, reply.body) == (200, "3") and "hestia-exit-code" not in reply.headers
+    # A user's key acts only for that user.
+    user_key = {"hash": f"{USER_KEY}:{USER_SECRET}"}
+    reply = _raw(hestia, **user_key, cmd="v-list-web-domains", arg1="itronhs2", arg2="json")
+    assert (reply.status, reply.headers["hestia-exit-code"]) == (401, "10")
+    assert "doesn't match the key's user" in reply.body
+    assert _raw(hestia, **user_key, cmd="v-list-web-domains", arg1=HUSER).status == 200
+
+
+def test_a_users_own_access_key_makes_that_users_databases_only(hestia, website, mysql_query):
+    panel = HestiaPanel(url=hestia.base_url, hash=f"{USER_KEY}:{USER_SECRET}")
+    session = website.as_session()
+    spec = panel.generate_db("mysql", session)
+    panel.create_db(spec, session)
+    assert _schema_exists(mysql_query, spec.name)
+    panel.remove_db(spec.name, "mysql", session)
+    assert not _schema_exists(mysql_query, spec.name)
+    other = {**session, "_hestia_user": "itronhs2"}
+    with pytest.raises(HestiaError) as caught:
+        panel.create_db(panel.generate_db("mysql", other), other)
+    assert caught.value.code == 10 and "permissions" in caught.value.message
+
+
+def test_user_and_password_sign_in_is_for_admin_only():
+    with pytest.raises(ImproperlyConfigured, match="only for admin"):
+        HestiaPanel(url="https://h.example", user="demo", password="pw")

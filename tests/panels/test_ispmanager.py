@@ -238,3 +238,15 @@ def test_wordpress_installs_and_uninstalls_through_ispmanager(settings, mariadb,
         assert _users(mysql_query, install.db_user) == set()
     finally:
         server.stop()
+
+
+def test_a_reply_without_ok_is_not_taken_for_a_created_database(configured, isp, website,
+                                                                 mysql_query):
+    isp.form_again = True
+    session = website.as_session()
+    spec = configured.generate_db("mysql", session)
+    with pytest.raises(PanelError, match="without ok") as caught:
+        configured.create_db(spec, session)
+    assert caught.value.errcode == "failed_database_create"
+    assert spec.password not in caught.value.message
+    assert not _schema_exists(mysql_query, spec.name)

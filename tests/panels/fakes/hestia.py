@@ -3,8 +3,9 @@
 It speaks what Hestia's API reference documents: ``POST /api/`` with either ``hash``
 (an access key ``ACCESS_KEY:SECRET``) or ``user`` + ``password``, ``returncode=yes`` (the
 body is the numeric return code) or ``no`` (the body is the command's output), ``cmd`` and
-``arg1..argN``, and Hestia's return codes. Like Hestia 1.6+ it also answers a refused
-login with HTTP 401 and a ``Hestia-Exit-Code`` header. The commands it knows behave like
+``arg1..argN``, and Hestia's return codes. Access keys, user/password sign-in (admin
+only), the ``Hestia-Exit-Code`` header, HTTP statuses and 204 replies follow Hestia's
+web/api/index.php (see ``handle``); a non-admin key may only name its own user. The commands it knows behave like
 Hestia's scripts of the same name, down to the ``<user>_`` prefix on database and database
 user names and the 32-character limit of the latter:
 
@@ -24,7 +25,15 @@ import re
 from .common import FakeServer, MariaDB
 
 OK, E_ARGS, E_INVALID, E_NOTEXIST, E_EXISTS, E_SUSPENDED = 0, 1, 2, 3, 4, 5
-E_LIMIT, E_PASSWORD, E_FORBIDEN, E_DB = 8, 9, 10, 17
+E_LIMIT, E_PASSWORD, E_FORBIDEN, E_DB, E_API_DISABLED = 8, 9, 10, 17, 21
+
+
+def http_status(code: int) -> int:
+    """Hestia's exit_code_to_http_code (web/inc/helpers.php)."""
+    if code == OK:
+        return 200
+    return {E_ARGS: 400, E_INVALID: 422, E_PASSWORD: 401, E_SUSPENDED: 401, 6: 401,
+            E_FORBIDEN: 401, E_API_DISABLED: 401, 11: 400}.get(code, 400)
 USER_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
 NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
 
@@ -33,7 +42,10 @@ class FakeHestia(FakeServer):
     def __init__(self, mariadb: MariaDB, *, access_keys=(), admins=None, **tls):
         super().__init__(**tls)
         self.db = mariadb
-        self.access_keys = set(access_keys)  # "ACCESS_KEY:SECRET"
+        # "ACCESS_KEY:SECRET" (or a legacy hash) -> the Hestia user it belongs to; a plain
+        # collection of keys makes admin keys.
+        self.access_keys = (dict(access_keys) if isinstance(access_keys, dict)
+                            else dict.fromkeys(access_keys, "admin"))
         self.admins = dict(admins or {})  # user -> password
         # Hestia users: name -> {"databases": {db: dbuser}, "limit": n, "suspended": bool,
         # "web": {domain: {...web.conf values}}}
@@ -45,17 +57,71 @@ class FakeHestia(FakeServer):
                             "web": dict(web or {})}
 
     # -- protocol -----------------------------------------------------------------------
+    # As hestiacp/hestiacp web/api/index.php does it: a ``hash`` of the form
+    # <20 chars>:<40 chars> (or access_key + secret_key) is an access key, answered with a
+    # Hestia-Exit-Code header, HTTP statuses from exit_code_to_http_code and 204 for an
+    # empty success; anything else is the legacy API (a legacy hash, or user/password,
+    # which only ``admin`` may use), which has no header on a command's own result.
     def handle(self, method, path, fields, headers):
         if path != "/api/" or method != "POST":
             return 404, {}, "Not found"
         self.calls.append(dict(fields))
-        returncode = fields.get("returncode") == "yes"
-        if not self._authenticated(fields):
-            return 401, {"Hestia-Exit-Code": str(E_PASSWORD)}, (
-                str(E_PASSWORD) if returncode else "Error: authentication failed")
+        code_only = fields.get("returncode") == "yes"
+        fields = dict(fields)
+        key_id, _, secret = fields.get("hash", "").partition(":")
+        if "access_key" not in fields and len(key_id) == 20 and len(secret) == 40:
+            fields.update(access_key=key_id, secret_key=secret)
+            del fields["hash"]
+        if "access_key" in fields and "secret_key" in fields:
+            return self._keyed(fields, code_only)
+        if "user" in fields or "hash" in fields:
+            return self._legacy(fields, code_only)
+        return self._error(405, "data received is null or invalid", code_only)
+
+    @staticmethod
+    def _error(code: int, message: str, code_only: bool):
+        status = code if code >= 100 else http_status(code)
+        body = str(code) if code_only else (
+            message if message.startswith("Error:") else f"Error: {message}")
+        return status, {"Hestia-Exit-Code": str(code)}, body
+
+    def _legacy(self, fields, code_only: bool):
+        if not fields.get("hash"):
+            if fields.get("user") != "admin":
+                return self._error(E_FORBIDEN, "Error: authentication failed", code_only)
+            if "password" not in fields or self.admins.get("admin") != fields["password"]:
+                return self._error(E_PASSWORD, "Error: authentication failed", code_only)
+        elif self.access_keys.get(fields["hash"]) != "admin":
+            return self._error(E_PASSWORD, "Error: authentication failed", code_only)
+        code, output = self._run(fields)
+        if code_only:
+            return 200, {}, str(code)
+        return 200, {}, (output + "\n") if output else ("OK" if code == OK else "")
+
+    def _keyed(self, fields, code_only: bool):
+        key = f"{fields['access_key']}:{fields['secret_key']}"
+        if not fields.get("cmd"):
+            return self._error(E_INVALID, "Command not provided", code_only)
+        key_user = self.access_keys.get(key)
+        if key_user is None:
+            return self._error(E_PASSWORD, "Error: authentication failed", code_only)
+        # Every command we speak has the user as arg1 (USER_ARG_POSITION 1).
+        if key_user != "admin" and fields.get("arg1") != key_user:
+            return self._error(E_FORBIDEN, f"Key {fields['access_key']} - the \"user\" "
+                               "argument doesn't match the key's user", code_only)
+        code, output = self._run(fields)
+        output = output.strip()
+        exit_header = {"Hestia-Exit-Code": str(code)}
+        if code_only:
+            return 200, exit_header, str(code)
+        if code != OK:
+            return http_status(code), exit_header, output
+        return (200 if output else 204), exit_header, output
+
+    def _run(self, fields) -> tuple[int, str]:
         cmd = fields.get("cmd", "")
         args = []
-        for index in range(1, 10):
+        for index in range(1, 14):
             if f"arg{index}" not in fields:
                 break
             args.append(fields[f"arg{index}"])
@@ -63,20 +129,8 @@ class FakeHestia(FakeServer):
                    "v-delete-database": self.delete_database,
                    "v-list-web-domains": self.list_web_domains}.get(cmd)
         if handler is None:
-            code, output = E_INVALID, f"Error: command {cmd} not found"
-        else:
-            code, output = handler(*args)
-        if returncode:
-            return 200, {}, str(code)
-        if code != OK:
-            return 200, {}, output or f"Error: return code {code}"
-        return 200, {}, output or "OK"
-
-    def _authenticated(self, fields) -> bool:
-        if "hash" in fields:
-            return fields["hash"] in self.access_keys
-        user, password = fields.get("user"), fields.get("password")
-        return bool(user) and self.admins.get(user) == password
+            return E_INVALID, f"Error: command {cmd} not found"
+        return handler(*args)
 
     # -- commands -----------------------------------------------------------------------
     def _user(self, name):
