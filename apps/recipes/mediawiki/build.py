@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 
 from apps.recipes.base import BuiltPackage, CatalogError
-from apps.recipes.wordpress.debian import write_archive
+from installatron_gui.lib.packing import write_archive
 
 SOURCE = Path("/usr/share/mediawiki")
 VERSION_FILE = "includes/Defines.php"
