@@ -28,12 +28,11 @@ import re
 import secrets
 import shutil
 import socket
-import subprocess
 import tarfile
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from datetime import timezone as dt_timezone
 from pathlib import Path
@@ -45,15 +44,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import Account
-from apps.recipes.base import UnsupportedError
-from apps.installs import dbaccess
 from apps.installs import services as installs
 from apps.installs.errors import InstallError
 from apps.installs.models import Install
 from apps.installs.notifications import notify
 from apps.installs.steps import Report, Step, opcache_settle, run_steps
+from apps.recipes.base import UnsupportedError
+from apps.sites.database import Database
 from apps.tasks.models import Task
-from installatron_gui.lib.children import child_env
 from installatron_gui.lib.errors import InstallatronError
 
 from .errors import BackupError
@@ -66,8 +64,6 @@ FORMAT = 1
 META = "installatron.json"
 DUMP = "database.sql"
 FILES = "files"
-MYSQLDUMP = shutil.which("mysqldump") or shutil.which("mariadb-dump") or "/usr/bin/mysqldump"
-MYSQL = shutil.which("mysql") or shutil.which("mariadb") or "/usr/bin/mysql"
 # An archive larger than this once unpacked is refused (a gzip bomb, or not ours).
 MAX_UNPACKED = int(getattr(settings, "BACKUP_MAX_UNPACKED", 64 * 1024**3))
 MAX_MEMBERS = 1_000_000
@@ -137,67 +133,8 @@ def _download_name(installer: str, domain: str, title: str, when) -> str:
 # --------------------------------------------------------------------------- databases
 
 
-@dataclass
-class DbAccess:
-    host: str
-    name: str
-    user: str
-    password: str = field(repr=False)
-    prefix: str = ""
-    # The website whose host may be the only way to the server (installs.dbaccess).
-    website: object = field(default=None, repr=False)
-
-    @classmethod
-    def of(cls, obj) -> DbAccess:
-        return cls(obj.db_host, obj.db_name, obj.db_user, obj.db_pass, obj.db_prefix,
-                   getattr(obj, "website", None))
-
-    def connect(self):
-        return installs.connect_db(self.host, self.user, self.password, self.name)
-
-
-def _option_value(value: str) -> str:
-    if "\n" in value or "\r" in value:
-        raise BackupError("A database setting contains a line break.", errcode="failed_database")
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-@contextmanager
-def _defaults_file(db: DbAccess, folder: Path) -> Iterator[str]:
-    """A 0600 option file for mysql/mysqldump: the password never goes on a command line."""
-    hostname, port, socket_path = installs.split_host(db.host or "localhost")
-    lines = ["[client]", f"user={_option_value(db.user)}",
-             f"password={_option_value(db.password or '')}",
-             f"host={_option_value(hostname)}"]
-    if port:
-        lines.append(f"port={int(port)}")
-    if socket_path:
-        lines.append(f"socket={_option_value(socket_path)}")
-    fd, path = tempfile.mkstemp(prefix=".my-", suffix=".cnf", dir=folder)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write("\n".join(lines) + "\n")
-        yield path
-    finally:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
-
-
-def _client_error(what: str, proc: subprocess.CompletedProcess, db: DbAccess) -> BackupError:
-    lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-    detail = next((ln for ln in lines if "Warning" not in ln), lines[0] if lines else "")
-    if db.password:
-        detail = detail.replace(db.password, "***")
-    return BackupError(f"{what} failed: {detail[:300] or f'exit status {proc.returncode}'}",
-                       errcode="failed_database", status=500)
-
-
-def _over_ssh(db: DbAccess) -> bool:
-    """True when the install's database is reached through its website's SSH connection
-    (the choice is made in one place: installs.dbaccess.route_for)."""
-    return db.website is not None and dbaccess.route_for(db.website, db.host) == dbaccess.SSH
+# The install's database, reached over one route (here or the website's SSH shell).
+DbAccess = Database
 
 
 def _db_call(fn, *args, **kwargs):
@@ -207,53 +144,28 @@ def _db_call(fn, *args, **kwargs):
         raise BackupError(exc.message, errcode=exc.errcode, status=exc.status) from None
 
 
-def dump_tables(db: DbAccess, tables: list[str], out, folder: Path) -> None:
+def dump_tables(db: Database, tables: list[str], out, folder: Path | None = None) -> None:
     """mysqldump of ``tables`` (one consistent snapshot) into the file object ``out``."""
     for table in tables:
         if not installs.TABLE_RE.match(table):
             raise BackupError(f"Refusing to dump a table with an odd name: {table[:64]!r}.")
-    if not tables:
-        return
-    if _over_ssh(db):
-        with installs.open_website(db.website) as t:
-            return _db_call(dbaccess.dump_over_ssh, dbaccess.shell_of(t), host=db.host,
-                            name=db.name, user=db.user, password=db.password,
-                            tables=tables, out=out)
-    with _defaults_file(db, folder) as defaults:
-        argv = [MYSQLDUMP, f"--defaults-extra-file={defaults}", "--single-transaction",
-                "--no-tablespaces", "--default-character-set=utf8mb4", "--hex-blob",
-                "--skip-dump-date", "--add-drop-table", "--", db.name, *tables]
-        try:
-            proc = subprocess.run(argv, stdout=out, stderr=subprocess.PIPE, timeout=3600,
-                                  check=False, env=child_env())
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise BackupError(f"Dumping the database failed: {type(exc).__name__}.",
-                              errcode="failed_database", status=500) from None
-    if proc.returncode != 0:
-        raise _client_error(f"Dumping the database {db.name}", proc, db)
+    _db_call(db.dump, tables, out)
 
 
-def import_dump(db: DbAccess, dump: Path, folder: Path) -> None:
+def import_dump(db: Database, dump: Path, folder: Path | None = None) -> None:
     """Feed an SQL file to the mysql client, connected as the install's own user."""
-    if _over_ssh(db):
-        with installs.open_website(db.website) as t:
-            return _db_call(dbaccess.load_over_ssh, dbaccess.shell_of(t), host=db.host,
-                            name=db.name, user=db.user, password=db.password,
-                            sql=Path(dump).read_bytes())
-    with _defaults_file(db, folder) as defaults, open(dump, "rb") as fh:
-        argv = [MYSQL, f"--defaults-extra-file={defaults}", "--default-character-set=utf8mb4",
-                # Client commands (\\!, source, LOAD DATA LOCAL) in a dump stay inert:
-                # binary mode parses none of them, sandbox and local-infile=0 as well.
-                "--batch", "--binary-mode", "--sandbox", "--local-infile=0", "--", db.name]
-        try:
-            proc = subprocess.run(argv, stdin=fh, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE, timeout=3600, check=False,
-                                  env=child_env())
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise BackupError(f"Importing the database failed: {type(exc).__name__}.",
-                              errcode="failed_database", status=500) from None
-    if proc.returncode != 0:
-        raise _client_error(f"Importing the tables into the database {db.name}", proc, db)
+    _db_call(db.load, dump)
+
+
+def own_tables(db: Database) -> list[str]:
+    """The install's tables (its prefix, less neighbours'), listed over the dump's route."""
+    return installs.own_tables(_db_call(db.tables), db.prefix, db.name)
+
+
+def tables_of_others(db: Database, names: list[str]) -> list[str]:
+    """Of ``names`` (tables about to be written under the prefix), another install's."""
+    own = set(installs.own_tables(set(_db_call(db.tables)) | set(names), db.prefix, db.name))
+    return sorted(n for n in names if n not in own)
 
 
 _STATEMENT = re.compile(
@@ -370,11 +282,9 @@ def write_archive(install: Install, out, work: Path, *, report: Report | None = 
             tables: list[str] = []
             with tempfile.TemporaryFile(dir=work) as dump:
                 if db.name:
-                    conn = db.connect()
-                    try:
-                        tables = installs.tables_with_prefix(conn, db.prefix)
-                    finally:
-                        conn.close()
+                    # Listed over the same route as the dump: a site whose database
+                    # answers only on its own host is listed there too.
+                    tables = own_tables(db)
                     dump_tables(db, tables, dump, work)
                 meta = {
                     "format": FORMAT,
@@ -617,9 +527,9 @@ def _dump_tables_of(info: ArchiveInfo, prefix: str | None = None) -> list[str]:
 # --------------------------------------------------------------------------- restore
 
 
-def _drop(conn, tables: list[str]) -> None:
+def _drop(db: Database, tables: list[str]) -> None:
     try:
-        installs.drop_tables(conn, tables)
+        db.drop(tables)
     except InstallError as exc:
         raise BackupError(exc.message, errcode="failed_database", status=500) from None
 
@@ -628,7 +538,7 @@ def _database_exists(db: DbAccess, panel, session: dict) -> bool:
     """False only when the database is known to be gone: the server says so, or its
     user cannot sign in and the panel says the database does not exist either."""
     try:
-        db.connect().close()
+        db.tables()
     except InstallError as exc:
         if "Unknown database" in exc.message:
             return False
@@ -667,8 +577,8 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
     this install's own, and with ``verify`` the site must answer before the old files
     are let go of; otherwise everything is put back as it was."""
     from apps.catalog.errors import CatalogError
-    from apps.recipes.base import get_recipe
     from apps.panels.base import DatabaseSpec, get_panel
+    from apps.recipes.base import get_recipe
 
     if install.website is None:
         raise BackupError("The website of this install no longer exists.",
@@ -724,12 +634,8 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
                 panel.create_db(DatabaseSpec(name=db.name, user=db.user,
                                              password=db.password, host=db.host), session)
                 state["created_db"] = True
-            conn = db.connect()
-            try:
-                stray = installs.tables_of_others(conn, db.prefix, renamed)
-                state["live_tables"] = installs.tables_with_prefix(conn, db.prefix)
-            finally:
-                conn.close()
+            stray = tables_of_others(db, renamed)
+            state["live_tables"] = own_tables(db)
             if stray:  # an archive made before neighbours in a database were told apart
                 raise BackupError(
                     f"The backup holds tables of another application in the database "
@@ -741,20 +647,23 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
             dump = work / "restore.sql"
             _extract_dump(archive, dump, set(tables), dump_prefix, install.db_prefix)
             import_dump(db, dump, work)
-            conn = db.connect()
-            try:
-                if dump_prefix != install.db_prefix and recipe is not None and \
-                        recipe.supports("repoint"):
-                    # The tables only: this install's own configuration stays.
-                    recipe.repoint(installs.app_context(install, recipe), conn=conn,
-                                   config=False, old_url=source_url, old_prefix=dump_prefix)
-                if source_url and source_url.rstrip("/") != install.url.rstrip("/"):
-                    rewrite_urls(conn, renamed, UrlRewriter(source_url, install.url))
-                extra = [n for n in installs.tables_with_prefix(conn, db.prefix)
-                         if n not in renamed]
-                _drop(conn, extra)  # tables made since the backup (the dump had none)
-            finally:
-                conn.close()
+            repoint = dump_prefix != install.db_prefix and recipe is not None and \
+                recipe.supports("repoint")
+            moved = source_url and source_url.rstrip("/") != install.url.rstrip("/")
+            if repoint or moved:  # queries a client run cannot do: a direct connection
+                conn = db.connect()
+                try:
+                    if repoint:
+                        # The tables only: this install's own configuration stays.
+                        recipe.repoint(installs.app_context(install, recipe), conn=conn,
+                                       config=False, old_url=source_url,
+                                       old_prefix=dump_prefix)
+                    if moved:
+                        rewrite_urls(conn, renamed, UrlRewriter(source_url, install.url))
+                finally:
+                    conn.close()
+            # Tables made since the backup (the dump had none).
+            _drop(db, [n for n in own_tables(db) if n not in renamed])
 
         def undo_database():
             if state.get("created_db"):
@@ -762,11 +671,7 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
                 return
             if "safety" not in state:
                 return
-            conn = db.connect()
-            try:
-                _drop(conn, installs.tables_with_prefix(conn, db.prefix))
-            finally:
-                conn.close()
+            _drop(db, own_tables(db))
             import_dump(db, state["safety"], work)
 
         def swap():
@@ -1020,8 +925,8 @@ def deploy_archive(install: Install, archive: Path, checksum: str | None, *,
     check the site answers. A failure undoes every step begun and marks the install
     failed.
     """
-    from apps.recipes.base import get_recipe
     from apps.panels.base import get_panel
+    from apps.recipes.base import get_recipe
 
     pending = install.pending_secrets or {}
     try:
@@ -1089,9 +994,7 @@ def deploy_archive(install: Install, archive: Path, checksum: str | None, *,
             dump = work / "import.sql"
             _extract_dump(archive, dump, set(tables), old_prefix, install.db_prefix)
             state["tables"] = [install.db_prefix + t[len(old_prefix):] for t in tables]
-            import_dump(DbAccess(install.db_host, install.db_name, install.db_user,
-                                 install.db_pass, install.db_prefix, install.website),
-                        dump, work)
+            import_dump(Database.of(install), dump, work)
             if old_url and old_url.rstrip("/") != install.url.rstrip("/"):
                 conn = app.connect()
                 try:
@@ -1114,11 +1017,7 @@ def deploy_archive(install: Install, archive: Path, checksum: str | None, *,
         def drop_tables():
             if state.get("panel_db") or not state["tables"]:
                 return
-            conn = app.connect()
-            try:
-                _drop(conn, state["tables"])
-            finally:
-                conn.close()
+            _drop(Database.of(install), state["tables"])
 
         def check_site():
             _check_site(install.url, install.url_ip)

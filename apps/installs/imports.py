@@ -32,9 +32,9 @@ from django.utils import timezone
 
 from apps.accounts.models import Account
 from apps.recipes.base import Found
+from apps.sites.database import LOCAL, SSH, Database, is_loopback, route_for, shell_of
 from installatron_gui.lib.errors import InstallatronError
 
-from . import dbaccess
 from .errors import InstallError
 from .models import Install
 
@@ -88,14 +88,13 @@ def _own_names(recipe, names: list[str], version: str) -> list[str]:
 
 
 def list_tables(website, transport, found: Found, db_host_ip: str = "") -> tuple[list, int]:
-    """Tables with the application's prefix and their size, reached the dbaccess way."""
+    """Tables with the application's prefix and their size, reached the way the database route says (sites.database)."""
     from .services import connect_db, own_tables, tables_size, tables_with_prefix
 
-    if dbaccess.route_for(website, found.db_host) == dbaccess.SSH and not db_host_ip:
-        shell = dbaccess.shell_of(transport)
-        names = dbaccess.tables_over_ssh(shell, host=found.db_host, name=found.db_name,
-                                         user=found.db_user, password=found.db_pass)
-        return own_tables(names, found.db_prefix, found.db_name), 0
+    if route_for(website, found.db_host) == SSH and not db_host_ip:
+        db = Database(found.db_host, found.db_name, found.db_user, found.db_pass,
+                      found.db_prefix, website, shell=shell_of(transport))
+        return own_tables(db.tables(), found.db_prefix, found.db_name), 0
     conn = connect_db(db_host_ip or found.db_host, found.db_user, found.db_pass,
                       found.db_name, errcode="failed_database_connect")
     try:
@@ -205,7 +204,7 @@ def _app_title(recipe, website, found: Found) -> str:
     from .services import connect_db
 
     if not recipe.supports("read_settings") or \
-            dbaccess.route_for(website, found.db_host) != dbaccess.LOCAL:
+            route_for(website, found.db_host) != LOCAL:
         return ""
     try:
         conn = connect_db(found.db_host, found.db_user, found.db_pass, found.db_name)
@@ -462,21 +461,17 @@ def build_archive(plan: MigrationPlan, out_path: Path, work: Path, *, report) ->
 def _dump_source(t, found: Found, source_host: str, out, work: Path) -> list[str]:
     """The source tables, dumped on the source host when it has a shell, else from here
     (the source's database server, or its host when the server is its localhost)."""
-    from apps.backups import services as backups
-
     from .services import connect_db, own_tables, split_host, tables_with_prefix
 
     if t.has_shell:
-        names = dbaccess.tables_over_ssh(t, host=found.db_host, name=found.db_name,
-                                         user=found.db_user, password=found.db_pass)
-        tables = own_tables(names, found.db_prefix, found.db_name)
-        dbaccess.dump_over_ssh(t, host=found.db_host, name=found.db_name,
-                               user=found.db_user, password=found.db_pass, tables=tables,
-                               out=out)
+        db = Database(found.db_host, found.db_name, found.db_user, found.db_pass,
+                      found.db_prefix, shell=t)
+        tables = own_tables(db.tables(), found.db_prefix, found.db_name)
+        db.dump(tables, out)
         return tables
     name, port, sock = split_host(found.db_host)
     host = found.db_host
-    if sock or dbaccess._is_loopback(name):
+    if sock or is_loopback(name):
         host = f"{source_host}:{port}" if port else source_host
     try:
         conn = connect_db(host, found.db_user, found.db_pass, found.db_name)
@@ -489,8 +484,8 @@ def _dump_source(t, found: Found, source_host: str, out, work: Path) -> list[str
         tables = tables_with_prefix(conn, found.db_prefix)
     finally:
         conn.close()
-    backups.dump_tables(backups.DbAccess(host, found.db_name, found.db_user, found.db_pass,
-                                         found.db_prefix), tables, out, work)
+    Database(host, found.db_name, found.db_user, found.db_pass, found.db_prefix).dump(
+        tables, out)
     return tables
 
 

@@ -11,7 +11,6 @@ import logging
 import posixpath
 import re
 import secrets
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -23,6 +22,9 @@ from apps.accounts.models import Account, Website
 from apps.accounts.validation import normalize_vhost_url, vhost_target
 from apps.recipes import fields as app_fields
 from apps.recipes.fields import text_value
+from apps.sites.database import TABLE_RE, connect_db
+from apps.sites.database import split_host as _split_host
+from apps.sites.files import open_website as _open_website
 from apps.tasks.models import Task
 from installatron_gui.lib.errors import InstallatronError
 
@@ -40,7 +42,6 @@ NOTIFICATIONS = {
 BKLOC_SCHEMES = {"ftp", "ftps", "sftp", "ssh", "s3"}
 PREFIX_RE = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 DB_IDENT_RE = re.compile(r"^[A-Za-z0-9_$.-]{1,64}$")
-TABLE_RE = re.compile(r"^[A-Za-z0-9_$]{1,64}$")
 # Statuses whose install still occupies its URL and files.
 LIVE = [Install.Status.INSTALLING, Install.Status.INSTALLED, Install.Status.UNINSTALLING]
 
@@ -334,8 +335,8 @@ def check_install(account: Account | None, params: dict, *, dryrun: int = 0,
     not even by uninstall.
     """
     from apps.catalog.errors import CatalogError
-    from apps.recipes.base import get_recipe
     from apps.catalog.services import can_use, package_for
+    from apps.recipes.base import get_recipe
 
     if account is None:
         raise InstallError("The user argument is required.", errcode="empty_argument_user",
@@ -483,44 +484,6 @@ def _check_writable(plan: InstallPlan) -> None:
 
 
 # --------------------------------------------------------------------------- databases
-
-
-def _split_host(host: str) -> tuple[str, int | None, str | None]:
-    """``db.example.com:3307`` -> host, port; ``localhost:/run/mysqld.sock`` -> socket."""
-    if host.startswith("["):
-        addr, _, rest = host[1:].partition("]")
-        return addr, int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else None, None
-    name, sep, rest = host.partition(":")
-    if sep and rest.startswith("/"):
-        return name, None, rest
-    if sep and rest.isdigit():
-        return name, int(rest), None
-    return host, None, None
-
-
-def connect_db(host: str, user: str, password: str, name: str | None = None, *,
-               errcode: str = "failed_database_connect", status: int = 500):
-    """A MySQLdb connection; errors become InstallError with the password scrubbed."""
-    import MySQLdb
-
-    hostname, port, socket_path = _split_host(host)
-    kwargs = {"host": hostname, "user": user, "passwd": password or "", "connect_timeout": 10,
-              "charset": "utf8mb4"}
-    if port:
-        kwargs["port"] = port
-    if socket_path:
-        kwargs["unix_socket"] = socket_path
-    if name:
-        kwargs["db"] = name
-    try:
-        return MySQLdb.connect(**kwargs)
-    except MySQLdb.Error as exc:
-        detail = str(exc.args[1] if len(exc.args) > 1 else exc)
-        if password:
-            detail = detail.replace(password, "***")
-        raise InstallError(f"Could not connect to the database {name or ''} on {host} as "
-                           f"{user}: {detail}", errcode=errcode, status=status,
-                           field="db_host") from None
 
 
 def tables_with_prefix(conn, prefix: str) -> list[str]:
@@ -675,45 +638,6 @@ def start_uninstall(install: Install, *, force: bool = False) -> Task:
 # --------------------------------------------------------------------------- the work
 
 
-@contextmanager
-def _open_website(website: Website):
-    """The website's transport, connected (``with _open_website(w) as t``).
-
-    The path comes through the panel's path hooks (section 4.1: recorded, released when
-    idle); SSH host keys are checked against the website's ``_trust_host_key``. On a
-    remote website without a shell, put_tree/get_tree go through the panel's secondary
-    ssh:// path when it offers one (section 4.2), asked for on the first bulk call.
-    """
-    from contextlib import ExitStack
-
-    from apps.panels.base import PanelError
-    from apps.panels.services import secondary_path, website_path
-    from apps.transports.base import open_transport
-    from apps.transports.remote import WithSecondary, ssh_key_options
-
-    custom = website.custom or {}
-    options = {"trust_host_key": custom.get("_trust_host_key"), "website_id": website.pk}
-    entered = False
-    try:
-        with website_path(website) as path, ExitStack() as stack:
-            transport = stack.enter_context(open_transport(
-                path, uid=website.uid, gid=website.gid, **options, **ssh_key_options(path)))
-
-            def opener():
-                uri = stack.enter_context(secondary_path(website))
-                return stack.enter_context(
-                    open_transport(uri, **options, **ssh_key_options(uri))) if uri else None
-
-            remote = "://" in path and not transport.has_shell
-            entered = True
-            yield WithSecondary(transport, opener if remote else None)
-    except PanelError as exc:
-        if entered:  # the panel failed inside the caller's work: not ours to reword
-            raise
-        raise InstallError(exc.message, errcode=exc.errcode or "failed_filesystem_permission",
-                           status=500) from None
-
-
 def pending_fields(pending: dict | None) -> dict:
     """The secret field values kept for the worker on ``Install.pending_secrets``
     (a row queued before fields were data has its admin password as ``passwd``)."""
@@ -778,9 +702,9 @@ def install_app(install: Install, *, report: Report) -> Install:
     marks the install failed; the website is left as it was.
     """
     from apps.catalog.errors import CatalogError
-    from apps.recipes.base import get_recipe
     from apps.catalog.services import package_for, verify_package
     from apps.panels.base import get_panel
+    from apps.recipes.base import get_recipe
 
     if install.status != Install.Status.INSTALLING:
         raise InstallError(f"The install {install.id} is {install.status}, not installing.")
