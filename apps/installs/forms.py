@@ -1,7 +1,7 @@
 """The install form: the application's own fields, where it goes, and its database.
 
 The form only gathers input and turns it into the install API's parameters; what is
-allowed is decided by ``services.check_install``, so the GUI and the API cannot disagree.
+allowed is decided by ``plan.check_install``, so the GUI and the API cannot disagree.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.models import Account, Website
 from apps.recipes import fields as app_fields
 from apps.recipes.fields import random_login, random_password
+
+from .plan import NOTIFICATIONS
 
 DB_AUTO, DB_LISTED, DB_MANUAL = "auto", "listed", "manual"
 
@@ -306,7 +308,6 @@ class EditForm(forms.Form):
     DATABASE = ("db_host", "db_name", "db_user", "db_pass", "db_prefix")
 
     def __init__(self, *args, install, recipe, **kwargs):
-        from .services import NOTIFICATIONS
 
         self.install = install
         # The application's settable fields (its manifest's), then the language.

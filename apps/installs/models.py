@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from apps.accounts.models import Account, Website
+from apps.accounts.validation import mask_path
 from apps.catalog.errors import CatalogError
 from apps.recipes.base import app_name, get_recipe
 from apps.recipes.fields import api_members
@@ -36,6 +37,14 @@ class InstallQuerySet(models.QuerySet):
         if principal.is_reseller:
             ids |= principal.descendant_ids()
         return self.filter(account_id__in=ids)
+
+    def occupying(self, url: str, website: Website | None, path: str) -> InstallQuerySet:
+        """Live installs that occupy ``url`` or the folder ``path`` of ``website``: where
+        another application cannot go (install, edit, restore to, clone, import)."""
+        where = models.Q(url=url)
+        if website is not None:
+            where |= models.Q(website=website, path=path)
+        return self.filter(status__in=LIVE).filter(where)
 
     def search(self, q: str) -> InstallQuerySet:
         """The installs API's ``q``: title, url, id, installer and owner."""
@@ -147,6 +156,14 @@ class Install(models.Model):
                                                   pending_secrets=None)
         self.task = None
 
+    def pending_fields(self) -> dict:
+        """The secret field values kept for the worker on ``pending_secrets`` (a row
+        queued before fields were data has its admin password as ``passwd``)."""
+        pending = self.pending_secrets or {}
+        if "fields" in pending:
+            return dict(pending["fields"] or {})
+        return {"passwd": pending["passwd"]} if pending.get("passwd") else {}
+
     def full_path(self) -> str:
         """Where the files are, for people: the website path (credentials masked) + path."""
         base = self.website.display_path if self.website_id else ""
@@ -154,8 +171,6 @@ class Install(models.Model):
 
     def bkloc_display(self) -> str:
         """The backup location with its credentials masked."""
-        from apps.accounts.validation import mask_path
-
         return mask_path(self.bkloc) if self.bkloc else "local"
 
     def recipe(self):
@@ -263,6 +278,10 @@ class Install(models.Model):
         from apps.api.v2names import install_to_v2
 
         return install_to_v2(data)
+
+
+# Statuses whose install still occupies its URL and files.
+LIVE = [Install.Status.INSTALLING, Install.Status.INSTALLED, Install.Status.UNINSTALLING]
 
 
 class BackupSchedule(models.Model):

@@ -26,6 +26,7 @@ from apps.tasks.models import Task
 from installatron_gui.lib.errors import InstallatronError
 
 from . import notifications
+from .holds import hold_install
 from .models import Install
 from .steps import Report
 
@@ -101,7 +102,6 @@ def due_periods(install: Install, now=None) -> list[str]:
 def run_autobackups(now=None) -> list[str]:
     """Queue a backup for every install with a custom schedule and a period due."""
     from . import tasks
-    from .services import hold_install
 
     started: list[str] = []
     installs = (Install.objects.filter(status=Install.Status.INSTALLED, task__isnull=True)

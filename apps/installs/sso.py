@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from installatron_gui.lib.errors import InstallatronError
 
-from . import services
 from .errors import InstallError
 from .models import AdminSso, Install
+from .reach import open_website
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def create_admin_sso(install: Install, *, ttl: int = SSO_TTL) -> dict:
     # The row first: if writing the file fails halfway, cleanup still knows where to look.
     row = AdminSso.objects.create(install=install, file=rel, expires=expires)
     try:
-        with services.open_website(install.website) as transport:
+        with open_website(install.website) as transport:
             transport.write(rel, recipe.sso_file(token, int(expires.timestamp()),
                                                  install.admin_login), mode=0o644)
     except InstallatronError as exc:
@@ -72,7 +72,7 @@ def cleanup_admin_sso(now=None) -> int:
         website = row.install.website
         try:
             if website is not None:
-                with services.open_website(website) as transport:
+                with open_website(website) as transport:
                     transport.remove(row.file)
         except InstallatronError as exc:
             # The site is unreachable now: keep the row and try again next time.

@@ -18,7 +18,9 @@ from installatron_gui.lib.errors import InstallatronError
 from . import addons as addon_manager
 from . import services
 from .errors import InstallError
+from .holds import busy_error
 from .models import Install
+from .reach import connect_db, open_website
 
 
 def _join(base: str, name: str) -> str:
@@ -33,7 +35,7 @@ class _Db:
 
     def connect(self):
         i = self.install
-        return services.connect_db(i.db_host, i.db_user, i.db_pass, i.db_name)
+        return connect_db(i.db_host, i.db_user, i.db_pass, i.db_name)
 
 
 def sync_install(install: Install, *, addons: bool = False) -> dict:
@@ -48,7 +50,7 @@ def sync_install(install: Install, *, addons: bool = False) -> dict:
                            field="id")
     if install.busy:
         # Reading a site that a task is changing would record a half-changed state.
-        raise services.busy_error(install)
+        raise busy_error(install)
     try:
         recipe = get_recipe(install.installer)
     except CatalogError:
@@ -56,7 +58,7 @@ def sync_install(install: Install, *, addons: bool = False) -> dict:
     extra: dict = {}
     path = (lambda n: _join(install.path, n))
     try:
-        with services.open_website(install.website) as t:
+        with open_website(install.website) as t:
             if recipe is not None and recipe.supports("read_version"):
                 install.version = recipe.read_version(t, path)
             present = [n for n in install.list_files if t.exists(path(n))]

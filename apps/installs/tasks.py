@@ -8,6 +8,7 @@ from apps.tasks.services import run_task
 
 from . import notifications, services
 from .errors import InstallError
+from .holds import release_install
 from .models import Install
 
 
@@ -50,7 +51,6 @@ def update_app(task_id: str, version: str, revert: bool = False, plugins: str = 
                themes: str = "", automatic: bool = False) -> None:
     """Run the update a Task row names; the install is released however it ends."""
     from . import updates
-    from .services import release_install
 
     def body(task, report):
         try:
@@ -106,7 +106,7 @@ def create_template(task_id: str, title: str = "") -> None:
             template = templates_service.create_template(_install_of(task), report=report,
                                                           title=title)
         finally:
-            services.release_install(task.install, task.id)
+            release_install(task.install, task.id)
         return f"The template {template.title} was saved.", {"template": template.id}
 
     run_task(task_id, body)
@@ -122,7 +122,7 @@ def autobackup_install(task_id: str, periods: str) -> None:
             backup = schedules.autobackup_install(_install_of(task), periods.split(","),
                                                   report=report)
         finally:
-            services.release_install(task.install, task.id)
+            release_install(task.install, task.id)
         return f"The automatic backup of {backup.url} was created.", {"backup": backup.id}
 
     run_task(task_id, body)

@@ -19,7 +19,8 @@ from django.utils import timezone
 from apps.recipes import fields as app_fields
 from apps.tasks.models import Task
 
-from . import services
+from .holds import hold_install
+from .reach import connect_db, drop_tables, open_website, remove_empty_dirs
 from .errors import InstallError
 from .models import Install, Template
 from .steps import Report
@@ -44,7 +45,7 @@ def start_template(install: Install, *, title=None) -> Task:
 
     title = _check_title(title if title is not None else install.title)
     task = _task_for(install, "template", "_tasks_templating")
-    services.hold_install(install, task)
+    hold_install(install, task)
     task_id = task.id
     transaction.on_commit(lambda: tasks.create_template.delay(task_id, title))
     return task
@@ -143,7 +144,7 @@ def install_from_template(install: Install, *, report: Report) -> Install:
     from apps.recipes.base import get_recipe
 
     template = Template.objects.filter(pk=install.content).first()
-    hidden = services.pending_fields(install.pending_secrets)
+    hidden = install.pending_fields()
     if template is None:
         install.mark_failed()
         raise InstallError("The template this install was to use no longer exists.",
@@ -163,7 +164,7 @@ def install_from_template(install: Install, *, report: Report) -> Install:
             changes.update({name: value for name, value in hidden.items()
                             if name in settable and value})
             changes["locale"] = recipe.locale_for(install.language)
-            conn = services.connect_db(install.db_host, install.db_user, install.db_pass,
+            conn = connect_db(install.db_host, install.db_user, install.db_pass,
                                        install.db_name)
             try:
                 recipe.apply_settings(conn, install.db_prefix, source_login, changes)
@@ -183,17 +184,17 @@ def _remove_deployed(install: Install) -> None:
     from apps.panels.base import get_panel
 
     try:
-        with services.open_website(install.website) as t:
+        with open_website(install.website) as t:
             for name in install.list_files:
                 t.remove(f"{install.path}/{name}" if install.path else name)
-            services.remove_empty_dirs(t, list(install.path_created or []))
+            remove_empty_dirs(t, list(install.path_created or []))
         if install.db_created_by_panel:
             get_panel().remove_db(install.db_name, "mysql", install.website.as_session())
         elif install.list_tables:
-            conn = services.connect_db(install.db_host, install.db_user, install.db_pass,
+            conn = connect_db(install.db_host, install.db_user, install.db_pass,
                                        install.db_name)
             try:
-                services.drop_tables(conn, list(install.list_tables))
+                drop_tables(conn, list(install.list_tables))
             finally:
                 conn.close()
     except Exception:

@@ -35,7 +35,9 @@ from installatron_gui.lib.errors import InstallatronError
 
 from . import addons, notifications
 from .errors import InstallError
+from .holds import busy_error, hold_install
 from .models import Install
+from .reach import drop_tables, open_website, tables_with_prefix
 from .steps import Report, Step, opcache_settle, run_steps
 
 log = logging.getLogger(__name__)
@@ -125,7 +127,6 @@ def check_update(install: Install, params: dict, *, dryrun: int = 0,
     from apps.recipes.base import get_recipe
     from apps.catalog.services import package_for, upgrade_from, verify_package
 
-    from .services import busy_error
 
     if install.status != Install.Status.INSTALLED:
         raise InstallError(f"The install is {install.get_status_display().lower()}; only an "
@@ -181,7 +182,6 @@ def check_update(install: Install, params: dict, *, dryrun: int = 0,
 def start_update(plan: UpdatePlan) -> Task:
     """Create the Task row, take the install's busy fence, enqueue on commit."""
     from . import tasks
-    from .services import hold_install
 
     install = plan.install
     website = install.website
@@ -235,7 +235,7 @@ def update_app(install: Install, *, report: Report, version: str, revert: bool =
     from apps.catalog.errors import CatalogError
     from apps.catalog.services import package_for, verify_package
 
-    from .services import open_website, record_tables
+    from .services import record_tables
 
     previous = install.version
     if install.website is None:
@@ -271,7 +271,6 @@ def update_app(install: Install, *, report: Report, version: str, revert: bool =
         db = backups.DbAccess.of(install)
         conn = db.connect()
         try:
-            from .services import tables_with_prefix
 
             state["tables"] = tables_with_prefix(conn, install.db_prefix)
         finally:
@@ -283,7 +282,6 @@ def update_app(install: Install, *, report: Report, version: str, revert: bool =
     def put_tables_back():
         if "dump" not in state:
             return
-        from .services import drop_tables, tables_with_prefix
 
         db = backups.DbAccess.of(install)
         conn = db.connect()
