@@ -23,11 +23,12 @@ from django.db.models import Q
 from apps.recipes import fields as app_fields
 from apps.recipes.fields import text_value
 from apps.tasks.models import Task
+from apps.tasks.services import enqueue
 
 from . import services
 from .errors import InstallError
 from .holds import busy_error, hold_install, release_install
-from .models import LIVE, Install
+from .models import Install
 from .plan import (SHADOWING, DbPlan, check_backup_options, check_database, check_language,
                    check_url, flag_param)
 from .reach import connect_db, open_website, remove_empty_dirs, tables_with_prefix
@@ -207,9 +208,7 @@ def _check_move(plan: EditPlan, params: dict) -> Move | None:
         raise InstallError("The new url belongs to another website; an install can only move "
                            "within its website (clone it to copy it elsewhere).",
                            errcode="invalid_argument_url", field="url")
-    taken = (Install.objects.filter(status__in=LIVE).exclude(pk=install.pk)
-             .filter(Q(url=url) | Q(website=website, path=target)).first())
-    if taken is not None:
+    if Install.objects.occupying(url, website, target).exclude(pk=install.pk).exists():
         raise InstallError(f"Another application is already installed at {url}.",
                            errcode="invalid_argument_url_alreadyexists", field="url")
     own = [posixpath.join(install.path, n) if install.path else n for n in install.list_files]
@@ -442,16 +441,12 @@ def _apply_on_site(plan: EditPlan, report: Report) -> None:
 def start_edit(plan: EditPlan) -> Task:
     """Queue an edit that changes the site. The parameters (passwords included) wait
     for the worker encrypted on the install row; the install is held (busy fence)."""
-    from . import tasks
-
-    from apps.backups.services import _task_for
+    from . import tasks  # tasks imports this module
 
     install = plan.install
-    task = _task_for(install, "edit", "_tasks_editing")
+    task = enqueue(tasks.edit_install, cmd="edit", label="_tasks_editing", install=install)
     hold_install(install, task)
     Install.objects.filter(pk=install.pk).update(pending_secrets={"edit": plan.params})
-    task_id = task.id
-    transaction.on_commit(lambda: tasks.edit_install.delay(task_id))
     return task
 
 

@@ -14,8 +14,6 @@ import secrets
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from django.db.models import Q
-
 from apps.accounts.models import Account, Website
 from apps.accounts.validation import normalize_vhost_url, vhost_target
 from apps.catalog.errors import CatalogError
@@ -356,9 +354,7 @@ def check_install(account: Account | None, params: dict, *, dryrun: int = 0,
         except ValueError:
             raise InstallError("url_ip must be an IP address.", errcode="invalid_argument_url",
                                field="url_ip") from None
-    taken = Install.objects.filter(status__in=LIVE).filter(
-        Q(url=url) | Q(website=website, path=target)).first()
-    if taken is not None:
+    if Install.objects.occupying(url, website, target).exists():
         raise InstallError(f"Another application is already installed at {url}.",
                            errcode="invalid_argument_url_alreadyexists", field="url")
     values = check_fields(recipe, params, account, website)

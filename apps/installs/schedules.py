@@ -22,7 +22,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from apps.tasks.models import Task
+from apps.tasks.services import enqueue
 from installatron_gui.lib.errors import InstallatronError
 
 from . import notifications
@@ -101,7 +101,7 @@ def due_periods(install: Install, now=None) -> list[str]:
 
 def run_autobackups(now=None) -> list[str]:
     """Queue a backup for every install with a custom schedule and a period due."""
-    from . import tasks
+    from . import tasks  # tasks imports this module
 
     started: list[str] = []
     installs = (Install.objects.filter(status=Install.Status.INSTALLED, task__isnull=True)
@@ -110,17 +110,12 @@ def run_autobackups(now=None) -> list[str]:
         periods = due_periods(install, now)
         if not periods:
             continue
-        website = install.website
         try:
             with transaction.atomic():
-                task = Task.objects.create(
-                    account=install.account, cmd="backup", url=install.url,
-                    ws_label=(website.label or website.ws_id) if website else "",
-                    title=install.title, label="_tasks_backingup", install=install.id,
-                    message="Waiting for a worker")
+                task = enqueue(tasks.autobackup_install, ",".join(periods), cmd="backup",
+                               label="_tasks_backingup", install=install)
                 hold_install(install, task)
-                task_id, names = task.id, ",".join(periods)
-                transaction.on_commit(lambda t=task_id, n=names: tasks.autobackup_install.delay(t, n))
+                task_id = task.id
         except InstallatronError as exc:
             log.info("automatic backup of %s not started: %s", install.pk, exc.errcode)
             continue

@@ -11,7 +11,6 @@ import posixpath
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from apps.backups.locations import remember
@@ -21,12 +20,13 @@ from apps.panels.base import PanelError, get_panel
 from apps.recipes import fields as app_fields
 from apps.recipes.base import get_recipe
 from apps.tasks.models import Task
+from apps.tasks.services import enqueue
 from apps.transports.base import TransportError
 from installatron_gui.lib.errors import InstallatronError
 
 from .errors import InstallError
 from .holds import busy_error, hold_install, release_install  # noqa: F401  (re-exported)
-from .models import LIVE, Install
+from .models import LIVE, Install  # noqa: F401  (LIVE re-exported)
 from .plan import InstallPlan, archive_names
 from .reach import (connect_db, drop_tables, open_website, remove_empty_dirs, tables_size,
                     tables_with_prefix)
@@ -50,8 +50,7 @@ def start_install(plan: InstallPlan) -> tuple[Install, Task]:
     enqueue the install once the transaction commits. The admin password is kept
     encrypted on the row for the worker, never in the Celery message."""
     from . import tasks  # tasks imports this module
-    if Install.objects.select_for_update().filter(status__in=LIVE).filter(
-            Q(url=plan.url) | Q(website=plan.website, path=plan.target)).exists():
+    if Install.objects.select_for_update().occupying(plan.url, plan.website, plan.target).exists():
         raise InstallError(f"Another application is already installed at {plan.url}.",
                            errcode="invalid_argument_url_alreadyexists", field="url")
     install = Install.objects.create(
@@ -70,15 +69,9 @@ def start_install(plan: InstallPlan) -> tuple[Install, Task]:
     )
     if plan.bkloc:  # the reference: a bkloc URI is associated with the user
         remember(plan.account, plan.bkloc)
-    task = Task.objects.create(
-        account=plan.account, ws_label=plan.website.label or plan.website.ws_id, cmd="install",
-        url=plan.url, title=plan.title, label="_tasks_installing", install=install.id,
-        message="Waiting for a worker",
-    )
+    task = enqueue(tasks.install_app, cmd="install", label="_tasks_installing", install=install)
     install.task = task
     install.save(update_fields=["task"])
-    task_id = task.id
-    transaction.on_commit(lambda: tasks.install_app.delay(task_id))
     return install, task
 
 
@@ -90,11 +83,8 @@ def start_uninstall(install: Install, *, force: bool = False) -> Task:
     exactly one gets the install.
     """
     from . import tasks  # tasks imports this module
-    task = Task.objects.create(
-        account=install.account, ws_label=(install.website.label or install.website.ws_id)
-        if install.website_id else "", cmd="uninstall", url=install.url, title=install.title,
-        label="_tasks_uninstalling", install=install.id, message="Waiting for a worker",
-    )
+    task = enqueue(tasks.uninstall_app, bool(force), cmd="uninstall",
+                   label="_tasks_uninstalling", install=install)
     won = Install.objects.filter(
         pk=install.pk, task__isnull=True,
         status__in=[Install.Status.INSTALLED, Install.Status.FAILED],
@@ -102,8 +92,6 @@ def start_uninstall(install: Install, *, force: bool = False) -> Task:
     if won != 1:
         install.refresh_from_db()
         raise busy_error(install)
-    task_id = task.id
-    transaction.on_commit(lambda: tasks.uninstall_app.delay(task_id, bool(force)))
     return task
 
 

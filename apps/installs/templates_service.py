@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from apps.recipes import fields as app_fields
 from apps.tasks.models import Task
+from apps.tasks.services import enqueue
 
 from .holds import hold_install
 from .reach import connect_db, drop_tables, open_website, remove_empty_dirs
@@ -39,15 +40,12 @@ def _folder(account):
 @transaction.atomic
 def start_template(install: Install, *, title=None) -> Task:
     """Queue saving ``install`` as a template; refused with ``busy`` while a task holds it."""
-    from . import tasks
-
-    from apps.backups.services import _task_for
+    from . import tasks  # tasks imports this module
 
     title = _check_title(title if title is not None else install.title)
-    task = _task_for(install, "template", "_tasks_templating")
+    task = enqueue(tasks.create_template, title, cmd="template", label="_tasks_templating",
+                   install=install)
     hold_install(install, task)
-    task_id = task.id
-    transaction.on_commit(lambda: tasks.create_template.delay(task_id, title))
     return task
 
 

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.tasks.models import Task
+from apps.tasks.services import enqueue
 from installatron_gui.lib.errors import InstallatronError
 
 from . import addons, notifications
@@ -181,18 +182,13 @@ def check_update(install: Install, params: dict, *, dryrun: int = 0,
 @transaction.atomic
 def start_update(plan: UpdatePlan) -> Task:
     """Create the Task row, take the install's busy fence, enqueue on commit."""
-    from . import tasks
+    from . import tasks  # tasks imports this module
 
     install = plan.install
-    website = install.website
-    task = Task.objects.create(
-        account=install.account, ws_label=(website.label or website.ws_id) if website else "",
-        cmd="upgrade", url=install.url, title=install.title, label="_tasks_upgrading",
-        install=install.id, message="Waiting for a worker")
+    task = enqueue(tasks.update_app, "" if plan.package is None else plan.version, plan.revert,
+                   plan.plugins, plan.themes, plan.automatic, cmd="upgrade",
+                   label="_tasks_upgrading", install=install)
     hold_install(install, task)
-    args = (task.id, "" if plan.package is None else plan.version, plan.revert,
-            plan.plugins, plan.themes, plan.automatic)
-    transaction.on_commit(lambda: tasks.update_app.delay(*args))
     return task
 
 

@@ -12,6 +12,7 @@ from apps.installs.errors import InstallError
 from apps.installs.models import Install
 from apps.tasks.models import Task, claim_wait
 from apps.tasks.services import wait_for_task
+from installatron_gui.lib.errors import status_for
 
 from ..dispatch import Context, command, is_yes
 from ..paging import page
@@ -48,8 +49,7 @@ class NoWorker(InstallError):
         super().__init__(
             f"No worker has started this task within {seconds:g} seconds, so the installer "
             f"cannot do it now. It stays queued as task {task.id} and runs when a worker is "
-            "available; follow it with the tasks API.", errcode="failed_no_worker",
-            status=503)
+            "available; follow it with the tasks API.", errcode="failed_no_worker")
 
 
 def _finish(ctx: Context, task: Task, *, data_for_success):
@@ -69,9 +69,9 @@ def _finish(ctx: Context, task: Task, *, data_for_success):
         return reply(None, message="The task is still running; poll the tasks API.",
                      status=202, task=task.id)
     if task.status == Task.Status.FAILED:
-        status = 500 if task.errcode.startswith("failed") else 400
-        return error_reply(InstallError(task.message, errcode=task.errcode or "failed",
-                                        status=status), task=task.id)
+        errcode = task.errcode or "failed"
+        return error_reply(InstallError(task.message, errcode=errcode,
+                                        status=status_for(errcode)), task=task.id)
     return reply(data_for_success(), message=task.message, task=task.id)
 
 
