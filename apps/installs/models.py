@@ -13,7 +13,6 @@ from apps.accounts.models import Account, Website
 from apps.accounts.validation import mask_path
 from apps.catalog.errors import CatalogError
 from apps.recipes.base import app_name, get_recipe
-from apps.recipes.fields import api_members
 from installatron_gui.lib.crypto import EncryptedJSONField, EncryptedTextField
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -219,66 +218,12 @@ class Install(models.Model):
         return schedule.counts() if schedule else {"daily": 0, "weekly": 0, "monthly": 0}
 
     def as_api(self, v2: bool) -> dict:
-        """The install as the installs API shows it: v1 member names, or v2's renames
-        (applied by the API's shared table, so installs, backups and templates agree).
+        """Kept for backups/services.py, which writes this record into a backup archive's
+        meta; the wire format is the API's (``apps.api.shapes.install``). Remove once
+        the archive has its own record."""
+        from apps.api.shapes import install  # backward edge, see tests/test_layers.py
 
-        ``db-pass``/``db_pass`` is present (panels read the member) but always empty: our
-        rule is that secrets never leave the server in a reply.
-        """
-        time_created = int(self.time.timestamp())
-        cache_time = int(self.cache_time.timestamp()) if self.cache_time else 0
-        owner = self.account.username
-        data = {
-            "id": self.id,
-            "installer": self.installer,
-            "version": self.version,
-            "language": self.language,
-            "time": str(time_created),
-            "owner": owner,
-            "status": self.status,
-            "path": self.full_path(),
-            "path-created": "1" if self.path_created else "0",
-            "url": self.url,
-            "url-domain": self.url_domain,
-            "db-host": self.db_host,
-            "db-type": self.db_type,
-            "db-name": self.db_name,
-            "db-user": self.db_user,
-            "db-pass": "",
-            "db-prefix": self.db_prefix,
-            "title": self.title,
-            "list-files": list(self.list_files),
-            "list-tables": list(self.list_tables),
-            "autoup": str(self.autoup),
-            "autoup-backup": "1" if self.autoup_backup else "0",
-            "bkloc": self.bkloc_display(),
-            "autobk": self.autobk or "0",
-            "autobk-daily": str(self.autobk_daily),
-            "autobk-weekly": str(self.autobk_weekly),
-            "autobk-monthly": str(self.autobk_monthly),
-            "list-notification": list(self.notification),
-            **api_members(self.recipe(), self.fields or {}),
-            "cache-tables": str(self.cache_tables),
-            "link-admin": self.link_admin(),
-            "cache-files": str(self.cache_files),
-            "cache-time": str(cache_time),
-            "cache-numbackups": "0",
-            "task": self.task_id,
-            "stage-of": self.stage_of,
-            # Updates (apps/installs/updates.py).
-            "time-updated": str(int(self.time_updated.timestamp())) if self.time_updated else "",
-            "version-autouped": self.version_autouped,
-            "version-autouped-attempts": str(self.version_autouped_attempts),
-            "version-notified": self.version_notified,
-            **self.versions_available(),
-        }
-        if not v2:
-            return data
-        # API v2's renames live in one table shared by every command (apps/api/v2names.py).
-        from apps.api.v2names import install_to_v2
-
-        return install_to_v2(data)
-
+        return install(self, v2)
 
 # Statuses whose install still occupies its URL and files.
 LIVE = [Install.Status.INSTALLING, Install.Status.INSTALLED, Install.Status.UNINSTALLING]
@@ -352,18 +297,3 @@ class Template(models.Model):
         from django.conf import settings
 
         return Path(settings.BACKUP_DIR) / self.file
-
-    def as_api(self, v2: bool) -> dict:
-        """The templates API's record (v1 names; v2's renames from the shared table)."""
-        data = {
-            "id": self.id, "installer": self.installer, "version": self.version,
-            "language": self.language, "owner": self.account.username, "title": self.title,
-            "url": self.url, "db-prefix": self.db_prefix, "list-files": list(self.list_files),
-            "list-tables": list(self.list_tables), "template-install": self.install_ref,
-            "time": str(int(self.time.timestamp())), "cache-archive": str(self.size),
-        }
-        if not v2:
-            return data
-        from apps.api.v2names import install_to_v2
-
-        return install_to_v2(data)

@@ -98,25 +98,6 @@ class InstallPlan:
         name = app_fields.title_field(self.recipe)
         return str(self.fields.get(name) or "") if name else self.recipe.name
 
-    def as_api(self, v2: bool) -> dict:
-        """What a dryrun answers: the values that would be used, secrets left out
-        (v1 member names; v2's renames come from the API's shared table)."""
-        from apps.api.v2names import for_version
-
-        return for_version({
-            "installer": self.application,
-            "version": self.version,
-            "language": self.language,
-            "url": self.url,
-            "url-domain": self.url_domain,
-            "path": posixpath.join(self.website.display_path, self.target),
-            "db-host": self.db.host,
-            "db-name": self.db.name,
-            "db-user": self.db.user,
-            "db-prefix": self.db.prefix,
-            **app_fields.api_members(self.recipe, app_fields.stored(self.recipe, self.fields)),
-        }, v2)
-
 
 def _text(params: dict, name: str) -> str | None:
     return text_value(params.get(name), name)

@@ -100,13 +100,3 @@ def _addons(install: Install, recipe, transport, path) -> dict:
     if recipe.supports("addons"):
         return addon_manager.list_addons(install)
     return recipe.list_addons(transport, path)
-
-
-def view_data(install: Install, extra: dict, v2: bool) -> dict:
-    """The view API's record: the installs API's members, the backup count, add-ons."""
-    from apps.api.v2names import for_version
-
-    data = install.as_api(False)
-    data["cache-numbackups"] = str(install.backups.count())
-    data.update(extra)
-    return for_version(data, v2)

@@ -65,13 +65,6 @@ class UpdatePlan:
     automatic: bool = False
     dryrun: int = 0
 
-    def as_api(self, v2: bool) -> dict:
-        """What a dryrun answers: the versions and whether a backup would be taken."""
-        return {"id": self.install.id, "version": self.version,
-                ("version_previous" if v2 else "version-previous"): self.previous,
-                "upgrade": self.kind or "none", "backup": self.backup,
-                "plugin": self.plugins, "theme": self.themes}
-
 
 def _flag(params: dict, name: str) -> bool:
     text = str(params.get(name) if params.get(name) is not None else "").strip().lower()
