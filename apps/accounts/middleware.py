@@ -4,6 +4,8 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
+from apps.panels.services import record_session_action
+
 
 def to_django_language(code: str) -> str:
     """Installatron's codes (en, pt_br, zh_tw) to Django's (en, pt-br, zh-hant)."""
@@ -84,7 +86,5 @@ class SessionActivityMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and request.path_info.startswith("/gui/"):
-            from apps.panels.services import record_session_action
-
             record_session_action(user)
         return self.get_response(request)

@@ -18,9 +18,11 @@ from django.db import DatabaseError, transaction
 from django.http import HttpRequest, JsonResponse
 
 from apps.accounts.models import USERNAME_RE, Account
+from apps.accounts.validation import check_username
 from installatron_gui.lib.errors import InstallatronError
 
 from . import keys, v2names
+from .models import ApiLog
 from .replies import error_reply
 from .request import ApiCall, ApiError, parse_call
 
@@ -72,7 +74,6 @@ class Context:
         An unknown ``user`` is 404 ``invalid_argument_user``. Commands that create the user
         from the request header apply the header first, then ask.
         """
-        from apps.accounts.validation import check_username
 
         username = self.params.get("user")
         if username in (None, ""):
@@ -248,7 +249,6 @@ def _dispatch(request, call: ApiCall, cmd, route_params, refuse, via) -> JsonRes
 
 def _record(request, call: ApiCall, cmd, response: JsonResponse, via: str) -> None:
     """One ApiLog row per authenticated call: names and outcome only, never values."""
-    from .models import ApiLog
 
     try:
         body = json.loads(response.content)

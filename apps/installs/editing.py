@@ -20,17 +20,27 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Q
 
+from apps.catalog.errors import CatalogError
 from apps.recipes import fields as app_fields
+from apps.recipes.base import get_recipe
 from apps.recipes.fields import text_value
 from apps.tasks.models import Task
 from apps.tasks.services import enqueue
+from apps.transports.base import TransportError
 
 from . import services
 from .errors import InstallError
 from .holds import busy_error, hold_install, release_install
 from .models import Install
-from .plan import (SHADOWING, DbPlan, check_backup_options, check_database, check_language,
-                   check_url, flag_param)
+from .plan import (
+    SHADOWING,
+    DbPlan,
+    check_backup_options,
+    check_database,
+    check_language,
+    check_url,
+    flag_param,
+)
 from .reach import connect_db, open_website, remove_empty_dirs, tables_with_prefix
 from .steps import Report, Step, run_steps
 
@@ -88,8 +98,6 @@ def check_edit(install: Install, params: dict, *, held: bool = False) -> EditPla
     Database credentials are tried, the new URL's folder is looked at, and a new
     language must have its files in the site, before anything is changed.
     """
-    from apps.catalog.errors import CatalogError
-    from apps.recipes.base import get_recipe
 
     if not held and install.busy:
         raise busy_error(install)
@@ -225,7 +233,6 @@ def _join(base: str, name: str) -> str:
 
 def _check_on_site(plan: EditPlan) -> None:
     """What only the site and the database server can tell, before anything changes."""
-    from apps.transports.base import TransportError
 
     install = plan.install
     try:
@@ -326,7 +333,6 @@ def _apply_on_site(plan: EditPlan, report: Report) -> None:
     url = plan.move.url if plan.move else install.url
 
     with backups._workdir(install.account) as work, open_website(install.website) as t:
-
         def snapshot():
             if not tables:
                 return

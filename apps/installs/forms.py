@@ -13,6 +13,7 @@ from apps.accounts.models import Account, Website
 from apps.recipes import fields as app_fields
 from apps.recipes.fields import random_login, random_password
 
+from .models import BackupSchedule
 from .plan import NOTIFICATIONS
 
 DB_AUTO, DB_LISTED, DB_MANUAL = "auto", "listed", "manual"
@@ -308,7 +309,6 @@ class EditForm(forms.Form):
     DATABASE = ("db_host", "db_name", "db_user", "db_pass", "db_prefix")
 
     def __init__(self, *args, install, recipe, **kwargs):
-
         self.install = install
         # The application's settable fields (its manifest's), then the language.
         specs = app_fields.settable_fields(recipe) if recipe else {}
@@ -343,7 +343,6 @@ class EditForm(forms.Form):
         names = recipe.manifest.get("language_names", {}) if recipe else {}
         languages = recipe.languages if recipe else [install.language]
         self.fields["language"].choices = [(c, names.get(c, c)) for c in languages]
-        from .models import BackupSchedule
 
         self.fields["autobk"].choices = [*self.fields["autobk"].choices, *[
             (s.name, _("Schedule: %(name)s") % {"name": s.description or s.name})

@@ -5,13 +5,16 @@ from __future__ import annotations
 import posixpath
 import secrets
 import string
+from pathlib import Path
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from apps.accounts.models import Account, Website
 from apps.accounts.validation import mask_path
 from apps.catalog.errors import CatalogError
+from apps.catalog.services import versions_available_from
 from apps.recipes.base import app_name, get_recipe
 from installatron_gui.lib.crypto import EncryptedJSONField, EncryptedTextField
 
@@ -197,8 +200,6 @@ class Install(models.Model):
     def versions_available(self) -> dict:
         """``version-available`` and ``version-available-minor``: the newest versions in
         the package store this install can update to (empty when none)."""
-        from apps.catalog.errors import CatalogError
-        from apps.catalog.services import versions_available_from
 
         try:
             found = versions_available_from(self.installer, self.version)
@@ -292,8 +293,4 @@ class Template(models.Model):
 
     @property
     def archive_path(self):
-        from pathlib import Path
-
-        from django.conf import settings
-
         return Path(settings.BACKUP_DIR) / self.file

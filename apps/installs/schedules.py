@@ -25,7 +25,7 @@ from django.utils import timezone
 from apps.tasks.services import enqueue
 from installatron_gui.lib.errors import InstallatronError
 
-from . import notifications
+from . import notifications, updates
 from .holds import hold_install
 from .models import Install
 from .steps import Report
@@ -44,7 +44,6 @@ SLACK = timedelta(hours=1)
 def run_autoupdates() -> list[str]:
     """Notify new versions and queue the automatic updates that are due; returns the
     ids of the tasks started."""
-    from . import updates
 
     started: list[str] = []
     installs = Install.objects.filter(status=Install.Status.INSTALLED).select_related(

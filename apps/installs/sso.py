@@ -17,6 +17,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from apps.catalog.errors import CatalogError
+from apps.recipes.base import get_recipe
 from installatron_gui.lib.errors import InstallatronError
 
 from .errors import InstallError
@@ -32,8 +34,6 @@ SSO_TTL = 120
 def create_admin_sso(install: Install, *, ttl: int = SSO_TTL) -> dict:
     """Place a one-time sign-in file for ``install``'s admin; returns the link data
     (``url``, ``expires`` as a UNIX time)."""
-    from apps.catalog.errors import CatalogError
-    from apps.recipes.base import get_recipe
 
     if install.status != Install.Status.INSTALLED or install.website is None:
         raise InstallError("Only an installed application can be signed in to.",

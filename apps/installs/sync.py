@@ -12,7 +12,9 @@ import posixpath
 
 from django.utils import timezone
 
+from apps.catalog.errors import CatalogError
 from apps.recipes import fields as app_fields
+from apps.recipes.base import get_recipe
 from installatron_gui.lib.errors import InstallatronError
 
 from . import addons as addon_manager
@@ -41,8 +43,6 @@ class _Db:
 def sync_install(install: Install, *, addons: bool = False) -> dict:
     """Refresh ``install`` from its site and return the extra members the view shows
     (``list-plugins``/``list-themes`` with ``addons``). Saves the record."""
-    from apps.catalog.errors import CatalogError
-    from apps.recipes.base import get_recipe
 
     if install.status != Install.Status.INSTALLED or install.website is None:
         raise InstallError(f"The install is {install.get_status_display().lower()}; only an "

@@ -50,7 +50,6 @@ def uninstall_app(task_id: str, force: bool = False) -> None:
 def update_app(task_id: str, version: str, revert: bool = False, plugins: str = "",
                themes: str = "", automatic: bool = False) -> None:
     """Run the update a Task row names; the install is released however it ends."""
-    from . import updates
 
     def body(task, report):
         try:
@@ -69,7 +68,6 @@ def update_app(task_id: str, version: str, revert: bool = False, plugins: str = 
 @shared_task(acks_late=True, ignore_result=True)
 def edit_install(task_id: str) -> None:
     """Run an edit that changes the site (apps.installs.editing)."""
-    from . import editing
 
     def body(task, report):
         install = editing.edit_install(_install_of(task), task, report=report)
@@ -81,7 +79,6 @@ def edit_install(task_id: str) -> None:
 @shared_task(name="installs.cleanup_admin_sso", acks_late=True, ignore_result=True)
 def cleanup_admin_sso() -> int:
     """Periodic: remove one-time sign-in files that expired unused."""
-    from . import sso
 
     return sso.cleanup_admin_sso()
 
@@ -99,7 +96,6 @@ _schedule_cleanup()
 @shared_task(acks_late=True, ignore_result=True)
 def create_template(task_id: str, title: str = "") -> None:
     """Save the install a Task row names as a template; released however it ends."""
-    from . import templates_service
 
     def body(task, report):
         try:
@@ -115,7 +111,6 @@ def create_template(task_id: str, title: str = "") -> None:
 @shared_task(acks_late=True, ignore_result=True)
 def autobackup_install(task_id: str, periods: str) -> None:
     """An automatic backup (schedules.run_autobackups); released however it ends."""
-    from . import schedules
 
     def body(task, report):
         try:
@@ -131,7 +126,6 @@ def autobackup_install(task_id: str, periods: str) -> None:
 @shared_task(name="installs.run_autoupdates", acks_late=True, ignore_result=True)
 def run_autoupdates() -> int:
     """Periodic (Celery beat): automatic updates and update_available emails."""
-    from . import schedules
 
     return len(schedules.run_autoupdates())
 
@@ -139,10 +133,10 @@ def run_autoupdates() -> int:
 @shared_task(name="installs.run_autobackups", acks_late=True, ignore_result=True)
 def run_autobackups() -> int:
     """Periodic (Celery beat): automatic backups that are due."""
-    from . import schedules
 
     return len(schedules.run_autobackups())
 
 
 # Registered with the worker: migration (cmd=import with source_url, /browser/{id}/migrate).
+from . import editing, schedules, sso, templates_service, updates
 from .imports import migrate_app_task  # noqa: E402,F401

@@ -16,14 +16,16 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from apps.panels.base import get_panel
 from apps.recipes import fields as app_fields
+from apps.recipes.base import get_recipe
 from apps.tasks.models import Task
 from apps.tasks.services import enqueue
 
-from .holds import hold_install
-from .reach import connect_db, drop_tables, open_website, remove_empty_dirs
 from .errors import InstallError
+from .holds import hold_install
 from .models import Install, Template
+from .reach import connect_db, drop_tables, open_website, remove_empty_dirs
 from .steps import Report
 
 log = logging.getLogger(__name__)
@@ -139,7 +141,6 @@ def install_from_template(install: Install, *, report: Report) -> Install:
     title and tagline). If
     that last part fails, what was deployed is removed and the install marked failed."""
     from apps.backups import services as backups
-    from apps.recipes.base import get_recipe
 
     template = Template.objects.filter(pk=install.content).first()
     hidden = install.pending_fields()
@@ -179,7 +180,6 @@ def install_from_template(install: Install, *, report: Report) -> Install:
 
 def _remove_deployed(install: Install) -> None:
     """Undo a template deploy whose last step failed: its files and tables go."""
-    from apps.panels.base import get_panel
 
     try:
         with open_website(install.website) as t:

@@ -30,6 +30,9 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from apps.catalog.errors import CatalogError
+from apps.catalog.services import package_for, upgrade_from, verify_package, versions_available_from
+from apps.recipes.base import get_recipe
 from apps.tasks.models import Task
 from apps.tasks.services import enqueue
 from installatron_gui.lib.errors import InstallatronError
@@ -39,6 +42,7 @@ from .errors import InstallError
 from .holds import busy_error, hold_install
 from .models import Install
 from .reach import drop_tables, open_website, tables_with_prefix
+from .services import app_context, record_tables
 from .steps import Report, Step, opcache_settle, run_steps
 
 log = logging.getLogger(__name__)
@@ -97,8 +101,6 @@ def _addon_list(install: Install, params: dict, name: str) -> str:
 
 def latest_for(install: Install, *, minor_only: bool = False) -> str:
     """The newest stored version ``install`` can update to ("" when there is none)."""
-    from apps.catalog.errors import CatalogError
-    from apps.catalog.services import versions_available_from
 
     try:
         found = versions_available_from(install.installer, install.version)
@@ -117,9 +119,6 @@ def check_update(install: Install, params: dict, *, dryrun: int = 0,
     is not newer, or that the catalog says must be done by hand, is refused with
     ``invalid_argument_version``. A busy install is refused with ``busy``.
     """
-    from apps.catalog.errors import CatalogError
-    from apps.recipes.base import get_recipe
-    from apps.catalog.services import package_for, upgrade_from, verify_package
 
 
     if install.status != Install.Status.INSTALLED:
@@ -203,10 +202,6 @@ def _test_pause() -> None:
 
 
 def _app_context(install: Install):
-    from apps.recipes.base import get_recipe
-
-    from .services import app_context
-
     recipe = get_recipe(install.installer)
     return recipe, app_context(install, recipe)
 
@@ -221,10 +216,7 @@ def update_app(install: Install, *, report: Report, version: str, revert: bool =
     notified and the error is raised with what happened to the site.
     """
     from apps.backups import services as backups
-    from apps.catalog.errors import CatalogError
-    from apps.catalog.services import package_for, verify_package
 
-    from .services import record_tables
 
     previous = install.version
     if install.website is None:
@@ -260,7 +252,6 @@ def update_app(install: Install, *, report: Report, version: str, revert: bool =
         db = backups.DbAccess.of(install)
         conn = db.connect()
         try:
-
             state["tables"] = tables_with_prefix(conn, install.db_prefix)
         finally:
             conn.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from apps.backups import services as backups
 from apps.installs import addons, editing, sso
 from apps.installs import templates_service as templates_svc
 from apps.installs.errors import InstallError
@@ -62,7 +63,6 @@ def sync(ctx: Context):
     if not is_yes(ctx.params.get("push")):
         with transaction.atomic():
             return _view(ctx)
-    from apps.backups import services as backups
 
     with transaction.atomic():
         live, task = backups.start_push(_install(ctx))
