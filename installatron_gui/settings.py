@@ -353,5 +353,5 @@ SSH_TRUST_FIRST_USE = env_bool("INSTALLATRON_SSH_TRUST_FIRST_USE")
 SSH_KEY_FILE = os.environ.get("INSTALLATRON_SSH_KEY_FILE", "")
 SSH_KEY_PASSPHRASE = os.environ.get("INSTALLATRON_SSH_KEY_PASSPHRASE", "")
 # How dumps/restores reach a remote website's database: auto (here when its server
-# answers from here, else through the website's SSH), local or ssh (apps/installs/dbaccess.py).
+# answers from here, else through the website's SSH), local or ssh (apps/sites/database.py).
 DB_ACCESS = os.environ.get("INSTALLATRON_DB_ACCESS", "auto")

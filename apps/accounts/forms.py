@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from . import services
 from .errors import AccountError
 from .models import Account
+from .validation import check_username
 
 
 class LoginForm(forms.Form):
@@ -49,8 +50,6 @@ class AccountForm(forms.Form):
             self.fields["username"].disabled = True
 
     def clean_username(self):
-        from .validation import check_username
-
         if self.account is not None:
             return self.account.username
         try:

@@ -12,6 +12,8 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 
 SEEN_KEY = "seen"
 
+from apps.panels.services import record_session_action
+
 
 def to_django_language(code: str) -> str:
     """Installatron's codes (en, pt_br, zh_tw) to Django's (en, pt-br, zh-hant)."""
@@ -133,7 +135,5 @@ class SessionActivityMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and request.path_info.startswith("/gui/"):
-            from apps.panels.services import record_session_action
-
             record_session_action(user)
         return self.get_response(request)

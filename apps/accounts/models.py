@@ -200,7 +200,7 @@ class Website(models.Model):
     @property
     def display_path(self) -> str:
         """The path with any credentials masked, for pages and logs."""
-        from .validation import mask_path
+        from .validation import mask_path  # validation imports this module
 
         return mask_path(self.path or "")
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
 
+from apps.panels.base import provides_paths
 from installatron_gui.lib.flags import yes_no
 
 from .errors import AccountError
@@ -76,8 +77,6 @@ def parse_header(params: dict, *, require_user: bool = True) -> HeaderInput | No
     # JSON null (or false) is "not given", as typed clients send for an unset list: the
     # user's websites stay unchanged. A given list adds or updates the websites it names.
     if params.get("websites") not in (None, False):
-        from apps.panels.base import provides_paths
-
         websites = check_websites(params.get("websites"), path_required=not provides_paths())
     language = params.get("language")
     if language not in (None, ""):

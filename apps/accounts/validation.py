@@ -8,6 +8,9 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlsplit
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
 from .errors import AccountError
 from .models import USERNAME_RE
 
@@ -252,9 +255,6 @@ class WebsiteSpec:
 
 
 def check_email(value, errcode: str) -> str:
-    from django.core.exceptions import ValidationError
-    from django.core.validators import validate_email
-
     if value in (None, ""):
         return ""
     try:
@@ -323,7 +323,6 @@ def check_websites(value, *, path_required: bool = True) -> list[WebsiteSpec]:
 
 def _ip_or_empty(value) -> str:
     """The v2 overview's ``vhost_ip``: where the vhosts answer when DNS does not say."""
-    import ipaddress
 
     if value in (None, ""):
         return ""

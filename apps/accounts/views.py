@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -16,6 +17,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+
+from apps.tasks.services import worker_status
 
 from . import services
 from .errors import AccountError
@@ -142,7 +145,6 @@ def account_list(request: HttpRequest, kind: str) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     if q:
         accounts = accounts.filter(username__icontains=q)
-    from django.core.paginator import Paginator
 
     page = Paginator(accounts, PER_PAGE).get_page(request.GET.get("page"))
     template = "accounts/account_list.html"
@@ -224,7 +226,6 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         "broker": settings.CELERY_BROKER_URL.split("://", 1)[0],
         "data_dir": settings.DATA_DIR,
     }
-    from apps.tasks.services import worker_status
 
     context = {"keys": masked, "facts": facts, "workers": worker_status()}
     # The workers card refreshes itself while the page is open.

@@ -20,9 +20,11 @@ from django.http import HttpRequest, JsonResponse
 
 from apps.accounts.models import USERNAME_RE, Account
 from apps.accounts.services import API_KEY_FAILURE, address_is_throttled, record_login_failure
+from apps.accounts.validation import check_username
 from installatron_gui.lib.errors import InstallatronError
 
 from . import keys, v2names
+from .models import ApiLog
 from .replies import error_reply
 from .request import ApiCall, ApiError, parse_call
 
@@ -74,7 +76,6 @@ class Context:
         An unknown ``user`` is 404 ``invalid_argument_user``. Commands that create the user
         from the request header apply the header first, then ask.
         """
-        from apps.accounts.validation import check_username
 
         username = self.params.get("user")
         if username in (None, ""):
@@ -167,7 +168,8 @@ INSTALL_CMDS = {
 _INSTALL_ID_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
 
 
-def _refusal(message: str, errcode: str, status: int) -> JsonResponse:
+def _refusal(message: str, errcode: str, status: int | None = None) -> JsonResponse:
+    """A refusal before any command runs; its status is the errcode's (``STATUSES``)."""
     return error_reply(InstallatronError(message, errcode=errcode, status=status))
 
 
@@ -189,7 +191,7 @@ def run(request: HttpRequest, cmd: str | None, route_params: dict | None = None,
                         "again in a while.", "invalid_api_key", 429)
     if not keys.check_key(call.key):
         record_login_failure(API_KEY_FAILURE, address)
-        return _refusal("Invalid API key.", "invalid_api_key", 403)
+        return _refusal("Invalid API key.", "invalid_api_key")
     if version and not (request.headers.get("X-API-Version") or call.params.get("api_version")):
         call.version = version
     return run_call(request, call, cmd, route_params, refuse=refuse)
@@ -214,17 +216,17 @@ def _dispatch(request, call: ApiCall, cmd, route_params, refuse, via) -> JsonRes
     from_route = route_params is not None
     call.params.update(route_params or {})
     if not isinstance(cmd, str) or not cmd:
-        return _refusal("No command was given.", "empty_argument_cmd", 404)
+        return _refusal("No command was given.", "empty_argument_cmd")
     cmd = ALIASES.get(cmd.lower(), cmd.lower())
     fn = COMMANDS.get(cmd)
     if fn is None:
         if cmd in DOCUMENTED:
             return _refusal(f"The '{cmd}' command is not available on this server yet.",
-                            "unsupported_cmd", 501)
-        return _refusal(f"Unknown command '{cmd[:40]}'.", "invalid_argument_cmd", 404)
+                            "unsupported_cmd")
+        return _refusal(f"Unknown command '{cmd[:40]}'.", "invalid_argument_cmd")
     if not from_route and via == "http" and call.method == "GET" and cmd not in VIEW_CMDS:
         return _refusal(f"The '{cmd}' command changes things; send it with POST.",
-                        "invalid_method", 405)
+                        "invalid_method")
     ctx = Context(request=request, call=call, cmd=cmd, via=via)
     if cmd in DRYRUN_CMDS and call.params.get("dryrun") not in (None, ""):
         dryrun = str(call.params["dryrun"]).strip()
@@ -255,7 +257,6 @@ def _dispatch(request, call: ApiCall, cmd, route_params, refuse, via) -> JsonRes
 
 def _record(request, call: ApiCall, cmd, response: JsonResponse, via: str) -> None:
     """One ApiLog row per authenticated call: names and outcome only, never values."""
-    from .models import ApiLog
 
     try:
         body = json.loads(response.content)

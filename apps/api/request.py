@@ -38,12 +38,12 @@ class ApiCall:
 def _body_params(request: HttpRequest) -> dict:
     length = int(request.META.get("CONTENT_LENGTH") or 0)
     if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-        raise ApiError("The request body is too large.", errcode="request_too_large", status=413)
+        raise ApiError("The request body is too large.", errcode="request_too_large")
     body = request.body
     if not body:
         return {}
     if len(body) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-        raise ApiError("The request body is too large.", errcode="request_too_large", status=413)
+        raise ApiError("The request body is too large.", errcode="request_too_large")
     content_type = (request.content_type or "").lower()
     text = body.decode("utf-8", errors="replace").strip()
     if "json" in content_type or text.startswith(("{", "[")):

@@ -8,6 +8,8 @@ from django.views.decorators.csrf import csrf_exempt
 from installatron_gui.lib.errors import InstallatronError
 
 from . import dispatch
+from . import openapi as spec
+from .replies import error_reply
 from .request import effective_method
 
 
@@ -16,7 +18,7 @@ def v1(request: HttpRequest) -> JsonResponse:
     """``cmd=`` calls at /server/v1 (and /, /index.php through accounts' index view)."""
     if request.method not in {"GET", "POST"}:
         return dispatch.run(request, None, refuse=InstallatronError(
-            "Use POST (or GET for views).", errcode="invalid_method", status=405))
+            "Use POST (or GET for views).", errcode="invalid_method"))
     return dispatch.run(request, None)
 
 
@@ -25,20 +27,16 @@ def v2(request: HttpRequest, path: str) -> JsonResponse:
     resolved = dispatch.resolve_v2(effective_method(request), path)
     if resolved is None:
         return dispatch.run(request, None, version="2", refuse=InstallatronError(
-            "There is no such API route.", errcode="invalid_route", status=404))
+            "There is no such API route.", errcode="invalid_route"))
     if resolved == "method":
         return dispatch.run(request, None, version="2", refuse=InstallatronError(
-            "This route does not take that method.", errcode="invalid_method", status=405))
+            "This route does not take that method.", errcode="invalid_method"))
     cmd, params = resolved
     return dispatch.run(request, cmd, params, version="2")
 
 
 def openapi(request: HttpRequest) -> JsonResponse:
     """The OpenAPI 3.1 description of the v2 routes (public: it holds no secrets)."""
-    from . import openapi as spec
-
     if request.method not in {"GET", "HEAD"}:
-        return JsonResponse({"result": False, "message": "Error: Use GET.",
-                             "errcode": "invalid_method", "status": 405, "data": None},
-                            status=405)
+        return error_reply(InstallatronError("Use GET.", errcode="invalid_method"))
     return JsonResponse(spec.build(), json_dumps_params={"ensure_ascii": False})

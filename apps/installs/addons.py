@@ -19,8 +19,9 @@ from apps.catalog.models import AddonPackage
 from apps.recipes.base import Addons, Recipe, SiteAccess, get_recipe
 
 from .errors import InstallError
+from .holds import busy_error
 from .models import Install
-from .services import busy_error, connect_db, open_website
+from .reach import connect_db, open_website
 
 
 def recipe_of(install: Install) -> Recipe | None:

@@ -20,12 +20,28 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Q
 
+from apps.catalog.errors import CatalogError
 from apps.recipes import fields as app_fields
+from apps.recipes.base import get_recipe
+from apps.recipes.fields import text_value
 from apps.tasks.models import Task
+from apps.tasks.services import enqueue
+from apps.transports.base import TransportError
 
 from . import services
 from .errors import InstallError
+from .holds import busy_error, hold_install, release_install
 from .models import Install
+from .plan import (
+    SHADOWING,
+    DbPlan,
+    check_backup_options,
+    check_database,
+    check_language,
+    check_url,
+    flag_param,
+)
+from .reach import connect_db, open_website, remove_empty_dirs, tables_with_prefix
 from .steps import Report, Step, run_steps
 
 log = logging.getLogger(__name__)
@@ -60,7 +76,7 @@ class EditPlan:
     params: dict = field(repr=False)
     stored: dict = field(default_factory=dict)
     app: dict = field(default_factory=dict, repr=False)
-    db: services.DbPlan | None = None
+    db: DbPlan | None = None
     move: Move | None = None
     delete: bool = False
     delete_backups: bool = False
@@ -82,23 +98,21 @@ def check_edit(install: Install, params: dict, *, held: bool = False) -> EditPla
     Database credentials are tried, the new URL's folder is looked at, and a new
     language must have its files in the site, before anything is changed.
     """
-    from apps.catalog.errors import CatalogError
-    from apps.recipes.base import get_recipe
 
     if not held and install.busy:
-        raise services.busy_error(install)
+        raise busy_error(install)
     params = {k: v for k, v in params.items()
               if k in KNOWN or app_fields.NAME_RE.match(str(k))}
     # Text parameters as install reads them: null/false are not given, numbers are text.
     for name in TEXT.intersection(params):
-        value = services.text_value(params[name], name)
+        value = text_value(params[name], name)
         if value is None:
             del params[name]
         else:
             params[name] = value
     plan = EditPlan(install=install, recipe=None, params=params,
-                    delete=services._flag(params, "delete", False),
-                    delete_backups=services._flag(params, "delete-backups", False))
+                    delete=flag_param(params, "delete", False),
+                    delete_backups=flag_param(params, "delete-backups", False))
     if plan.delete:
         return plan  # the record goes; nothing else matters
     if install.status != Install.Status.INSTALLED and not plan.delete_backups:
@@ -130,7 +144,7 @@ def _check_stored(install: Install, params: dict) -> dict:
         "bkloc": install.bkloc or "local", "notification": ",".join(install.notification),
     }
     merged.update({n: params[n] for n in STORED if _given(params, n)})
-    return services._check_backup_options(merged)
+    return check_backup_options(merged)
 
 
 def _check_app_fields(plan: EditPlan, params: dict) -> dict:
@@ -150,7 +164,7 @@ def _check_app_fields(plan: EditPlan, params: dict) -> dict:
     current = dict(install.fields or {})
     changes = {}
     if "language" in given:
-        language = services.check_language(recipe, given)
+        language = check_language(recipe, given)
         if language != install.language:
             changes["language"] = language
     owner_email = (install.website.email if install.website else "") or install.account.email
@@ -171,7 +185,7 @@ def _clearable(spec: dict | None) -> bool:
         and not spec.get("generate")
 
 
-def _check_db(plan: EditPlan, params: dict) -> services.DbPlan | None:
+def _check_db(plan: EditPlan, params: dict) -> DbPlan | None:
     install = plan.install
     if not any(_given(params, n) for n in DB_FIELDS):
         return None
@@ -185,7 +199,7 @@ def _check_db(plan: EditPlan, params: dict) -> services.DbPlan | None:
               "db_user": install.db_user, "db_pass": install.db_pass,
               "db_prefix": install.db_prefix}
     merged.update({n: str(params[n]) for n in DB_FIELDS if _given(params, n)})
-    db = services._check_database(plan.recipe, merged, install.website)
+    db = check_database(plan.recipe, merged, install.website)
     same = (db.host, db.name, db.user, db.password, db.prefix) == (
         install.db_host, install.db_name, install.db_user, install.db_pass, install.db_prefix)
     return None if same else db
@@ -195,16 +209,14 @@ def _check_move(plan: EditPlan, params: dict) -> Move | None:
     install = plan.install
     if not _given(params, "url") or str(params["url"]).strip() == "":
         return None
-    website, url, domain, target = services.check_url(install.account, params, plan.recipe)
+    website, url, domain, target = check_url(install.account, params, plan.recipe)
     if url == install.url:
         return None
     if website.pk != install.website_id:
         raise InstallError("The new url belongs to another website; an install can only move "
                            "within its website (clone it to copy it elsewhere).",
                            errcode="invalid_argument_url", field="url")
-    taken = (Install.objects.filter(status__in=services.LIVE).exclude(pk=install.pk)
-             .filter(Q(url=url) | Q(website=website, path=target)).first())
-    if taken is not None:
+    if Install.objects.occupying(url, website, target).exclude(pk=install.pk).exists():
         raise InstallError(f"Another application is already installed at {url}.",
                            errcode="invalid_argument_url_alreadyexists", field="url")
     own = [posixpath.join(install.path, n) if install.path else n for n in install.list_files]
@@ -221,11 +233,10 @@ def _join(base: str, name: str) -> str:
 
 def _check_on_site(plan: EditPlan) -> None:
     """What only the site and the database server can tell, before anything changes."""
-    from apps.transports.base import TransportError
 
     install = plan.install
     try:
-        with services.open_website(install.website) as t:
+        with open_website(install.website) as t:
             if plan.app.get("locale"):
                 plan.recipe.check_language(t, lambda n: _join(install.path, n),
                                            plan.app["locale"])
@@ -234,7 +245,7 @@ def _check_on_site(plan: EditPlan) -> None:
                     raise InstallError(f"{plan.move.url} points to a file, not a folder.",
                                        errcode="invalid_argument_url_alreadyexists", field="url")
                 there = set(t.listdir(plan.move.target))
-                clash = sorted(there & (set(install.list_files) | set(services.SHADOWING)))
+                clash = sorted(there & (set(install.list_files) | set(SHADOWING)))
                 if clash:
                     raise InstallError(
                         f"The folder for {plan.move.url} already holds {', '.join(clash[:5])}; "
@@ -244,10 +255,10 @@ def _check_on_site(plan: EditPlan) -> None:
         raise InstallError(exc.message, errcode=exc.errcode, status=exc.status) from None
     if plan.db:
         db = plan.db
-        conn = services.connect_db(db.host, db.user, db.password, db.name,
+        conn = connect_db(db.host, db.user, db.password, db.name,
                                    errcode="invalid_argument_db_user", status=400)
         try:
-            present = set(services.tables_with_prefix(conn, db.prefix))
+            present = set(tables_with_prefix(conn, db.prefix))
         finally:
             conn.close()
         wanted = {db.prefix + t[len(install.db_prefix):] for t in install.list_tables}
@@ -311,7 +322,7 @@ def _apply_on_site(plan: EditPlan, report: Report) -> None:
 
     install, recipe = plan.install, plan.recipe
     old_path = install.path
-    db = plan.db or services.DbPlan(mode="manual", host=install.db_host, name=install.db_name,
+    db = plan.db or DbPlan(mode="manual", host=install.db_host, name=install.db_name,
                                     user=install.db_user, password=install.db_pass,
                                     prefix=install.db_prefix)
     access = backups.DbAccess(db.host, db.name, db.user, db.password, db.prefix)
@@ -321,8 +332,7 @@ def _apply_on_site(plan: EditPlan, report: Report) -> None:
     new_path = plan.move.target if plan.move else old_path
     url = plan.move.url if plan.move else install.url
 
-    with backups._workdir(install.account) as work, services.open_website(install.website) as t:
-
+    with backups._workdir(install.account) as work, open_website(install.website) as t:
         def snapshot():
             if not tables:
                 return
@@ -358,7 +368,7 @@ def _apply_on_site(plan: EditPlan, report: Report) -> None:
         def move_back():
             for name in reversed(state["moved"]):
                 t.rename(_join(new_path, name), _join(old_path, name))
-            services.remove_empty_dirs(t, state["dirs"])
+            remove_empty_dirs(t, state["dirs"])
 
         def rewrite():
             rewriter = UrlRewriter(install.url, url)
@@ -431,7 +441,7 @@ def _apply_on_site(plan: EditPlan, report: Report) -> None:
         run_steps(steps, report=report, end=95)
         if plan.move:
             # The old folder goes if the installer made it and nothing else is left.
-            services.remove_empty_dirs(t, list(install.path_created or []))
+            remove_empty_dirs(t, list(install.path_created or []))
             install.path, install.url = new_path, url
             install.url_domain, install.url_ip = plan.move.url_domain, plan.move.url_ip
             install.path_created = state["dirs"]
@@ -446,16 +456,12 @@ def _apply_on_site(plan: EditPlan, report: Report) -> None:
 def start_edit(plan: EditPlan) -> Task:
     """Queue an edit that changes the site. The parameters (passwords included) wait
     for the worker encrypted on the install row; the install is held (busy fence)."""
-    from . import tasks
-
-    from apps.backups.services import _task_for
+    from . import tasks  # tasks imports this module
 
     install = plan.install
-    task = _task_for(install, "edit", "_tasks_editing")
-    services.hold_install(install, task)
+    task = enqueue(tasks.edit_install, cmd="edit", label="_tasks_editing", install=install)
+    hold_install(install, task)
     Install.objects.filter(pk=install.pk).update(pending_secrets={"edit": plan.params})
-    task_id = task.id
-    transaction.on_commit(lambda: tasks.edit_install.delay(task_id))
     return task
 
 
@@ -468,7 +474,7 @@ def edit_install(install: Install, task: Task, *, report: Report) -> Install:
         result = apply_edit(plan, report=report)
     finally:
         Install.objects.filter(pk=install.pk).update(pending_secrets=None)
-        services.release_install(install.id, task.id)
+        release_install(install.id, task.id)
     return result or install
 
 

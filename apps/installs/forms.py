@@ -1,7 +1,7 @@
 """The install form: the application's own fields, where it goes, and its database.
 
 The form only gathers input and turns it into the install API's parameters; what is
-allowed is decided by ``services.check_install``, so the GUI and the API cannot disagree.
+allowed is decided by ``plan.check_install``, so the GUI and the API cannot disagree.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.models import Account, Website
 from apps.recipes import fields as app_fields
 from apps.recipes.fields import random_login, random_password
+
+from .models import BackupSchedule
+from .plan import NOTIFICATIONS
 
 DB_AUTO, DB_LISTED, DB_MANUAL = "auto", "listed", "manual"
 
@@ -306,8 +309,6 @@ class EditForm(forms.Form):
     DATABASE = ("db_host", "db_name", "db_user", "db_pass", "db_prefix")
 
     def __init__(self, *args, install, recipe, **kwargs):
-        from .services import NOTIFICATIONS
-
         self.install = install
         # The application's settable fields (its manifest's), then the language.
         specs = app_fields.settable_fields(recipe) if recipe else {}
@@ -342,7 +343,6 @@ class EditForm(forms.Form):
         names = recipe.manifest.get("language_names", {}) if recipe else {}
         languages = recipe.languages if recipe else [install.language]
         self.fields["language"].choices = [(c, names.get(c, c)) for c in languages]
-        from .models import BackupSchedule
 
         self.fields["autobk"].choices = [*self.fields["autobk"].choices, *[
             (s.name, _("Schedule: %(name)s") % {"name": s.description or s.name})

@@ -5,15 +5,18 @@ from __future__ import annotations
 import posixpath
 import secrets
 import string
+from pathlib import Path
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Account, Website
+from apps.accounts.validation import mask_path
 from apps.catalog.errors import CatalogError
+from apps.catalog.services import versions_available_from
 from apps.recipes.base import app_name, get_recipe
-from apps.recipes.fields import api_members
 from installatron_gui.lib.crypto import EncryptedJSONField, EncryptedTextField
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -37,6 +40,14 @@ class InstallQuerySet(models.QuerySet):
         if principal.is_reseller:
             ids |= principal.descendant_ids()
         return self.filter(account_id__in=ids)
+
+    def occupying(self, url: str, website: Website | None, path: str) -> InstallQuerySet:
+        """Live installs that occupy ``url`` or the folder ``path`` of ``website``: where
+        another application cannot go (install, edit, restore to, clone, import)."""
+        where = models.Q(url=url)
+        if website is not None:
+            where |= models.Q(website=website, path=path)
+        return self.filter(status__in=LIVE).filter(where)
 
     def search(self, q: str) -> InstallQuerySet:
         """The installs API's ``q``: title, url, id, installer and owner."""
@@ -148,6 +159,14 @@ class Install(models.Model):
                                                   pending_secrets=None)
         self.task = None
 
+    def pending_fields(self) -> dict:
+        """The secret field values kept for the worker on ``pending_secrets`` (a row
+        queued before fields were data has its admin password as ``passwd``)."""
+        pending = self.pending_secrets or {}
+        if "fields" in pending:
+            return dict(pending["fields"] or {})
+        return {"passwd": pending["passwd"]} if pending.get("passwd") else {}
+
     def full_path(self) -> str:
         """Where the files are, for people: the website path (credentials masked) + path."""
         base = self.website.display_path if self.website_id else ""
@@ -155,8 +174,6 @@ class Install(models.Model):
 
     def bkloc_display(self) -> str:
         """The backup location with its credentials masked."""
-        from apps.accounts.validation import mask_path
-
         return mask_path(self.bkloc) if self.bkloc else "local"
 
     def recipe(self):
@@ -184,8 +201,6 @@ class Install(models.Model):
     def versions_available(self) -> dict:
         """``version-available`` and ``version-available-minor``: the newest versions in
         the package store this install can update to (empty when none)."""
-        from apps.catalog.errors import CatalogError
-        from apps.catalog.services import versions_available_from
 
         try:
             found = versions_available_from(self.installer, self.version)
@@ -205,65 +220,15 @@ class Install(models.Model):
         return schedule.counts() if schedule else {"daily": 0, "weekly": 0, "monthly": 0}
 
     def as_api(self, v2: bool) -> dict:
-        """The install as the installs API shows it: v1 member names, or v2's renames
-        (applied by the API's shared table, so installs, backups and templates agree).
+        """Kept for backups/services.py, which writes this record into a backup archive's
+        meta; the wire format is the API's (``apps.api.shapes.install``). Remove once
+        the archive has its own record."""
+        from apps.api.shapes import install  # backward edge, see tests/test_layers.py
 
-        ``db-pass``/``db_pass`` is present (panels read the member) but always empty: our
-        rule is that secrets never leave the server in a reply.
-        """
-        time_created = int(self.time.timestamp())
-        cache_time = int(self.cache_time.timestamp()) if self.cache_time else 0
-        owner = self.account.username
-        data = {
-            "id": self.id,
-            "installer": self.installer,
-            "version": self.version,
-            "language": self.language,
-            "time": str(time_created),
-            "owner": owner,
-            "status": self.status,
-            "path": self.full_path(),
-            "path-created": "1" if self.path_created else "0",
-            "url": self.url,
-            "url-domain": self.url_domain,
-            "db-host": self.db_host,
-            "db-type": self.db_type,
-            "db-name": self.db_name,
-            "db-user": self.db_user,
-            "db-pass": "",
-            "db-prefix": self.db_prefix,
-            "title": self.title,
-            "list-files": list(self.list_files),
-            "list-tables": list(self.list_tables),
-            "autoup": str(self.autoup),
-            "autoup-backup": "1" if self.autoup_backup else "0",
-            "bkloc": self.bkloc_display(),
-            "autobk": self.autobk or "0",
-            "autobk-daily": str(self.autobk_daily),
-            "autobk-weekly": str(self.autobk_weekly),
-            "autobk-monthly": str(self.autobk_monthly),
-            "list-notification": list(self.notification),
-            **api_members(self.recipe(), self.fields or {}),
-            "cache-tables": str(self.cache_tables),
-            "link-admin": self.link_admin(),
-            "cache-files": str(self.cache_files),
-            "cache-time": str(cache_time),
-            "cache-numbackups": "0",
-            "task": self.task_id,
-            "stage-of": self.stage_of,
-            # Updates (apps/installs/updates.py).
-            "time-updated": str(int(self.time_updated.timestamp())) if self.time_updated else "",
-            "version-autouped": self.version_autouped,
-            "version-autouped-attempts": str(self.version_autouped_attempts),
-            "version-notified": self.version_notified,
-            **self.versions_available(),
-        }
-        if not v2:
-            return data
-        # API v2's renames live in one table shared by every command (apps/api/v2names.py).
-        from apps.api.v2names import install_to_v2
+        return install(self, v2)
 
-        return install_to_v2(data)
+# Statuses whose install still occupies its URL and files.
+LIVE = [Install.Status.INSTALLING, Install.Status.INSTALLED, Install.Status.UNINSTALLING]
 
 
 class BackupSchedule(models.Model):
@@ -329,23 +294,4 @@ class Template(models.Model):
 
     @property
     def archive_path(self):
-        from pathlib import Path
-
-        from django.conf import settings
-
         return Path(settings.BACKUP_DIR) / self.file
-
-    def as_api(self, v2: bool) -> dict:
-        """The templates API's record (v1 names; v2's renames from the shared table)."""
-        data = {
-            "id": self.id, "installer": self.installer, "version": self.version,
-            "language": self.language, "owner": self.account.username, "title": self.title,
-            "url": self.url, "db-prefix": self.db_prefix, "list-files": list(self.list_files),
-            "list-tables": list(self.list_tables), "template-install": self.install_ref,
-            "time": str(int(self.time.timestamp())), "cache-archive": str(self.size),
-        }
-        if not v2:
-            return data
-        from apps.api.v2names import install_to_v2
-
-        return install_to_v2(data)

@@ -22,10 +22,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from apps.tasks.models import Task
+from apps.tasks.services import enqueue
 from installatron_gui.lib.errors import InstallatronError
 
-from . import notifications
+from . import notifications, updates
+from .holds import hold_install
 from .models import Install
 from .steps import Report
 
@@ -43,7 +44,6 @@ SLACK = timedelta(hours=1)
 def run_autoupdates() -> list[str]:
     """Notify new versions and queue the automatic updates that are due; returns the
     ids of the tasks started."""
-    from . import updates
 
     started: list[str] = []
     installs = Install.objects.filter(status=Install.Status.INSTALLED).select_related(
@@ -100,8 +100,7 @@ def due_periods(install: Install, now=None) -> list[str]:
 
 def run_autobackups(now=None) -> list[str]:
     """Queue a backup for every install with a custom schedule and a period due."""
-    from . import tasks
-    from .services import hold_install
+    from . import tasks  # tasks imports this module
 
     started: list[str] = []
     installs = (Install.objects.filter(status=Install.Status.INSTALLED, task__isnull=True)
@@ -110,17 +109,12 @@ def run_autobackups(now=None) -> list[str]:
         periods = due_periods(install, now)
         if not periods:
             continue
-        website = install.website
         try:
             with transaction.atomic():
-                task = Task.objects.create(
-                    account=install.account, cmd="backup", url=install.url,
-                    ws_label=(website.label or website.ws_id) if website else "",
-                    title=install.title, label="_tasks_backingup", install=install.id,
-                    message="Waiting for a worker")
+                task = enqueue(tasks.autobackup_install, ",".join(periods), cmd="backup",
+                               label="_tasks_backingup", install=install)
                 hold_install(install, task)
-                task_id, names = task.id, ",".join(periods)
-                transaction.on_commit(lambda t=task_id, n=names: tasks.autobackup_install.delay(t, n))
+                task_id = task.id
         except InstallatronError as exc:
             log.info("automatic backup of %s not started: %s", install.pk, exc.errcode)
             continue

@@ -17,11 +17,13 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from apps.catalog.errors import CatalogError
+from apps.recipes.base import get_recipe
 from installatron_gui.lib.errors import InstallatronError
 
-from . import services
 from .errors import InstallError
 from .models import AdminSso, Install
+from .reach import open_website
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +34,6 @@ SSO_TTL = 120
 def create_admin_sso(install: Install, *, ttl: int = SSO_TTL) -> dict:
     """Place a one-time sign-in file for ``install``'s admin; returns the link data
     (``url``, ``expires`` as a UNIX time)."""
-    from apps.catalog.errors import CatalogError
-    from apps.recipes.base import get_recipe
 
     if install.status != Install.Status.INSTALLED or install.website is None:
         raise InstallError("Only an installed application can be signed in to.",
@@ -52,7 +52,7 @@ def create_admin_sso(install: Install, *, ttl: int = SSO_TTL) -> dict:
     # The row first: if writing the file fails halfway, cleanup still knows where to look.
     row = AdminSso.objects.create(install=install, file=rel, expires=expires)
     try:
-        with services.open_website(install.website) as transport:
+        with open_website(install.website) as transport:
             transport.write(rel, recipe.sso_file(token, int(expires.timestamp()),
                                                  install.admin_login), mode=0o644)
     except InstallatronError as exc:
@@ -72,7 +72,7 @@ def cleanup_admin_sso(now=None) -> int:
         website = row.install.website
         try:
             if website is not None:
-                with services.open_website(website) as transport:
+                with open_website(website) as transport:
                     transport.remove(row.file)
         except InstallatronError as exc:
             # The site is unreachable now: keep the row and try again next time.

@@ -12,13 +12,17 @@ import posixpath
 
 from django.utils import timezone
 
+from apps.catalog.errors import CatalogError
 from apps.recipes import fields as app_fields
+from apps.recipes.base import get_recipe
 from installatron_gui.lib.errors import InstallatronError
 
 from . import addons as addon_manager
 from . import services
 from .errors import InstallError
+from .holds import busy_error
 from .models import Install
+from .reach import connect_db, open_website
 
 
 def _join(base: str, name: str) -> str:
@@ -33,14 +37,12 @@ class _Db:
 
     def connect(self):
         i = self.install
-        return services.connect_db(i.db_host, i.db_user, i.db_pass, i.db_name)
+        return connect_db(i.db_host, i.db_user, i.db_pass, i.db_name)
 
 
 def sync_install(install: Install, *, addons: bool = False) -> dict:
     """Refresh ``install`` from its site and return the extra members the view shows
     (``list-plugins``/``list-themes`` with ``addons``). Saves the record."""
-    from apps.catalog.errors import CatalogError
-    from apps.recipes.base import get_recipe
 
     if install.status != Install.Status.INSTALLED or install.website is None:
         raise InstallError(f"The install is {install.get_status_display().lower()}; only an "
@@ -48,7 +50,7 @@ def sync_install(install: Install, *, addons: bool = False) -> dict:
                            field="id")
     if install.busy:
         # Reading a site that a task is changing would record a half-changed state.
-        raise services.busy_error(install)
+        raise busy_error(install)
     try:
         recipe = get_recipe(install.installer)
     except CatalogError:
@@ -56,7 +58,7 @@ def sync_install(install: Install, *, addons: bool = False) -> dict:
     extra: dict = {}
     path = (lambda n: _join(install.path, n))
     try:
-        with services.open_website(install.website) as t:
+        with open_website(install.website) as t:
             if recipe is not None and recipe.supports("read_version"):
                 install.version = recipe.read_version(t, path)
             present = [n for n in install.list_files if t.exists(path(n))]
@@ -103,13 +105,3 @@ def _addons(install: Install, recipe, transport, path) -> dict:
     if recipe.supports("addons"):
         return addon_manager.list_addons(install)
     return recipe.list_addons(transport, path)
-
-
-def view_data(install: Install, extra: dict, v2: bool) -> dict:
-    """The view API's record: the installs API's members, the backup count, add-ons."""
-    from apps.api.v2names import for_version
-
-    data = install.as_api(False)
-    data["cache-numbackups"] = str(install.backups.count())
-    data.update(extra)
-    return for_version(data, v2)

@@ -8,6 +8,7 @@ from apps.tasks.services import run_task
 
 from . import notifications, services
 from .errors import InstallError
+from .holds import release_install
 from .models import Install
 
 
@@ -49,8 +50,6 @@ def uninstall_app(task_id: str, force: bool = False) -> None:
 def update_app(task_id: str, version: str, revert: bool = False, plugins: str = "",
                themes: str = "", automatic: bool = False) -> None:
     """Run the update a Task row names; the install is released however it ends."""
-    from . import updates
-    from .services import release_install
 
     def body(task, report):
         try:
@@ -69,7 +68,6 @@ def update_app(task_id: str, version: str, revert: bool = False, plugins: str = 
 @shared_task(acks_late=True, ignore_result=True)
 def edit_install(task_id: str) -> None:
     """Run an edit that changes the site (apps.installs.editing)."""
-    from . import editing
 
     def body(task, report):
         install = editing.edit_install(_install_of(task), task, report=report)
@@ -81,7 +79,6 @@ def edit_install(task_id: str) -> None:
 @shared_task(name="installs.cleanup_admin_sso", acks_late=True, ignore_result=True)
 def cleanup_admin_sso() -> int:
     """Periodic: remove one-time sign-in files that expired unused."""
-    from . import sso
 
     return sso.cleanup_admin_sso()
 
@@ -99,14 +96,13 @@ _schedule_cleanup()
 @shared_task(acks_late=True, ignore_result=True)
 def create_template(task_id: str, title: str = "") -> None:
     """Save the install a Task row names as a template; released however it ends."""
-    from . import templates_service
 
     def body(task, report):
         try:
             template = templates_service.create_template(_install_of(task), report=report,
                                                           title=title)
         finally:
-            services.release_install(task.install, task.id)
+            release_install(task.install, task.id)
         return f"The template {template.title} was saved.", {"template": template.id}
 
     run_task(task_id, body)
@@ -115,14 +111,13 @@ def create_template(task_id: str, title: str = "") -> None:
 @shared_task(acks_late=True, ignore_result=True)
 def autobackup_install(task_id: str, periods: str) -> None:
     """An automatic backup (schedules.run_autobackups); released however it ends."""
-    from . import schedules
 
     def body(task, report):
         try:
             backup = schedules.autobackup_install(_install_of(task), periods.split(","),
                                                   report=report)
         finally:
-            services.release_install(task.install, task.id)
+            release_install(task.install, task.id)
         return f"The automatic backup of {backup.url} was created.", {"backup": backup.id}
 
     run_task(task_id, body)
@@ -131,7 +126,6 @@ def autobackup_install(task_id: str, periods: str) -> None:
 @shared_task(name="installs.run_autoupdates", acks_late=True, ignore_result=True)
 def run_autoupdates() -> int:
     """Periodic (Celery beat): automatic updates and update_available emails."""
-    from . import schedules
 
     return len(schedules.run_autoupdates())
 
@@ -139,10 +133,10 @@ def run_autoupdates() -> int:
 @shared_task(name="installs.run_autobackups", acks_late=True, ignore_result=True)
 def run_autobackups() -> int:
     """Periodic (Celery beat): automatic backups that are due."""
-    from . import schedules
 
     return len(schedules.run_autobackups())
 
 
 # Registered with the worker: migration (cmd=import with source_url, /browser/{id}/migrate).
+from . import editing, schedules, sso, templates_service, updates
 from .imports import migrate_app_task  # noqa: E402,F401

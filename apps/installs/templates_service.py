@@ -16,12 +16,16 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from apps.panels.base import get_panel
 from apps.recipes import fields as app_fields
+from apps.recipes.base import get_recipe
 from apps.tasks.models import Task
+from apps.tasks.services import enqueue
 
-from . import services
 from .errors import InstallError
+from .holds import hold_install
 from .models import Install, Template
+from .reach import connect_db, drop_tables, open_website, remove_empty_dirs
 from .steps import Report
 
 log = logging.getLogger(__name__)
@@ -38,15 +42,12 @@ def _folder(account):
 @transaction.atomic
 def start_template(install: Install, *, title=None) -> Task:
     """Queue saving ``install`` as a template; refused with ``busy`` while a task holds it."""
-    from . import tasks
-
-    from apps.backups.services import _task_for
+    from . import tasks  # tasks imports this module
 
     title = _check_title(title if title is not None else install.title)
-    task = _task_for(install, "template", "_tasks_templating")
-    services.hold_install(install, task)
-    task_id = task.id
-    transaction.on_commit(lambda: tasks.create_template.delay(task_id, title))
+    task = enqueue(tasks.create_template, title, cmd="template", label="_tasks_templating",
+                   install=install)
+    hold_install(install, task)
     return task
 
 
@@ -140,10 +141,9 @@ def install_from_template(install: Install, *, report: Report) -> Install:
     title and tagline). If
     that last part fails, what was deployed is removed and the install marked failed."""
     from apps.backups import services as backups
-    from apps.recipes.base import get_recipe
 
     template = Template.objects.filter(pk=install.content).first()
-    hidden = services.pending_fields(install.pending_secrets)
+    hidden = install.pending_fields()
     if template is None:
         install.mark_failed()
         raise InstallError("The template this install was to use no longer exists.",
@@ -163,7 +163,7 @@ def install_from_template(install: Install, *, report: Report) -> Install:
             changes.update({name: value for name, value in hidden.items()
                             if name in settable and value})
             changes["locale"] = recipe.locale_for(install.language)
-            conn = services.connect_db(install.db_host, install.db_user, install.db_pass,
+            conn = connect_db(install.db_host, install.db_user, install.db_pass,
                                        install.db_name)
             try:
                 recipe.apply_settings(conn, install.db_prefix, source_login, changes)
@@ -180,20 +180,19 @@ def install_from_template(install: Install, *, report: Report) -> Install:
 
 def _remove_deployed(install: Install) -> None:
     """Undo a template deploy whose last step failed: its files and tables go."""
-    from apps.panels.base import get_panel
 
     try:
-        with services.open_website(install.website) as t:
+        with open_website(install.website) as t:
             for name in install.list_files:
                 t.remove(f"{install.path}/{name}" if install.path else name)
-            services.remove_empty_dirs(t, list(install.path_created or []))
+            remove_empty_dirs(t, list(install.path_created or []))
         if install.db_created_by_panel:
             get_panel().remove_db(install.db_name, "mysql", install.website.as_session())
         elif install.list_tables:
-            conn = services.connect_db(install.db_host, install.db_user, install.db_pass,
+            conn = connect_db(install.db_host, install.db_user, install.db_pass,
                                        install.db_name)
             try:
-                services.drop_tables(conn, list(install.list_tables))
+                drop_tables(conn, list(install.list_tables))
             finally:
                 conn.close()
     except Exception:

@@ -30,12 +30,19 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from apps.catalog.errors import CatalogError
+from apps.catalog.services import package_for, upgrade_from, verify_package, versions_available_from
+from apps.recipes.base import get_recipe
 from apps.tasks.models import Task
+from apps.tasks.services import enqueue
 from installatron_gui.lib.errors import InstallatronError
 
 from . import addons, notifications
 from .errors import InstallError
+from .holds import busy_error, hold_install
 from .models import Install
+from .reach import drop_tables, open_website, tables_with_prefix
+from .services import app_context, record_tables
 from .steps import Report, Step, opcache_settle, run_steps
 
 log = logging.getLogger(__name__)
@@ -61,13 +68,6 @@ class UpdatePlan:
     themes: str = ""
     automatic: bool = False
     dryrun: int = 0
-
-    def as_api(self, v2: bool) -> dict:
-        """What a dryrun answers: the versions and whether a backup would be taken."""
-        return {"id": self.install.id, "version": self.version,
-                ("version_previous" if v2 else "version-previous"): self.previous,
-                "upgrade": self.kind or "none", "backup": self.backup,
-                "plugin": self.plugins, "theme": self.themes}
 
 
 def _flag(params: dict, name: str) -> bool:
@@ -101,8 +101,6 @@ def _addon_list(install: Install, params: dict, name: str) -> str:
 
 def latest_for(install: Install, *, minor_only: bool = False) -> str:
     """The newest stored version ``install`` can update to ("" when there is none)."""
-    from apps.catalog.errors import CatalogError
-    from apps.catalog.services import versions_available_from
 
     try:
         found = versions_available_from(install.installer, install.version)
@@ -121,11 +119,7 @@ def check_update(install: Install, params: dict, *, dryrun: int = 0,
     is not newer, or that the catalog says must be done by hand, is refused with
     ``invalid_argument_version``. A busy install is refused with ``busy``.
     """
-    from apps.catalog.errors import CatalogError
-    from apps.recipes.base import get_recipe
-    from apps.catalog.services import package_for, upgrade_from, verify_package
 
-    from .services import busy_error
 
     if install.status != Install.Status.INSTALLED:
         raise InstallError(f"The install is {install.get_status_display().lower()}; only an "
@@ -180,19 +174,13 @@ def check_update(install: Install, params: dict, *, dryrun: int = 0,
 @transaction.atomic
 def start_update(plan: UpdatePlan) -> Task:
     """Create the Task row, take the install's busy fence, enqueue on commit."""
-    from . import tasks
-    from .services import hold_install
+    from . import tasks  # tasks imports this module
 
     install = plan.install
-    website = install.website
-    task = Task.objects.create(
-        account=install.account, ws_label=(website.label or website.ws_id) if website else "",
-        cmd="upgrade", url=install.url, title=install.title, label="_tasks_upgrading",
-        install=install.id, message="Waiting for a worker")
+    task = enqueue(tasks.update_app, "" if plan.package is None else plan.version, plan.revert,
+                   plan.plugins, plan.themes, plan.automatic, cmd="upgrade",
+                   label="_tasks_upgrading", install=install)
     hold_install(install, task)
-    args = (task.id, "" if plan.package is None else plan.version, plan.revert,
-            plan.plugins, plan.themes, plan.automatic)
-    transaction.on_commit(lambda: tasks.update_app.delay(*args))
     return task
 
 
@@ -214,10 +202,6 @@ def _test_pause() -> None:
 
 
 def _app_context(install: Install):
-    from apps.recipes.base import get_recipe
-
-    from .services import app_context
-
     recipe = get_recipe(install.installer)
     return recipe, app_context(install, recipe)
 
@@ -232,10 +216,7 @@ def update_app(install: Install, *, report: Report, version: str, revert: bool =
     notified and the error is raised with what happened to the site.
     """
     from apps.backups import services as backups
-    from apps.catalog.errors import CatalogError
-    from apps.catalog.services import package_for, verify_package
 
-    from .services import open_website, record_tables
 
     previous = install.version
     if install.website is None:
@@ -271,8 +252,6 @@ def update_app(install: Install, *, report: Report, version: str, revert: bool =
         db = backups.DbAccess.of(install)
         conn = db.connect()
         try:
-            from .services import tables_with_prefix
-
             state["tables"] = tables_with_prefix(conn, install.db_prefix)
         finally:
             conn.close()
@@ -283,7 +262,6 @@ def update_app(install: Install, *, report: Report, version: str, revert: bool =
     def put_tables_back():
         if "dump" not in state:
             return
-        from .services import drop_tables, tables_with_prefix
 
         db = backups.DbAccess.of(install)
         conn = db.connect()

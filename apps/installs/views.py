@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
@@ -20,9 +21,13 @@ from apps.recipes.base import Recipe, get_recipe
 from apps.tasks.models import Task
 from installatron_gui.lib.errors import InstallatronError
 
-from . import addons, services
-from .forms import InstallForm
+from . import addons, editing, services, updates
+from .errors import InstallError
+from .forms import EditForm, InstallForm
+from .imports import import_install
 from .models import Install
+from .sso import create_admin_sso
+from .sync import sync_install
 
 PER_PAGE = 25
 
@@ -213,7 +218,6 @@ ADDON_ACTIONS = {"install", "activate", "deactivate", "autoup", "noautoup", "upd
 def _addons_context(install: Install, *, error: str = "", confirm: str = "") -> dict:
     """Installed plugins and themes (one marked for an uninstall confirmation) and the
     store's add-ons that are not installed yet."""
-    from django.utils.translation import gettext as _
 
     sections, installed, offers = [], set(), []
     titles = {"plugin": _("Plugins"), "theme": _("Themes")}
@@ -263,9 +267,7 @@ def addons_page(request: HttpRequest, pk: str) -> HttpResponse:
 def addon_action(request: HttpRequest, pk: str) -> HttpResponse:
     """One plugin/theme action. A plain POST redirects to the page; an htmx POST gets the
     plugin's row back (the whole lists when the set of rows or the active theme changed)."""
-    from django.utils.translation import gettext as _
 
-    from .errors import InstallError
 
     install = _addons_install(request, pk)
     kind, action = request.POST.get("kind", ""), request.POST.get("action", "")
@@ -299,11 +301,6 @@ def addon_action(request: HttpRequest, pk: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, pk: str) -> HttpResponse:
-    from django.utils.translation import gettext as _
-
-    from . import editing
-    from .forms import EditForm
-
     install = _get_install_for(request.user, pk)
     recipe = _recipe_or_none(install.installer)
     form = EditForm(request.POST or None, install=install, recipe=recipe)
@@ -325,10 +322,6 @@ def edit(request: HttpRequest, pk: str) -> HttpResponse:
 @login_required
 @require_http_methods(["POST"])
 def sync(request: HttpRequest, pk: str) -> HttpResponse:
-    from django.utils.translation import gettext as _
-
-    from .sync import sync_install
-
     install = _get_install_for(request.user, pk)
     try:
         sync_install(install)
@@ -343,7 +336,6 @@ def sync(request: HttpRequest, pk: str) -> HttpResponse:
 @require_http_methods(["POST"])
 def admin_sso(request: HttpRequest, pk: str) -> HttpResponse:
     """Sign in to the application's administration: a one-time link, followed at once."""
-    from .sso import create_admin_sso
 
     install = _get_install_for(request.user, pk)
     try:
@@ -360,7 +352,6 @@ def admin_sso(request: HttpRequest, pk: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def update(request: HttpRequest, pk: str) -> HttpResponse:
     """Confirm and start an update to the newest version (apps.installs.updates)."""
-    from . import updates
 
     principal: Account = request.user
     install = _get_install_for(principal, pk)
@@ -388,9 +379,7 @@ def update(request: HttpRequest, pk: str) -> HttpResponse:
 def import_existing(request: HttpRequest) -> HttpResponse:
     """Take an application already in one of the owner's website folders under management:
     its version and database settings are read from its files (apps.installs.imports)."""
-    from django.utils.translation import gettext as _
 
-    from .imports import import_install
 
     account: Account = request.user
     recipes = catalog.applications_for(account)

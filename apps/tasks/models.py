@@ -151,25 +151,6 @@ class Task(models.Model):
         self.finished = timezone.now()
         self.save()
 
-    def as_api(self) -> dict:
-        """The tasks API's member names (the reference's percentMin/percentMax)."""
-        return {
-            "id": self.id,
-            "user": self.account.username,
-            "ws_label": self.ws_label,
-            "url": self.url,
-            "title": self.title,
-            "label": self.label,
-            "status": self.status,
-            "percentMin": self.percent_min,
-            "percentMax": self.percent_max,
-            "message": self.message,
-            "errcode": self.errcode or None,
-            "cmd": self.cmd,
-            "install": self.install,
-            "time": int(self.created.timestamp()),
-        }
-
 
 def claim_wait() -> float:
     """Seconds a queued task may wait for a worker before callers are told none took it."""

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from installatron_gui.lib.errors import InstallatronError
@@ -24,6 +24,29 @@ log = logging.getLogger(__name__)
 GENERIC_FAILURE = "The task failed because of an internal error. The administrator has been told."
 
 Report = Callable[[int, int, str], None]
+
+
+def enqueue(task_fn, *args, cmd: str, label: str, install=None, account=None, url: str = "",
+            title: str = "") -> Task:
+    """Create the queued Task row and send ``task_fn(task.id, *args)`` to the workers once
+    the current transaction commits, so a worker never looks for a row that is not there
+    and a refused operation (rolled back) queues nothing. Call it inside the caller's
+    ``transaction.atomic`` when more rows change after it (the busy fence).
+
+    ``install`` (an Install) gives the row's account, website label, URL, title and
+    install id; ``account``, ``url`` and ``title`` override them. Only ids and primitives
+    go in ``args``: secrets wait for the worker encrypted on their row.
+    """
+    website = getattr(install, "website", None)
+    task = Task.objects.create(
+        account=account or install.account, cmd=cmd, label=label,
+        ws_label=(website.label or website.ws_id) if website else "",
+        url=url or (install.url if install else ""),
+        title=title or (install.title if install else ""),
+        install=install.id if install else "", message="Waiting for a worker")
+    task_id = task.id
+    transaction.on_commit(lambda: task_fn.delay(task_id, *args))
+    return task
 
 
 def claim_task(task_id: str, worker: str = "") -> Task | None:

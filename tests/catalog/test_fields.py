@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from apps.api import shapes
 from apps.recipes import fields as app_fields
 from apps.recipes import get_recipe
 from tests.catalog.test_recipes import recipes_dir, write_app  # noqa: F401
@@ -105,11 +106,11 @@ def test_a_wiki_is_accepted_without_an_email_and_keeps_its_own_fields(wiki, no_e
         "title": "Team wiki", "login": "boss", "passwd": "a-long-secret", "acl_policy": "2",
         "allowreg": False}
     assert len(plan.fields["salt"]) == 24
-    shown = plan.as_api(v2=False)
+    shown = shapes.install_plan(plan, v2=False)
     assert (shown["cf-title"], shown["cf-acl_policy"], shown["cf-allowreg"]) == (
         "Team wiki", "2", "0")
     assert not {"cf-passwd", "cf-salt", "cf-email", "cf-sitetitle"} & set(shown)
-    assert plan.as_api(v2=True)["acl_policy"] == "2"
+    assert shapes.install_plan(plan, v2=True)["acl_policy"] == "2"
     # Defaults from the manifest, never WordPress's.
     plan = check(no_email, title="Docs")
     assert plan.fields["acl_policy"] == "1" and plan.fields["allowreg"] is True
@@ -176,10 +177,10 @@ def test_the_wiki_installs_with_every_field_reaching_its_installer(wiki, no_emai
     assert install.title == "Team wiki" and install.admin_login == "boss"
     assert install.fields == {"title": "Team wiki", "login": "boss", "acl_policy": "2",
                               "allowreg": True}
-    shown = install.as_api(v2=False)
+    shown = shapes.install(install, v2=False)
     assert [k for k in shown if k.startswith("cf-")] == [
         "cf-title", "cf-login", "cf-acl_policy", "cf-allowreg"]
-    assert install.as_api(v2=True)["acl_policy"] == "2"
+    assert shapes.install(install, v2=True)["acl_policy"] == "2"
 
 
 def test_the_install_form_and_edit_form_come_from_the_manifest(wiki, no_email):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from apps.api import shapes
+
 
 @pytest.fixture
 def queued(owner, tmp_path, wordpress_package):
@@ -98,7 +100,7 @@ def test_visible_to_follows_the_ownership_tree(admin, reseller, owner, stranger,
 
 def test_as_api_uses_v1_names_and_v2_renames(queued):
     install, task = queued
-    v1, v2 = install.as_api(False), install.as_api(True)
+    v1, v2 = shapes.install(install, False), shapes.install(install, True)
     for name in ("installer", "path-created", "url-domain", "db-host", "list-files",
                  "list-tables", "cf-login", "link-admin", "cache-files", "db-pass"):
         assert name in v1, name

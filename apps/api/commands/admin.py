@@ -8,6 +8,7 @@ from apps.accounts.models import USERNAME_RE, Account
 from apps.installs.models import Install
 from installatron_gui.lib.errors import InstallatronError
 
+from .. import shapes
 from ..dispatch import Context, command
 from ..models import ApiLog
 from ..paging import page
@@ -83,4 +84,4 @@ def detach(ctx: Context):
                              ctx.params.get("id"))
     Install.objects.filter(pk=install.pk).update(autoup=0)
     install.autoup = 0
-    return reply(ctx.data(install.as_api(False)), message="The install was detached.")
+    return reply(ctx.data(shapes.install(install, False)), message="The install was detached.")

@@ -9,6 +9,7 @@ from apps.backups.errors import BackupError
 from apps.backups.models import Backup
 from apps.installs.models import Install
 
+from .. import shapes
 from ..dispatch import Context, command, is_yes
 from ..paging import page
 from ..replies import list_reply, reply
@@ -40,7 +41,7 @@ def _backup_data(ctx: Context, task):
     def data():
         backup_id = (task.__class__.objects.get(pk=task.pk).result or {}).get("backup")
         backup = Backup.objects.select_related("account", "website").filter(pk=backup_id).first()
-        return backup.as_api(ctx.v2) if backup else None
+        return shapes.backup(backup, ctx.v2) if backup else None
 
     return data
 
@@ -48,7 +49,7 @@ def _backup_data(ctx: Context, task):
 def _install_data(ctx: Context, install_id: str):
     def data():
         found = Install.objects.select_related("account", "website").filter(pk=install_id).first()
-        return found.as_api(ctx.v2) if found else None
+        return shapes.install(found, ctx.v2) if found else None
 
     return data
 
@@ -82,7 +83,7 @@ def backups(ctx: Context):
     if isinstance(q, str) and q:
         qs = qs.search(q)
     items, total, has_more = page(qs, ctx.params)
-    return list_reply([b.as_api(ctx.v2) for b in items], total=total, has_more=has_more)
+    return list_reply([shapes.backup(b, ctx.v2) for b in items], total=total, has_more=has_more)
 
 
 @command("editbackup")
@@ -90,7 +91,7 @@ def editbackup(ctx: Context):
     """v1 cmd=editbackup, v2 POST /backups/{id}: expiry, title."""
     target = _backup_for(ctx, _account(ctx), ctx.params.get("id"))
     services.edit_backup(target, ctx.params)
-    return reply(target.as_api(ctx.v2), message="The backup was updated.")
+    return reply(shapes.backup(target, ctx.v2), message="The backup was updated.")
 
 
 @command("delete")
@@ -106,7 +107,7 @@ def importbackup(ctx: Context):
     """v1 cmd=importbackup: ``path`` relative to the user's website path."""
     account = _header_account(ctx)
     imported = services.import_backup(account, ctx.params.get("path"))
-    return reply(imported.as_api(ctx.v2), message="The backup was imported.")
+    return reply(shapes.backup(imported, ctx.v2), message="The backup was imported.")
 
 
 @command("restore", atomic=False)

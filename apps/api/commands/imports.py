@@ -8,6 +8,7 @@ from django.db import transaction
 from apps.installs import imports
 from apps.installs.models import Install
 
+from .. import shapes
 from ..dispatch import Context, command
 from ..replies import reply
 from .installs import _finish, _header_account
@@ -19,7 +20,7 @@ def _import_here(ctx: Context):
         result = imports.import_install(account, ctx.params, dryrun=ctx.dryrun)
     if ctx.dryrun:
         return reply(ctx.data(result), message="The request is valid; nothing was changed.")
-    return reply(result.as_api(ctx.v2), message="The task is complete.\n")
+    return reply(shapes.install(result, ctx.v2), message="The task is complete.\n")
 
 
 def _migrate(ctx: Context):
@@ -32,8 +33,8 @@ def _migrate(ctx: Context):
         created, task = imports.start_migrate(plan)
 
     def data():
-        return Install.objects.select_related("account", "website").get(
-            pk=created.pk).as_api(ctx.v2)
+        return shapes.install(Install.objects.select_related("account", "website").get(
+            pk=created.pk), ctx.v2)
 
     return _finish(ctx, task, data_for_success=data)
 

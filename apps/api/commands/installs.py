@@ -12,7 +12,9 @@ from apps.installs.errors import InstallError
 from apps.installs.models import Install
 from apps.tasks.models import Task, claim_wait
 from apps.tasks.services import wait_for_task
+from installatron_gui.lib.errors import status_for
 
+from .. import shapes
 from ..dispatch import Context, command, is_yes
 from ..paging import page
 from ..replies import error_reply, list_reply, reply
@@ -48,8 +50,7 @@ class NoWorker(InstallError):
         super().__init__(
             f"No worker has started this task within {seconds:g} seconds, so the installer "
             f"cannot do it now. It stays queued as task {task.id} and runs when a worker is "
-            "available; follow it with the tasks API.", errcode="failed_no_worker",
-            status=503)
+            "available; follow it with the tasks API.", errcode="failed_no_worker")
 
 
 def _finish(ctx: Context, task: Task, *, data_for_success):
@@ -61,7 +62,7 @@ def _finish(ctx: Context, task: Task, *, data_for_success):
     claimed the task, so a call never hangs on a stopped worker.
     """
     if _yes(ctx.params.get("background")):
-        return reply(None, message="The task was started.", task=task.as_api())
+        return reply(None, message="The task was started.", task=shapes.task(task))
     task = wait_for_task(task.id, timeout=_wait_seconds(), claim_timeout=claim_wait())
     if task.status == Task.Status.QUEUED:
         return error_reply(NoWorker(task, claim_wait()), task=task.id)
@@ -69,9 +70,9 @@ def _finish(ctx: Context, task: Task, *, data_for_success):
         return reply(None, message="The task is still running; poll the tasks API.",
                      status=202, task=task.id)
     if task.status == Task.Status.FAILED:
-        status = 500 if task.errcode.startswith("failed") else 400
-        return error_reply(InstallError(task.message, errcode=task.errcode or "failed",
-                                        status=status), task=task.id)
+        errcode = task.errcode or "failed"
+        return error_reply(InstallError(task.message, errcode=errcode,
+                                        status=status_for(errcode)), task=task.id)
     return reply(data_for_success(), message=task.message, task=task.id)
 
 
@@ -86,13 +87,13 @@ def install(ctx: Context):
                                       acting=ctx.acting())
         if plan.dryrun:
             # the dispatcher rolls the header changes back as well
-            return reply(plan.as_api(ctx.v2),
+            return reply(shapes.install_plan(plan, ctx.v2),
                          message="The request is valid; nothing was changed.")
         created, task = services.start_install(plan)
 
     def data():
-        return Install.objects.select_related("account", "website").get(
-            pk=created.pk).as_api(ctx.v2)
+        return shapes.install(Install.objects.select_related("account", "website").get(
+            pk=created.pk), ctx.v2)
 
     return _finish(ctx, task, data_for_success=data)
 
@@ -126,7 +127,7 @@ def installs(ctx: Context):
         if _yes(ctx.params.get(name)):
             qs = qs.filter(pk__in=[i.pk for i in qs if i.versions_available()[member]])
     items, total, has_more = page(qs, ctx.params)
-    return list_reply([i.as_api(ctx.v2) for i in items], total=total, has_more=has_more)
+    return list_reply([shapes.install(i, ctx.v2) for i in items], total=total, has_more=has_more)
 
 
 @command("tasks")
@@ -134,4 +135,4 @@ def tasks(ctx: Context):
     """v1 cmd=tasks, v2 GET /tasks: running and recent tasks of the user (or all)."""
     qs = ctx.scoped(Task.objects.select_related("account"))
     items, total, has_more = page(qs, ctx.params)
-    return list_reply([t.as_api() for t in items], total=total, has_more=has_more)
+    return list_reply([shapes.task(t) for t in items], total=total, has_more=has_more)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from apps.backups import services as backups
 from apps.installs import addons, editing, sso
 from apps.installs import templates_service as templates_svc
 from apps.installs.errors import InstallError
 from apps.installs.models import Install, Template
-from apps.installs.sync import sync_install, view_data
+from apps.installs.sync import sync_install
 
+from .. import shapes
 from ..dispatch import Context, command, is_yes
 from ..paging import page
 from ..replies import list_reply, reply
@@ -45,7 +47,7 @@ def _view(ctx: Context):
         extra = {}  # the stored record: the site is being changed right now
     else:
         extra = sync_install(install, addons=is_yes(ctx.params.get("addons")))
-    return reply(view_data(install, extra, ctx.v2), message="The task is complete.\n")
+    return reply(shapes.install_view(install, extra, ctx.v2), message="The task is complete.\n")
 
 
 @command("view")
@@ -61,14 +63,13 @@ def sync(ctx: Context):
     if not is_yes(ctx.params.get("push")):
         with transaction.atomic():
             return _view(ctx)
-    from apps.backups import services as backups
 
     with transaction.atomic():
         live, task = backups.start_push(_install(ctx))
 
     def data():
-        return Install.objects.select_related("account", "website").get(
-            pk=live.pk).as_api(ctx.v2)
+        return shapes.install(Install.objects.select_related("account", "website").get(
+            pk=live.pk), ctx.v2)
 
     return _finish(ctx, task, data_for_success=data)
 
@@ -85,11 +86,11 @@ def edit(ctx: Context):
         if result is None:
             return reply({"id": install.id}, message="The install was removed from the "
                          "installer; its files and tables were kept.")
-        return reply(result.as_api(ctx.v2), message="The install was updated.")
+        return reply(shapes.install(result, ctx.v2), message="The install was updated.")
 
     def data():
-        return Install.objects.select_related("account", "website").get(
-            pk=install.pk).as_api(ctx.v2)
+        return shapes.install(Install.objects.select_related("account", "website").get(
+            pk=install.pk), ctx.v2)
 
     return _finish(ctx, task, data_for_success=data)
 
@@ -119,7 +120,7 @@ def template(ctx: Context):
         done = task.__class__.objects.get(pk=task.pk)
         found = Template.objects.select_related("account").filter(
             pk=(done.result or {}).get("template")).first()
-        return found.as_api(ctx.v2) if found else None
+        return shapes.template(found, ctx.v2) if found else None
 
     return _finish(ctx, task, data_for_success=data)
 
@@ -142,14 +143,14 @@ def templates(ctx: Context):
     if isinstance(q, str) and q:
         qs = qs.search(q)
     items, total, has_more = page(qs, ctx.params)
-    return list_reply([t.as_api(ctx.v2) for t in items], total=total, has_more=has_more)
+    return list_reply([shapes.template(t, ctx.v2) for t in items], total=total, has_more=has_more)
 
 
 @command("edittemplate")
 def edittemplate(ctx: Context):
     """v1 cmd=edittemplate, v2 POST /templates/{id}: title."""
     target = templates_svc.edit_template(_template(ctx), ctx.params)
-    return reply(target.as_api(ctx.v2), message="The template was updated.")
+    return reply(shapes.template(target, ctx.v2), message="The template was updated.")
 
 
 @command("deletetemplate")

@@ -7,6 +7,7 @@ from django.db import transaction
 from apps.installs import updates
 from apps.installs.models import Install
 
+from .. import shapes
 from ..dispatch import Context, command
 from ..replies import reply
 from .installs import _finish, _header_account, _install_for
@@ -20,11 +21,12 @@ def update(ctx: Context):
         target = _install_for(ctx, account, ctx.params.get("id"))
         plan = updates.check_update(target, ctx.params, dryrun=ctx.dryrun)
         if plan.dryrun:
-            return reply(plan.as_api(ctx.v2), message="The request is valid; nothing was changed.")
+            return reply(shapes.update_plan(plan, ctx.v2),
+                         message="The request is valid; nothing was changed.")
         task = updates.start_update(plan)
 
     def data():
-        return Install.objects.select_related("account", "website").get(
-            pk=target.pk).as_api(ctx.v2)
+        return shapes.install(Install.objects.select_related("account", "website").get(
+            pk=target.pk), ctx.v2)
 
     return _finish(ctx, task, data_for_success=data)

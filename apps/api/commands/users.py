@@ -64,7 +64,7 @@ def guixfer(ctx: Context):
     header = services.parse_header(ctx.params)
     account = services.apply_header(header, acting=ctx.acting())
     if not account.is_active:
-        raise AccountError("This account is suspended.", errcode="suspended_user", status=403)
+        raise AccountError("This account is suspended.", errcode="suspended_user")
     raw = services.create_handoff(account, language=header.language or account.language)
     url = f"{gui_base(ctx)}{reverse('accounts:index_php')}?s={raw}"
     return reply(url, session_id=raw)

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand
 from django.http import HttpRequest
 
 from apps.api import dispatch
+from apps.api.replies import error_reply
 from apps.api.request import ApiCall
 from installatron_gui.lib.errors import InstallatronError
 from installatron_gui.lib.phpform import FormError, parse_pairs
@@ -79,7 +80,6 @@ def run_cli(argv: list[str], stdin) -> tuple[int, dict]:
     try:
         params = {**read_stdin(stdin), **parse_argv(argv)}
     except InstallatronError as exc:
-        from apps.api.replies import error_reply
 
         return 1, json.loads(error_reply(exc).content)
     # Being on the server is the authentication: a key in the request means nothing here.

@@ -1,0 +1,152 @@
+"""The wire format: how installs, backups, templates, tasks and plans look in a reply.
+
+Only the API builds replies; models and services hand it objects. Each shape is built
+with the v1 member names the integration guide shows, and v2's renames come from the
+shared table (``v2names``), so the two versions never describe an object differently.
+``db-pass`` is present where panels read it, but always empty: secrets never leave the
+server in a reply.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from apps.recipes.fields import api_members, stored
+
+from .v2names import for_version, install_to_v2
+
+
+def install(i, v2: bool) -> dict:
+    """An install as the installs API shows it."""
+    cache_time = int(i.cache_time.timestamp()) if i.cache_time else 0
+    data = {
+        "id": i.id,
+        "installer": i.installer,
+        "version": i.version,
+        "language": i.language,
+        "time": str(int(i.time.timestamp())),
+        "owner": i.account.username,
+        "status": i.status,
+        "path": i.full_path(),
+        "path-created": "1" if i.path_created else "0",
+        "url": i.url,
+        "url-domain": i.url_domain,
+        "db-host": i.db_host,
+        "db-type": i.db_type,
+        "db-name": i.db_name,
+        "db-user": i.db_user,
+        "db-pass": "",
+        "db-prefix": i.db_prefix,
+        "title": i.title,
+        "list-files": list(i.list_files),
+        "list-tables": list(i.list_tables),
+        "autoup": str(i.autoup),
+        "autoup-backup": "1" if i.autoup_backup else "0",
+        "bkloc": i.bkloc_display(),
+        "autobk": i.autobk or "0",
+        "autobk-daily": str(i.autobk_daily),
+        "autobk-weekly": str(i.autobk_weekly),
+        "autobk-monthly": str(i.autobk_monthly),
+        "list-notification": list(i.notification),
+        **api_members(i.recipe(), i.fields or {}),
+        "cache-tables": str(i.cache_tables),
+        "link-admin": i.link_admin(),
+        "cache-files": str(i.cache_files),
+        "cache-time": str(cache_time),
+        "cache-numbackups": "0",
+        "task": i.task_id,
+        "stage-of": i.stage_of,
+        # Updates (apps/installs/updates.py).
+        "time-updated": str(int(i.time_updated.timestamp())) if i.time_updated else "",
+        "version-autouped": i.version_autouped,
+        "version-autouped-attempts": str(i.version_autouped_attempts),
+        "version-notified": i.version_notified,
+        **i.versions_available(),
+    }
+    return install_to_v2(data) if v2 else data
+
+
+def install_view(i, extra: dict, v2: bool) -> dict:
+    """The view API's record: the installs API's members, the backup count, add-ons."""
+    data = install(i, False)
+    data["cache-numbackups"] = str(i.backups.count())
+    data.update(extra)
+    return for_version(data, v2)
+
+
+def install_plan(plan, v2: bool) -> dict:
+    """What an install dryrun answers: the values that would be used, secrets left out."""
+    return for_version({
+        "installer": plan.application,
+        "version": plan.version,
+        "language": plan.language,
+        "url": plan.url,
+        "url-domain": plan.url_domain,
+        "path": posixpath.join(plan.website.display_path, plan.target),
+        "db-host": plan.db.host,
+        "db-name": plan.db.name,
+        "db-user": plan.db.user,
+        "db-prefix": plan.db.prefix,
+        **api_members(plan.recipe, stored(plan.recipe, plan.fields)),
+    }, v2)
+
+
+def update_plan(plan, v2: bool) -> dict:
+    """What an update dryrun answers: the versions and whether a backup would be taken."""
+    return {"id": plan.install.id, "version": plan.version,
+            ("version_previous" if v2 else "version-previous"): plan.previous,
+            "upgrade": plan.kind or "none", "backup": plan.backup,
+            "plugin": plan.plugins, "theme": plan.themes}
+
+
+def template(t, v2: bool) -> dict:
+    """The templates API's record."""
+    data = {
+        "id": t.id, "installer": t.installer, "version": t.version,
+        "language": t.language, "owner": t.account.username, "title": t.title,
+        "url": t.url, "db-prefix": t.db_prefix, "list-files": list(t.list_files),
+        "list-tables": list(t.list_tables), "template-install": t.install_ref,
+        "time": str(int(t.time.timestamp())), "cache-archive": str(t.size),
+    }
+    return install_to_v2(data) if v2 else data
+
+
+def backup(b, v2: bool) -> dict:
+    """The backups API's record."""
+    t = str(int(b.time.timestamp())) if b.time else ""
+    bt = str(int(b.backup_time.timestamp()))
+    expiry = str(int(b.expiry.timestamp())) if b.expiry else ""
+    data = {
+        "id": b.id, "file": str(b.archive_path), "installer": b.installer,
+        "version": b.version, "language": b.language, "time": t,
+        "owner": b.account.username, "path": b.full_path(), "url": b.url,
+        "url-domain": b.url_domain, "db-host": b.db_host, "db-type": b.db_type,
+        "db-name": b.db_name, "db-user": b.db_user, "db-pass": "",
+        "db-prefix": b.db_prefix, "list-files": list(b.list_files),
+        "list-tables": list(b.list_tables), "title": b.title,
+        "bkloc": b.backup_location, "backup-install": b.install_id or b.install_ref,
+        "backup-location": b.backup_location, "backup-time": bt,
+        "backup-filename": b.backup_filename, "cache-time": bt,
+        "cache-archive": str(b.size), "checksum": b.checksum, "expiry": expiry,
+    }
+    return install_to_v2(data) if v2 else data
+
+
+def task(t) -> dict:
+    """The tasks API's member names (the reference's percentMin/percentMax)."""
+    return {
+        "id": t.id,
+        "user": t.account.username,
+        "ws_label": t.ws_label,
+        "url": t.url,
+        "title": t.title,
+        "label": t.label,
+        "status": t.status,
+        "percentMin": t.percent_min,
+        "percentMax": t.percent_max,
+        "message": t.message,
+        "errcode": t.errcode or None,
+        "cmd": t.cmd,
+        "install": t.install,
+        "time": int(t.created.timestamp()),
+    }

@@ -1,0 +1,135 @@
+"""The apps depend on each other one way only (STYLE 3a, issue 11 step 4).
+
+A module may import its own app and the layers to its left, never to its right;
+imports inside functions count too. The known exceptions are listed in ALLOWED with the
+reason each still exists; the list may only shrink, and an entry that is no longer
+needed fails the test so that nobody leaves it behind.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Left to right; apps in one group are peers. apps.sites is optional (a new layer).
+LAYERS = [
+    ["installatron_gui.lib"],
+    ["apps.transports", "apps.panels"],
+    ["apps.accounts", "apps.tasks"],
+    ["apps.sites"],
+    ["apps.recipes"],
+    ["apps.catalog"],
+    ["apps.installs"],
+    ["apps.backups"],
+    ["apps.api"],
+]
+
+# (importing module, imported module) -> why it is still there.
+ALLOWED: dict[tuple[str, str], str] = {
+    # accounts serves the API's /index.php front door and makes the first API key
+    # (review §7: the front door moves to api/views.py).
+    ("apps.accounts.views", "apps.api"): "the /index.php front door lives in accounts",
+    ("apps.accounts.management.commands.bootstrap", "apps.api"): "bootstrap makes an API key",
+    # backups/models.py still has Backup.as_api (engine-a's; the API uses shapes.backup).
+    ("apps.backups.models", "apps.api.v2names"): "Backup.as_api, read by tests/backups",
+    # backups/services.py writes Install.as_api into archive meta (engine-a: own record).
+    ("apps.installs.models", "apps.api.shapes"): "archive meta is the API's install record",
+    # Editing, schedules, templates and updates use backups (review §7: templates,
+    # schedules and updates move above backups; edit snapshots come from step factories).
+    ("apps.installs.editing", "apps.backups"): "an edit snapshots the install first",
+    ("apps.installs.editing", "apps.backups.locations"): "a new bkloc is remembered",
+    ("apps.installs.editing", "apps.backups.models"): "edit deletes the install's backups",
+    ("apps.installs.editing", "apps.backups.urlrewrite"): "a moved install's URLs are rewritten",
+    ("apps.installs.forms", "apps.backups.locations"): "the form offers remembered bklocs",
+    ("apps.installs.services", "apps.backups.locations"): "a new bkloc is remembered",
+    ("apps.installs.schedules", "apps.backups"): "automatic backups",
+    ("apps.installs.schedules", "apps.backups.models"): "automatic backups expire old ones",
+    ("apps.installs.templates_service", "apps.backups"): "templates are archives",
+    ("apps.installs.templates_service", "apps.backups.errors"): "templates are archives",
+    ("apps.installs.templates_service", "apps.backups.services"): "templates are archives",
+    ("apps.installs.updates", "apps.backups"): "an update takes a backup first",
+    # Migration from another server writes a backup archive (engine-a: backups/migrate.py).
+    ("apps.installs.imports", "apps.backups"): "migration builds a backup archive",
+    ("apps.installs.imports", "apps.backups.errors"): "migration builds a backup archive",
+    # A panel hands a session over to an account (review §7: it moves to accounts).
+    ("apps.panels.services", "apps.accounts"): "handoff_hestia_user",
+    ("apps.panels.services", "apps.accounts.errors"): "handoff_hestia_user",
+    # The reaper repairs half-made installs itself (review §7: it sends task_lost and
+    # installs/receivers.py does the repair).
+    ("apps.tasks.reaper", "apps.catalog.errors"): "lost install tasks repaired here",
+    ("apps.tasks.reaper", "apps.catalog.services"): "lost install tasks repaired here",
+    ("apps.tasks.reaper", "apps.installs"): "lost install tasks repaired here",
+    ("apps.tasks.reaper", "apps.installs.models"): "lost install tasks repaired here",
+    ("apps.tasks.reaper", "apps.recipes.base"): "lost install tasks repaired here",
+    ("apps.tasks.views", "apps.installs.models"): "the task list links tasks to installs",
+}
+
+
+def _layer(module: str) -> int | None:
+    for index, group in enumerate(LAYERS):
+        if any(module == app or module.startswith(app + ".") for app in group):
+            return index
+    return None
+
+
+def _app(module: str) -> str:
+    return ".".join(module.split(".")[:2])
+
+
+def _imports(path: Path, module: str):
+    tree = ast.parse(path.read_text(), str(path))
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            yield node.lineno, target
+
+
+@cache
+def backward_imports() -> dict[tuple[str, str], str]:
+    found: dict[tuple[str, str], str] = {}
+    files = list((ROOT / "apps").rglob("*.py")) + list((ROOT / "installatron_gui").rglob("*.py"))
+    for path in files:
+        rel = path.relative_to(ROOT)
+        if "migrations" in rel.parts:
+            continue
+        module = ".".join(rel.with_suffix("").parts).removesuffix(".__init__")
+        own = _layer(module)
+        if own is None:
+            continue
+        for lineno, target in _imports(path, module):
+            layer = _layer(target)
+            if layer is not None and layer > own and _app(target) != _app(module):
+                found.setdefault((module, target), f"{rel}:{lineno}")
+    return found
+
+
+def test_no_backward_imports():
+    found = backward_imports()
+    new = {edge: where for edge, where in found.items() if edge not in ALLOWED}
+    assert not new, "imports against the layer order (see LAYERS):\n" + "\n".join(
+        f"  {where}: {edge[0]} -> {edge[1]}" for edge, where in sorted(new.items()))
+
+
+def test_allowed_list_has_no_stale_entries():
+    stale = sorted(edge for edge in ALLOWED if edge not in backward_imports())
+    assert not stale, f"ALLOWED entries no longer needed, remove them: {stale}"
+
+
+def test_the_checker_sees_a_backward_import(tmp_path):
+    """The checker itself: a function-level backward import is found."""
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from apps.api import shapes\n")
+    assert list(_imports(module, "apps.tasks.m")) == [(2, "apps.api")]
+    assert _layer("apps.api.shapes") > _layer("apps.tasks.m")
