@@ -56,11 +56,17 @@ class Recipe(BaseRecipe):
     extra_files = (CONFIG,)
 
     def check_fields(self, values: dict) -> None:
-        """ttrss logins are matched lower-case; keep to plain characters."""
+        """Logins of plain characters; no ``<`` in the password: ttrss passes posted
+        passwords through strip_tags() (clean()) before checking them, so what follows a
+        ``<`` would never match the hash set here."""
         if values.get("login") and not LOGIN_RE.match(values["login"]):
             raise InstallError("The administrator username may have lower-case letters, "
                                "digits and _ . - @ (at most 60 characters).",
                                errcode="invalid_argument_login", field="login")
+        if "<" in (values.get("passwd") or ""):
+            raise InstallError("The administrator password must not contain <: Tiny Tiny "
+                               "RSS removes it and what follows from the login form.",
+                               errcode="invalid_argument_passwd", field="passwd")
 
     def write_config(self, app) -> list[str]:
         """config.php from config.php-dist with the install's database and URL."""
