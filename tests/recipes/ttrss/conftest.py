@@ -1,0 +1,80 @@
+"""Tiny Tiny RSS in the package store, built once per test session from Debian's tt-rss.
+
+``ttrss_archive`` (session): the archive the recipe's build_package makes, checked, in a
+session-wide store folder. ``ttrss_package`` (function): points PACKAGE_STORE at it and
+registers the Package row. Treat the archive as read-only.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.installs.conftest import owner, site  # noqa: F401
+
+
+@dataclass(frozen=True)
+class BuiltTtrss:
+    store: Path
+    archive: str
+    version: str
+    sha256: str
+    size: int
+
+
+@pytest.fixture(scope="session")
+def ttrss_archive(tmp_path_factory) -> BuiltTtrss:
+    from apps.catalog import services
+    from apps.recipes.base import get_recipe
+
+    recipe = get_recipe("ttrss")
+    store = tmp_path_factory.mktemp("ttrss-store")
+    (built,) = recipe.build_package(store)
+    path = built.path.rename(store / f"ttrss-{built.version}.tar.gz")
+    services.check_archive(path, marker=recipe.archive_marker)
+    return BuiltTtrss(store=store, archive=path.name, version=built.version,
+                      sha256=services.file_sha256(path), size=path.stat().st_size)
+
+
+@pytest.fixture
+def ttrss_package(db, settings, ttrss_archive):
+    from apps.catalog.models import Package
+
+    settings.PACKAGE_STORE = ttrss_archive.store
+    return Package.objects.create(
+        application="ttrss", version=ttrss_archive.version, branch="current",
+        archive=ttrss_archive.archive, sha256=ttrss_archive.sha256, size=ttrss_archive.size)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def ttrss_login(url: str, login: str, password: str) -> str:
+    """ttrss's own login form, posted with a cookie jar as a browser does; the page
+    index.php then shows to that session."""
+    jar = http.cookiejar.CookieJar()
+    cookies = urllib.request.HTTPCookieProcessor(jar)
+    opener = urllib.request.build_opener(_NoRedirect, cookies)
+    base = url.rstrip("/")
+    opener.open(f"{base}/index.php", timeout=60).read()  # the session cookie, as a browser
+    body = urllib.parse.urlencode({"op": "login", "login": login,
+                                   "password": password}).encode()
+    try:
+        opener.open(urllib.request.Request(f"{base}/public.php", data=body), timeout=60)
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 302, exc.code  # ttrss answers a login with a redirect
+    with opener.open(f"{base}/index.php", timeout=60) as response:
+        return response.read().decode("utf-8", "replace")
+
+
+def logged_in(page: str) -> bool:
+    """The main page of a signed-in user (its feed tree), not the login form."""
+    return 'name="login"' not in page and "feedTree" in page
