@@ -75,7 +75,7 @@ def tables_size(conn, db_name: str, tables: list[str]) -> int:
     if not tables:
         return 0
     cur = conn.cursor()
-    cur.execute("SELECT COALESCE(SUM(data_length + index_length), 0) FROM "
+    cur.execute("SELECT COALESCE(SUM(data_length + index_length), 0) FROM "  # noqa: S608 (placeholders only)
                 "information_schema.TABLES WHERE table_schema = %s AND table_name IN ("
                 + ", ".join(["%s"] * len(tables)) + ")", (db_name, *tables))
     return int(cur.fetchone()[0] or 0)

@@ -38,7 +38,7 @@ def parse_argv(argv: list[str]) -> dict:
     i = 0
     while i < len(argv):
         token = argv[i]
-        if not token.startswith("--") or token == "--":
+        if not token.startswith("--") or token == "--":  # noqa: S105 (not a password)
             raise CliError(f"Expected --name, got '{token[:40]}'.")
         name, eq, value = token[2:].partition("=")
         if not name:
