@@ -16,8 +16,9 @@ from apps.recipes.fields import api_members, stored
 from .v2names import for_version, install_to_v2
 
 
-def install(i, v2: bool) -> dict:
-    """An install as the installs API shows it."""
+def install(i, v2: bool, packages: list | None = None) -> dict:
+    """An install as the installs API shows it (``packages``: its application's stored
+    versions, fetched once for a whole list)."""
     cache_time = int(i.cache_time.timestamp()) if i.cache_time else 0
     data = {
         "id": i.id,
@@ -61,7 +62,7 @@ def install(i, v2: bool) -> dict:
         "version-autouped": i.version_autouped,
         "version-autouped-attempts": str(i.version_autouped_attempts),
         "version-notified": i.version_notified,
-        **i.versions_available(),
+        **i.versions_available(packages),
     }
     return install_to_v2(data) if v2 else data
 

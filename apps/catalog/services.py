@@ -294,16 +294,24 @@ def versions_available_from(application: str, from_version: str,
     return {"versions-available": found, "versions-available-minor": minor}
 
 
+def packages_by_application(applications) -> dict[str, list[Package]]:
+    """The stored versions of each of ``applications``, oldest first, in one query (for
+    lists: versions_available_from takes one application's list as ``packages``)."""
+    stored: dict[str, list[Package]] = {}
+    for package in Package.objects.filter(application__in=set(applications)):
+        stored.setdefault(package.application, []).append(package)
+    return {app: sorted(found, key=lambda p: version_key(p.version))
+            for app, found in stored.items()}
+
+
 def updates_for(installs) -> dict[str, str]:
     """The newest version each of ``installs`` can update to (install id to version; installs
     with none left out), with one query for the whole list, however long."""
     installs = list(installs)
-    stored: dict[str, list[Package]] = {}
-    for package in Package.objects.filter(application__in={i.installer for i in installs}):
-        stored.setdefault(package.application, []).append(package)
+    stored = packages_by_application({i.installer for i in installs})
     newest = {}
     for install in installs:
-        packages = sorted(stored.get(install.installer, []), key=lambda p: version_key(p.version))
+        packages = stored.get(install.installer, [])
         if not packages or not install.version:
             continue
         found = versions_available_from(install.installer, install.version, packages)

@@ -198,12 +198,13 @@ class Install(models.Model):
         except Exception:  # noqa: BLE001 - an app removed from the catalog still lists
             return ""
 
-    def versions_available(self) -> dict:
+    def versions_available(self, packages: list | None = None) -> dict:
         """``version-available`` and ``version-available-minor``: the newest versions in
-        the package store this install can update to (empty when none)."""
+        the package store this install can update to (empty when none). ``packages``: the
+        application's stored versions, when a list already fetched them for every row."""
 
         try:
-            found = versions_available_from(self.installer, self.version)
+            found = versions_available_from(self.installer, self.version, packages)
         except CatalogError:
             found = {}
         return {"version-available": (found.get("versions-available") or [""])[-1],

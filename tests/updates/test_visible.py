@@ -55,3 +55,24 @@ def test_the_list_costs_the_same_queries_for_3_or_30_installs(client, user):
     for i in range(3, 30):
         _make_install(user, version="6.1.8", path=f"public_html/a{i}", url=f"http://alice.test/a{i}")
     assert queries() == few
+
+
+def test_the_installs_api_costs_the_same_queries_for_3_or_30_installs(client, user, api_key):
+    """Issue 16: every row's version-available came from its own query."""
+    _store("6.1.8", "6.1.9")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            reply = client.get(f"/installs?key={api_key}&limit=100")
+        assert reply.status_code == 200
+        rows = reply.json()["data"]
+        assert all(r["version_available"] == "6.1.9" for r in rows) or \
+            all(r.get("version-available") == "6.1.9" for r in rows), rows[:1]
+        return len(ctx.captured_queries)
+
+    for i in range(3):
+        _make_install(user, version="6.1.8", path=f"public_html/a{i}", url=f"http://alice.test/a{i}")
+    few = queries()
+    for i in range(3, 30):
+        _make_install(user, version="6.1.8", path=f"public_html/a{i}", url=f"http://alice.test/a{i}")
+    assert queries() == few

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from apps.accounts import services as accounts
 from apps.accounts.models import Account
+from apps.catalog.services import packages_by_application
 from apps.installs import services
 from apps.installs.errors import InstallError
 from apps.installs.models import Install
@@ -125,9 +126,14 @@ def installs(ctx: Context):
     for name, member in (("filter-version-available", "version-available"),
                          ("filter-version-available-minor", "version-available-minor")):
         if _yes(ctx.params.get(name)):
-            qs = qs.filter(pk__in=[i.pk for i in qs if i.versions_available()[member]])
+            stored = packages_by_application(qs.values_list("installer", flat=True))
+            qs = qs.filter(pk__in=[i.pk for i in qs if i.versions_available(
+                stored.get(i.installer, []))[member]])
     items, total, has_more = page(qs, ctx.params)
-    return list_reply([shapes.install(i, ctx.v2) for i in items], total=total, has_more=has_more)
+    # One query for the stored versions of every application on the page, not one a row.
+    stored = packages_by_application({i.installer for i in items})
+    return list_reply([shapes.install(i, ctx.v2, stored.get(i.installer, [])) for i in items],
+                      total=total, has_more=has_more)
 
 
 @command("tasks")
