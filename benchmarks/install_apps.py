@@ -17,7 +17,6 @@ be built here, is reported as such and the others go on.
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 import shutil
 import statistics
@@ -28,23 +27,14 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-SCRATCH = Path(tempfile.mkdtemp(prefix="itron-bench-"))
-os.environ.update({"INSTALLATRON_DATA": str(SCRATCH / "data"),
-                   "INSTALLATRON_PACKAGES": str(SCRATCH / "packages"),
-                   "DJANGO_SETTINGS_MODULE": "installatron_gui.settings"})
-for name in ("DB", "DB_NAME", "CELERY_BROKER_URL"):
-    os.environ.pop(name, None)  # SQLite and the filesystem broker inside SCRATCH
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import django  # noqa: E402
-
-django.setup()
+from scratch import SCRATCH, local_site  # noqa: E402  (sets Django up on a scratch folder)
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-from tests.fixtures.processes import free_port, stop_group, wait_for_port  # noqa: E402
+from tests.fixtures.processes import stop_group  # noqa: E402
 
 PASSWORD = "Bench-pass-" + secrets.token_hex(4)
 
@@ -93,7 +83,6 @@ def main() -> None:
     parser.add_argument("--apps", help="comma-separated ids (default: every application)")
     args = parser.parse_args()
 
-    from apps.accounts.models import Account, Website
     from apps.installs import services
     from apps.installs.plan import check_install
     from apps.recipes import all_recipes
@@ -105,19 +94,7 @@ def main() -> None:
     recipes = [r for r in all_recipes() if r.supports("build_package")
                and (wanted is None or r.id in wanted)]
 
-    site = SCRATCH / "site"
-    docroot = site / "public_html"
-    docroot.mkdir(parents=True)
-    port = free_port()
-    server = subprocess.Popen(["php", "-S", f"127.0.0.1:{port}", "-t", str(docroot)],
-                              env={**os.environ, "PHP_CLI_SERVER_WORKERS": "4"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
-    wait_for_port(port)
-    url = f"http://127.0.0.1:{port}"
-    owner = Account.objects.create(username="itrbench" + secrets.token_hex(2), kind="user",
-                                   email="bench@example.com")
-    Website.objects.create(account=owner, ws_id="ws1", path=str(site), vhosts={url: "public_html"})
+    url, server, owner = local_site()
     print(f"scratch: {SCRATCH}\n", flush=True)
     rows = []
     try:

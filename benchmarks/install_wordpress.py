@@ -14,33 +14,22 @@ DATABASE/USER/GRANT. Prints median (min-max) per step and the ratio to the basel
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-SCRATCH = Path(tempfile.mkdtemp(prefix="itron-bench-"))
-os.environ.update({"INSTALLATRON_DATA": str(SCRATCH / "data"),
-                   "INSTALLATRON_PACKAGES": str(SCRATCH / "packages"),
-                   "DJANGO_SETTINGS_MODULE": "installatron_gui.settings"})
-for name in ("DB", "DB_NAME", "CELERY_BROKER_URL"):
-    os.environ.pop(name, None)  # SQLite and the filesystem broker inside SCRATCH
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import django  # noqa: E402
-
-django.setup()
+from scratch import SCRATCH, local_site  # noqa: E402  (sets Django up on a scratch folder)
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-from tests.fixtures.processes import free_port, stop_group, wait_for_port  # noqa: E402
+from tests.fixtures.processes import stop_group  # noqa: E402
 
 
 def fmt(values: list[float]) -> str:
@@ -84,7 +73,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
-    from apps.accounts.models import Account, Website
     from apps.catalog import services as catalog
     from apps.recipes.wordpress import debian
     from apps.catalog.models import Package
@@ -102,19 +90,7 @@ def main() -> None:
     Package.objects.create(application="wordpress", version=built.version, archive=archive.name,
                            sha256=catalog.file_sha256(archive), size=archive.stat().st_size)
 
-    site = SCRATCH / "site"
-    docroot = site / "public_html"
-    docroot.mkdir(parents=True)
-    port = free_port()
-    server = subprocess.Popen(["php", "-S", f"127.0.0.1:{port}", "-t", str(docroot)],
-                              env={**os.environ, "PHP_CLI_SERVER_WORKERS": "4"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
-    wait_for_port(port)
-    url = f"http://127.0.0.1:{port}"
-    owner = Account.objects.create(username="itrbench" + secrets.token_hex(2), kind="user",
-                                   email="bench@example.com")
-    Website.objects.create(account=owner, ws_id="ws1", path=str(site), vhosts={url: "public_html"})
+    url, server, owner = local_site()
 
     steps: dict[str, list[float]] = {}
     totals: list[float] = []

@@ -1,0 +1,48 @@
+"""What the engine benchmarks share: a scratch data folder (SQLite, the filesystem broker and
+a package store inside it, so nothing else is touched), Django set up on it, and a local
+website served by ``php -S`` for a throw-away owner. Import it before anything of Django's."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SCRATCH = Path(tempfile.mkdtemp(prefix="itron-bench-"))
+os.environ.update({"INSTALLATRON_DATA": str(SCRATCH / "data"),
+                   "INSTALLATRON_PACKAGES": str(SCRATCH / "packages"),
+                   "DJANGO_SETTINGS_MODULE": "installatron_gui.settings"})
+for name in ("DB", "DB_NAME", "CELERY_BROKER_URL"):
+    os.environ.pop(name, None)  # SQLite and the filesystem broker inside SCRATCH
+
+import django  # noqa: E402
+
+django.setup()
+
+from tests.fixtures.processes import free_port, wait_for_port  # noqa: E402
+
+
+def local_site():
+    """A website folder served by ``php -S`` (4 workers) and an owner who has it; returns
+    (url, the server process: stop it with processes.stop_group, the owner)."""
+    from apps.accounts.models import Account, Website
+
+    site = SCRATCH / "site"
+    docroot = site / "public_html"
+    docroot.mkdir(parents=True)
+    port = free_port()
+    server = subprocess.Popen(["php", "-S", f"127.0.0.1:{port}", "-t", str(docroot)],
+                              env={**os.environ, "PHP_CLI_SERVER_WORKERS": "4"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    wait_for_port(port)
+    url = f"http://127.0.0.1:{port}"
+    owner = Account.objects.create(username="itrbench" + secrets.token_hex(2), kind="user",
+                                   email="bench@example.com")
+    Website.objects.create(account=owner, ws_id="ws1", path=str(site), vhosts={url: "public_html"})
+    return url, server, owner
