@@ -60,7 +60,8 @@ ensure_system_packages() {
               # the catalog's other applications, built into packages from these
               dokuwiki mediawiki phpmyadmin adminer roundcube postfixadmin tt-rss)
   # e2fsprogs: chattr, for the test of a folder not even root can write to
-  [ "$1" = test ] && pkgs+=(chromium fonts-dejavu-core openssh-server e2fsprogs)
+  # gettext: makemessages and msgfmt, for the test that every string is translated
+  [ "$1" = test ] && pkgs+=(chromium fonts-dejavu-core openssh-server e2fsprogs gettext)
   if command -v dpkg-query >/dev/null; then
     apt_install "${pkgs[@]}"
   else
