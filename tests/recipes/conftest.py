@@ -55,6 +55,21 @@ def test_recipes(settings, monkeypatch):
     get_recipe.cache_clear()
 
 
+def build_app(tmp_path_factory, app_id: str, marker: str | None = None) -> BuiltApp:
+    """``app_id``'s package built by its recipe into a session-wide store folder and checked
+    (``marker``: a file the archive must hold; the recipe's own by default)."""
+    from apps.catalog import services
+    from apps.recipes.base import get_recipe
+
+    recipe = get_recipe(app_id)
+    store = tmp_path_factory.mktemp(f"{app_id}-store")
+    (built,) = recipe.build_package(store)
+    path = built.path.rename(store / f"{app_id}-{built.version}.tar.gz")
+    services.check_archive(path, marker=marker or recipe.archive_marker)
+    return BuiltApp(store=store, archive=path.name, version=built.version,
+                    sha256=services.file_sha256(path), size=path.stat().st_size)
+
+
 def register_package(settings, monkeypatch, application: str, built: BuiltApp):
     """The Package row of a session-built archive, PACKAGE_STORE pointing at its store
     (here and for a worker started afterwards)."""

@@ -11,21 +11,12 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from http.cookiejar import CookieJar
-from pathlib import Path
 
 import pytest
 
 from tests.backups.conftest import backup_dir  # noqa: F401  (autouse: a per-test BACKUP_DIR)
 from tests.installs.conftest import Site, fetch, listing, owner, site  # noqa: F401
-
-
-@dataclass(frozen=True)
-class BuiltApp:
-    store: Path
-    archive: str
-    version: str
-    sha256: str
-    size: int
+from tests.recipes.conftest import BuiltApp, build_app, register_package  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -35,31 +26,6 @@ class DbAccount:
     user: str
     password: str
     database: str
-
-
-def build_app(tmp_path_factory, app_id: str, marker: str) -> BuiltApp:
-    """``app_id``'s package built by its recipe into a session-wide store folder."""
-    from apps.catalog import services
-    from apps.recipes.base import get_recipe
-
-    store = tmp_path_factory.mktemp(f"{app_id}-store")
-    (built,) = get_recipe(app_id).build_package(store)
-    path = built.path.rename(store / f"{app_id}-{built.version}.tar.gz")
-    services.check_archive(path, marker=marker)
-    return BuiltApp(store=store, archive=path.name, version=built.version,
-                    sha256=services.file_sha256(path), size=path.stat().st_size)
-
-
-def register_package(settings, monkeypatch, application: str, built: BuiltApp):
-    """The Package row of a session-built archive, PACKAGE_STORE pointing at its store
-    (here and for a worker started afterwards)."""
-    from apps.catalog.models import Package
-
-    settings.PACKAGE_STORE = built.store
-    monkeypatch.setenv("INSTALLATRON_PACKAGES", str(built.store))
-    return Package.objects.create(application=application, version=built.version,
-                                  branch="current", archive=built.archive,
-                                  sha256=built.sha256, size=built.size)
 
 
 @pytest.fixture(scope="session")

@@ -10,20 +10,12 @@ from http.cookiejar import CookieJar
 
 import pytest
 
-from tests.recipes.conftest import BuiltApp, register_package
+from tests.recipes.conftest import BuiltApp, build_app, register_package
 
 
 @pytest.fixture(scope="session")
 def dokuwiki_archive(tmp_path_factory) -> BuiltApp:
-    from apps.catalog import services
-    from apps.recipes.base import get_recipe
-
-    store = tmp_path_factory.mktemp("dokuwiki-store")
-    (built,) = get_recipe("dokuwiki").build_package(store)
-    path = built.path.rename(store / f"dokuwiki-{built.version}.tar.gz")
-    services.check_archive(path, marker="doku.php")
-    return BuiltApp(store=store, archive=path.name, version=built.version,
-                    sha256=services.file_sha256(path), size=path.stat().st_size)
+    return build_app(tmp_path_factory, "dokuwiki", "doku.php")
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,40 +13,17 @@ import pytest
 from tests.backups.conftest import backup_dir  # noqa: F401  (autouse: per-test backups)
 from tests.fixtures.services import free_port, stop_group, wait_for_port
 from tests.installs.conftest import drop_databases_of, make_site, owner  # noqa: F401
-
-
-@dataclass(frozen=True)
-class Built:
-    store: Path
-    archive: str
-    version: str
-    sha256: str
-    size: int
+from tests.recipes.conftest import BuiltApp, build_app, register_package
 
 
 @pytest.fixture(scope="session")
-def roundcube_archive(tmp_path_factory) -> Built:
-    from apps.catalog import services
-    from apps.recipes import get_recipe
-
-    store = tmp_path_factory.mktemp("roundcube-store")
-    recipe = get_recipe("roundcube")
-    (built,) = recipe.build_package(store)
-    path = built.path.rename(store / f"roundcube-{built.version}.tar.gz")
-    services.check_archive(path, marker=recipe.archive_marker)
-    return Built(store=store, archive=path.name, version=built.version,
-                 sha256=services.file_sha256(path), size=path.stat().st_size)
+def roundcube_archive(tmp_path_factory) -> BuiltApp:
+    return build_app(tmp_path_factory, "roundcube")
 
 
 @pytest.fixture
-def roundcube_package(db, settings, roundcube_archive):
-    from apps.catalog.models import Package
-
-    settings.PACKAGE_STORE = roundcube_archive.store
-    return Package.objects.create(
-        application="roundcube", version=roundcube_archive.version, branch="current",
-        archive=roundcube_archive.archive, sha256=roundcube_archive.sha256,
-        size=roundcube_archive.size)
+def roundcube_package(db, settings, monkeypatch, roundcube_archive):
+    return register_package(settings, monkeypatch, "roundcube", roundcube_archive)
 
 
 @pytest.fixture

@@ -11,45 +11,21 @@ import http.cookiejar
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from tests.installs.conftest import owner, site  # noqa: F401
-
-
-@dataclass(frozen=True)
-class BuiltTtrss:
-    store: Path
-    archive: str
-    version: str
-    sha256: str
-    size: int
+from tests.recipes.conftest import BuiltApp, build_app, register_package
 
 
 @pytest.fixture(scope="session")
-def ttrss_archive(tmp_path_factory) -> BuiltTtrss:
-    from apps.catalog import services
-    from apps.recipes.base import get_recipe
-
-    recipe = get_recipe("ttrss")
-    store = tmp_path_factory.mktemp("ttrss-store")
-    (built,) = recipe.build_package(store)
-    path = built.path.rename(store / f"ttrss-{built.version}.tar.gz")
-    services.check_archive(path, marker=recipe.archive_marker)
-    return BuiltTtrss(store=store, archive=path.name, version=built.version,
-                      sha256=services.file_sha256(path), size=path.stat().st_size)
+def ttrss_archive(tmp_path_factory) -> BuiltApp:
+    return build_app(tmp_path_factory, "ttrss")
 
 
 @pytest.fixture
-def ttrss_package(db, settings, ttrss_archive):
-    from apps.catalog.models import Package
-
-    settings.PACKAGE_STORE = ttrss_archive.store
-    return Package.objects.create(
-        application="ttrss", version=ttrss_archive.version, branch="current",
-        archive=ttrss_archive.archive, sha256=ttrss_archive.sha256, size=ttrss_archive.size)
+def ttrss_package(db, settings, monkeypatch, ttrss_archive):
+    return register_package(settings, monkeypatch, "ttrss", ttrss_archive)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
