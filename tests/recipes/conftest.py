@@ -85,3 +85,21 @@ def register_package(settings, monkeypatch, application: str, built: BuiltApp):
 @pytest.fixture
 def notebook_package(db, settings, monkeypatch, test_recipes, notebook_archive):
     return register_package(settings, monkeypatch, "notebook", notebook_archive)
+
+
+def ok(response) -> dict:
+    """The ``data`` of a successful API reply (fails the test with the reply otherwise)."""
+    body = response.json()
+    assert response.status_code == 200 and body["result"] is True, body
+    return body["data"]
+
+
+def assert_import_database_left_empty(mysql_query, account, db_name: str) -> None:
+    """After uninstalling an imported install: an imported install's database is not ours
+    to drop (the panel did not make it for the import), so its tables are gone and the
+    empty database stays for its owner, the account's only one."""
+    from tests.installs.conftest import databases_of
+
+    assert databases_of(mysql_query, account) == [db_name]
+    assert mysql_query("SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+                       "TABLE_SCHEMA = %s", (db_name,))[0][0] == 0

@@ -5,8 +5,10 @@ The database and its account are made by the engine beforehand; ``--installdbuse
 never passed (feasibility note §7.13: it creates accounts for the wrong host). The
 installer needs a PHP command line on the website's host: a local website (run here, as
 the website's owner) or an ssh:// website (its shell). Websites without a shell (ftp://,
-sftp-only) are refused with ``unsupported_install_shell`` before anything is copied:
-MediaWiki's web installer is a multi-page session form that could not be driven reliably
+sftp-only) are refused with ``unsupported_install_shell`` by ``write_config``, the first
+hook the engine calls with the website's transport: the package's files are already
+copied by then, and the failed install removes them again (no recipe hook runs before the
+copy). MediaWiki's web installer is a multi-page session form that could not be driven reliably
 in the time available, so an HTTP runner was not written (see the report of issue 12).
 """
 
@@ -27,6 +29,23 @@ PHP = "php"
 INSTALL_TIMEOUT = 600
 
 
+def _local_root(transport) -> str:
+    """The website's folder on this host ("" for a remote website).
+
+    The engine hands recipes a wrapper around the website's transport (its panel's
+    secondary path), so the transport's class says nothing; a local website's root is an
+    absolute path, a remote one's an ftp/sftp/ssh URI."""
+    root = getattr(transport, "root", "") or ""
+    return root if os.path.isabs(root) else ""
+
+
+def _refuse_without_shell(transport) -> None:
+    if not getattr(transport, "has_shell", False) and not _local_root(transport):
+        raise InstallError("MediaWiki's installer needs a command line on the website's host; "
+                           "this website has none (FTP or SFTP only). Use a local or ssh:// "
+                           "website.", errcode="unsupported_install_shell", status=501)
+
+
 def _run_php(app, argv: list[str]) -> tuple[int, str]:
     """Run ``php argv`` in the install folder on the website's host."""
     transport = app.transport
@@ -34,11 +53,8 @@ def _run_php(app, argv: list[str]) -> tuple[int, str]:
         status, out, err = transport.run([PHP, *argv], cwd=app.target,
                                          timeout=INSTALL_TIMEOUT)
         return status, (out + err).decode("utf-8", "replace")
-    root = getattr(transport, "root", "")
-    if type(transport).__name__ != "LocalTransport" or not root:
-        raise InstallError("MediaWiki's installer needs a command line on the website's host; "
-                           "this website has none (FTP or SFTP only). Use a local or ssh:// "
-                           "website.", errcode="unsupported_install_shell", status=501)
+    _refuse_without_shell(transport)
+    root = _local_root(transport)
     folder = os.path.join(root, app.target) if app.target else root
     owner = {}
     if os.geteuid() == 0 and transport.uid is not None:
@@ -46,6 +62,25 @@ def _run_php(app, argv: list[str]) -> tuple[int, str]:
     done = subprocess.run([PHP, *argv], cwd=folder, capture_output=True,
                           timeout=INSTALL_TIMEOUT, check=False, **owner)
     return done.returncode, (done.stdout + done.stderr).decode("utf-8", "replace")
+
+
+def _empty_object_cache(conn, prefix: str) -> None:
+    """Empty the copied ``objectcache`` table. Its keys name the database and prefix the
+    source ran under (MediaWiki's default $wgCachePrefix), so at the new place none of
+    them is ever read again; they would only carry the source's sessions and folder
+    paths (and parsed pages, deflated where no URL rewrite reaches) into the copy."""
+    import MySQLdb
+
+    try:
+        cur = conn.cursor()
+        cur.execute(f"DELETE FROM `{prefix}objectcache`")
+        conn.commit()
+    except MySQLdb.Error as exc:
+        if exc.args and exc.args[0] == 1146:  # no such table: nothing cached
+            return
+        raise InstallError(f"MediaWiki's cache table {prefix}objectcache could not be "
+                           f"emptied: {exc.args[-1]}", errcode="failed_config",
+                           status=500) from None
 
 
 def _scriptpath(url: str) -> str:
@@ -74,12 +109,7 @@ class Recipe(BaseRecipe):
         """Nothing is written yet (install.php writes LocalSettings.php and refuses to run
         if it exists); named here so a failed install removes it. A website without a
         shell is refused now, before the installer runs."""
-        if not getattr(app.transport, "has_shell", False) and \
-                type(app.transport).__name__ != "LocalTransport":
-            raise InstallError("MediaWiki's installer needs a command line on the website's "
-                               "host; this website has none (FTP or SFTP only). Use a local or "
-                               "ssh:// website.", errcode="unsupported_install_shell",
-                               status=501)
+        _refuse_without_shell(app.transport)
         return [CONFIG]
 
     def run_installer(self, app) -> None:
@@ -117,7 +147,10 @@ class Recipe(BaseRecipe):
                 renew_secrets: bool = False) -> list[str]:
         """A copy at its new place: LocalSettings.php's $wgServer, $wgScriptPath, database
         settings and prefix (fresh $wgSecretKey/$wgUpgradeKey with ``renew_secrets``).
-        MediaWiki keeps no table prefix inside its tables, so ``conn`` needs nothing."""
+        MediaWiki keeps no table prefix inside its tables; with ``conn`` its object cache
+        is emptied (see ``_empty_object_cache``)."""
+        if conn is not None:
+            _empty_object_cache(conn, app.db_prefix)
         if not config:
             return []
         from installatron_gui.lib.php import set_php_settings

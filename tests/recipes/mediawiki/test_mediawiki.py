@@ -4,13 +4,11 @@ LocalSettings.php and import's detection."""
 
 from __future__ import annotations
 
-import http.cookiejar
 import json
 import os
 import secrets
 import subprocess
 import tarfile
-import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -20,6 +18,8 @@ from apps.recipes.base import InstallError, get_recipe
 from apps.recipes.mediawiki import build
 from apps.transports.local import LocalTransport
 from tests.fixtures.services import free_port, stop_group, wait_for_port
+
+from .conftest import WikiSession
 
 pytestmark = pytest.mark.django_db
 
@@ -92,18 +92,6 @@ def test_package_is_standalone(mediawiki_package):
     assert shipped == set(build.KEPT_LANGUAGES)
 
 
-def _login(base: str, user: str, password: str) -> dict:
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    api = f"{base}/api.php"
-    token = json.load(opener.open(f"{api}?action=query&meta=tokens&type=login&format=json"))
-    form = urllib.parse.urlencode({
-        "action": "clientlogin", "format": "json", "username": user, "password": password,
-        "logintoken": token["query"]["tokens"]["logintoken"],
-        "loginreturnurl": base + "/"}).encode()
-    return json.load(opener.open(api, form))["clientlogin"]
-
-
 def test_install_serve_login_copy_detect(mediawiki_package, database, mysql_admin, served,
                                          tmp_path, mysql_query):
     recipe = get_recipe("mediawiki")
@@ -125,8 +113,8 @@ def test_install_serve_login_copy_detect(mediawiki_package, database, mysql_admi
     base = served(tree, port)
     page = urllib.request.urlopen(f"{base}/index.php?title=Main_Page").read().decode()
     assert "Test Wiki Zebra" in page
-    assert _login(base, "Admin", PASSWORD)["status"] == "PASS"
-    assert _login(base, "Admin", PASSWORD + "x")["status"] == "FAIL"
+    assert WikiSession(base).login("Admin", PASSWORD)["status"] == "PASS"
+    assert WikiSession(base).login("Admin", PASSWORD + "x")["status"] == "FAIL"
 
     assert recipe.read_version(transport, lambda n: n) == mediawiki_package.version
     found = recipe.detect_install(transport, "")

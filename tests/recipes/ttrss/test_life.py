@@ -11,8 +11,8 @@ import pytest
 
 from tests.backups.conftest import assert_nowhere_in_tables, db_rows
 from tests.fixtures.services import free_port, stop_group, wait_for_port
-from tests.installs.conftest import (databases_of, drop_databases_of, fetch,
-                                     listing, make_site)
+from tests.installs.conftest import drop_databases_of, fetch, listing, make_site
+from tests.recipes.conftest import assert_import_database_left_empty
 
 from .conftest import logged_in, ttrss_login
 
@@ -169,8 +169,4 @@ def test_ttrss_installs_signs_in_backs_up_restores_clones_imports_and_uninstalls
     assert list(other_root.iterdir()) == []
     other_root.rmdir()
     assert listing(site.root) == before
-    # An imported install's database is not ours to drop (the panel did not make it for
-    # the import): its tables are gone, the empty database stays for its owner.
-    assert databases_of(mysql_query, site.account) == [record["db_name"]]
-    assert mysql_query("SELECT COUNT(*) FROM information_schema.TABLES WHERE "
-                       "TABLE_SCHEMA = %s", (record["db_name"],))[0][0] == 0
+    assert_import_database_left_empty(mysql_query, site.account, record["db_name"])
