@@ -19,6 +19,8 @@ import signal
 import subprocess
 from pathlib import Path
 
+from installatron_gui.lib.children import child_env
+
 from .base import BasePanel, DatabaseSpec, PanelError
 from .http import scrub
 
@@ -68,7 +70,7 @@ class PhpPanel(BasePanel):
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, start_new_session=True,
-                                    cwd=os.path.dirname(self.path) or None)
+                                    cwd=os.path.dirname(self.path) or None, env=child_env())
         except OSError as exc:
             raise self._fail(method, f"PHP ({self.php}) could not be started to run the "
                              f"panel class: {exc.strerror or exc}.", secrets) from None

@@ -21,6 +21,7 @@ import subprocess
 
 from apps.recipes.base import Found, InstallError, TransportError, read_text_file
 from apps.recipes.base import Recipe as BaseRecipe
+from installatron_gui.lib.children import child_env
 
 from .build import VERSION_FILE, read_version
 
@@ -60,7 +61,7 @@ def _run_php(app, argv: list[str]) -> tuple[int, str]:
     if os.geteuid() == 0 and transport.uid is not None:
         owner = {"user": transport.uid, "group": transport.gid}
     done = subprocess.run([PHP, *argv], cwd=folder, capture_output=True,
-                          timeout=INSTALL_TIMEOUT, check=False, **owner)
+                          timeout=INSTALL_TIMEOUT, check=False, env=child_env(), **owner)
     return done.returncode, (done.stdout + done.stderr).decode("utf-8", "replace")
 
 
