@@ -32,7 +32,8 @@ from .models import AddonPackage, AppSet, Package
 
 log = logging.getLogger(__name__)
 
-VERSION_RE = re.compile(r"^[0-9][0-9A-Za-z.+_-]{0,31}$")
+# Debian-style snapshots (Tiny Tiny RSS: 21~git20210204.b4cbc79) use "~" too.
+VERSION_RE = re.compile(r"^[0-9][0-9A-Za-z.+~_-]{0,31}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 BRANCH_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
 # Refuse archives that unpack to more than this (a gzip bomb stops here, not on a website).
