@@ -325,7 +325,8 @@ MYSQL_ADMIN = {
 
 # Website transports, by path scheme (apps.transports).
 TRANSPORT_BACKENDS = {
-    "local": "apps.transports.local.LocalTransport",
+    # as root, a website with its own uid/gid: file work runs as its owner (agent.py)
+    "local": "apps.transports.agent.local_transport",
     "ftp": "apps.transports.ftp.FtpTransport",
     "ftps": "apps.transports.ftp.FtpsTransport",
     "sftp": "apps.transports.sftp.SftpTransport",
