@@ -261,6 +261,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 # worker was killed (OOM, SIGKILL, a reboot). Five missed beats by default.
 TASK_HEARTBEAT_EVERY = float(os.environ.get("INSTALLATRON_TASK_HEARTBEAT_EVERY", "60"))
 TASK_STALE_AFTER = int(os.environ.get("INSTALLATRON_TASK_STALE_AFTER", "300"))
+# A restore whose database server stopped mid-import waits this long for it to answer
+# again (a restart) before giving up on putting the tables back (they are kept in a file).
+DB_RECOVERY_WAIT = float(os.environ.get("INSTALLATRON_DB_RECOVERY_WAIT", "60"))
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -566,6 +566,18 @@ def restore_backup(backup: Backup, install: Install, *, report: Report,
     return install
 
 
+def _keep_aside(install: Install, safety: Path) -> Path:
+    """Keep a restore's dump of the live tables (0600, in the owner's backup folder) when
+    they could not be put back: it must outlive the work folder."""
+    kept = user_dir(install.account) / f"tables-before-restore-{install.id}-" \
+        f"{timezone.now():%Y%m%d-%H%M%S}.sql"
+    shutil.move(safety, kept)
+    os.chmod(kept, 0o600)
+    log.error("restore of install %s: its tables could not be put back; kept in %s",
+              install.id, kept)
+    return kept
+
+
 def replace_install(install: Install, archive: Path, checksum: str | None, *,
                     report: Report, db_mode: str | None = None, version: str = "",
                     source_url: str = "", source_prefix: str | None = None,
@@ -641,11 +653,12 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
                     f"The backup holds tables of another application in the database "
                     f"{db.name} ({', '.join(stray[:3])}...); it was not restored.",
                     errcode="failed_backup_invalid", status=400)
-            state["safety"] = work / "live.sql"
-            with open(state["safety"], "wb") as fh:
+            safety = work / "live.sql"
+            with open(safety, "wb") as fh:
                 dump_tables(db, state["live_tables"], fh, work)
             dump = work / "restore.sql"
             _extract_dump(archive, dump, set(tables), dump_prefix, install.db_prefix)
+            state["safety"] = safety  # complete: from here on the live tables change
             import_dump(db, dump, work)
             repoint = dump_prefix != install.db_prefix and recipe is not None and \
                 recipe.supports("repoint")
@@ -671,8 +684,17 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
                 return
             if "safety" not in state:
                 return
-            _drop(db, own_tables(db))
-            import_dump(db, state["safety"], work)
+            try:
+                # A server that stopped mid-import is waited for (a restart), so the
+                # tables go back as they were rather than stay half-imported.
+                if not db.answers_within(settings.DB_RECOVERY_WAIT):
+                    raise BackupError("The database server did not answer again.",
+                                      errcode="failed_database", status=500)
+                _drop(db, own_tables(db))
+                import_dump(db, state["safety"], work)
+            except BaseException:
+                state["kept"] = _keep_aside(install, state["safety"])
+                raise
 
         def swap():
             t.mkdir(aside)
@@ -714,7 +736,16 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
         ]
         if verify:
             steps.append(Step("verify", check_site, message="Checking the website"))
-        run_steps(steps, report=report, start=10, end=95)
+        try:
+            run_steps(steps, report=report, start=10, end=95)
+        except Exception as exc:
+            if state.get("kept"):
+                raise BackupError(
+                    "The database stopped answering during the restore and its tables "
+                    "could not be put back; they are saved as they were before in "
+                    f"{state['kept']} (import that file to get them back).",
+                    errcode="failed_database", status=500) from exc
+            raise
         report(95, 100, "Cleaning up")
         for leftover in (aside, staging):
             try:

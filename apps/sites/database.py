@@ -28,6 +28,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -199,6 +200,20 @@ class Database:
         out = self._client(["--batch", "--skip-column-names", "--execute=SHOW TABLES"],
                            f"Listing the tables of the database {self.name}", timeout=300)
         return [line for line in out.decode("utf-8", "replace").splitlines() if line]
+
+    def answers_within(self, seconds: float) -> bool:
+        """Whether the server answers (a table listing over the usual route) within
+        ``seconds``: an undo waits out a restarting server rather than leave its
+        tables half-changed."""
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                self.tables()
+                return True
+            except InstallError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(1)
 
     def drop(self, tables: list[str]) -> None:
         """DROP TABLE IF EXISTS each of ``tables`` (names checked before)."""
