@@ -578,6 +578,14 @@ def _keep_aside(install: Install, safety: Path) -> Path:
     return kept
 
 
+def _remove_stale_staging(t, base: str) -> None:
+    """Staging folders a killed restore left (copies unpacked from an archive, never the
+    live files: those go aside as .itron-old-*, which is left for the owner to look at)."""
+    for name in t.listdir(base) if t.is_dir(base) else []:
+        if name.startswith(".itron-restore-"):
+            t.remove(f"{base}/{name}" if base else name)
+
+
 def replace_install(install: Install, archive: Path, checksum: str | None, *,
                     report: Report, db_mode: str | None = None, version: str = "",
                     source_url: str = "", source_prefix: str | None = None,
@@ -617,6 +625,7 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
 
     with _workdir(install.account) as work, installs.open_website(install.website) as t:
         package = work / "files.tar.gz"
+        _remove_stale_staging(t, base)
 
         def stage():
             _files_package(archive, package)

@@ -214,6 +214,9 @@ def install_app(install: Install, *, report: Report) -> Install:
         def deploy_files():
             state["dirs"] = app.transport.mkdir(app.target) if app.target else []
             install.path_created = state["dirs"]
+            # Saved now: a worker killed from here on leaves folders that uninstall (with
+            # force, after the reaper) must know it made.
+            Install.objects.filter(pk=install.pk).update(path_created=state["dirs"])
             state["files"] = app.transport.put_tree(package.path, app.target)
 
         def remove_files():
