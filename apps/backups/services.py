@@ -655,6 +655,7 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
                 panel.create_db(DatabaseSpec(name=db.name, user=db.user,
                                              password=db.password, host=db.host), session)
                 state["created_db"] = True
+            _db_call(db.refuse_server_wide)  # the archive's SQL runs with this account
             stray = tables_of_others(db, renamed)
             state["live_tables"] = own_tables(db)
             if stray:  # an archive made before neighbours in a database were told apart
