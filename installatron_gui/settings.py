@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "apps.installs",
     "apps.backups",
     "apps.api",
+    "apps.console",
 ]
 
 MIDDLEWARE = [
