@@ -211,3 +211,20 @@ def test_the_audit_log_lists_console_changes_and_api_calls_with_filters_and_page
     assert "change 0" not in window
     nothing = admin_client.get(url, {"user": "nobody"}).content.decode()
     assert "Nothing matches that search." in nothing
+
+
+def test_account_and_branding_changes_are_in_the_audit_log_with_who_made_them(
+        admin_client, reseller, user):
+    from apps.accounts.models import AuditEntry
+
+    as_reseller = Client()
+    as_reseller.force_login(reseller)
+    assert as_reseller.post(reverse("accounts:suspend", args=[user.username]),
+                            {"suspended": "yes"}).status_code == 302
+    assert as_reseller.post(reverse("accounts:branding"), {
+        "name": "Hosty", "accent": "#2a66d0", "bar": "#17223b"}).status_code == 302
+    entries = list(AuditEntry.objects.order_by("id").values_list("actor", "action", "target"))
+    assert entries == [("res1", "account.suspend", "alice"),
+                       ("res1", "branding.change", "res1")]
+    page = admin_client.get(reverse("console:audit"), {"user": "res1"}).content.decode()
+    assert "account.suspend" in page and "branding.change" in page and "Hosty" in page
