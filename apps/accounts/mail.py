@@ -74,7 +74,7 @@ def send_test_message(site: SiteSettings, to: str) -> None:
 def mail_language(account) -> str:
     """The language of emails to ``account``: its own, else the one its last hand-off
     asked for, else the default; only languages the GUI is translated into."""
-    handoff = account.handoffs.exclude(language="").order_by("-created").first()
+    handoff = account.handoffs.exclude(language="").order_by("-created", "-id").first()
     for code in (account.language, handoff.language if handoff else ""):
         if code and (found := supported_language(code)):
             return found

@@ -98,3 +98,16 @@ def test_a_mail_server_that_refuses_the_login_never_fails_the_task(user, smtp_se
     assert smtp_server.messages == [] and smtp_server.logins
     assert all(user == "mailer" and not ok for user, ok in smtp_server.logins)
     assert mail.outbox == []
+
+
+def test_the_email_language_is_the_accounts_else_its_last_hand_offs_else_english(user):
+    from apps.accounts import services
+    from apps.accounts.mail import mail_language
+
+    assert mail_language(user) == "en"
+    services.create_handoff(user, language="xx")  # no translation: not given
+    assert mail_language(user) == "en"
+    services.create_handoff(user, language="fr")
+    assert mail_language(user) == "fr"
+    user.language = "nl"
+    assert mail_language(user) == "nl"
