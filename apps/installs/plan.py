@@ -203,6 +203,9 @@ def with_install_defaults(params: dict) -> dict:
                 "autobk": site.default_autobk, "autobk_daily": str(site.default_autobk_daily),
                 "autobk_weekly": str(site.default_autobk_weekly),
                 "autobk_monthly": str(site.default_autobk_monthly)}
+    if site.default_autobk not in ("", "custom") and not BackupSchedule.objects.filter(
+            name=site.default_autobk).exists():
+        defaults["autobk"] = ""  # a schedule removed since: no default, not a refused install
     given = {name: value for name, value in params.items() if value is not None}
     if given.get("autobk") not in (None, ""):  # the request's own schedule, not half of ours
         defaults = {k: v for k, v in defaults.items() if not k.startswith("autobk")}

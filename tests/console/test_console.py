@@ -193,7 +193,7 @@ def test_the_audit_log_lists_console_changes_and_api_calls_with_filters_and_page
     AuditEntry.objects.create(actor="helper", action="email.change", detail="old one",
                               time=now - timedelta(days=40))
     ApiLog.objects.create(cmd="install", user="alice", result=False,
-                          errcode="invalid_argument_url", time=now - timedelta(days=2))
+                          errcode="invalid_argument_url", time=now - timedelta(days=5))
     url = reverse("console:audit")
     first = admin_client.get(url).content.decode()
     assert "Page 1 of 2 · 57 in all" in first and "change 0" in first
@@ -204,8 +204,9 @@ def test_the_audit_log_lists_console_changes_and_api_calls_with_filters_and_page
     assert "invalid_argument_url" in alice and "change 0" not in alice
     email = admin_client.get(url, {"action": "email"}).content.decode()
     assert "old one" in email and "change 0" not in email and "1 in all" in email
-    since = (now - timedelta(days=3)).date().isoformat()
-    until = (now - timedelta(days=1)).date().isoformat()
+    # Whole days around the API call, away from the last hour's changes (even at midnight).
+    since = (now - timedelta(days=6)).date().isoformat()
+    until = (now - timedelta(days=4)).date().isoformat()
     window = admin_client.get(url, {"since": since, "until": until}).content.decode()
     assert "invalid_argument_url" in window and "old one" not in window
     assert "change 0" not in window
@@ -228,3 +229,20 @@ def test_account_and_branding_changes_are_in_the_audit_log_with_who_made_them(
                        ("res1", "branding.change", "res1")]
     page = admin_client.get(reverse("console:audit"), {"user": "res1"}).content.decode()
     assert "account.suspend" in page and "branding.change" in page and "Hosty" in page
+
+
+def test_a_default_backup_schedule_applies_until_it_is_removed(admin_client):
+    from apps.installs.models import BackupSchedule
+    from apps.installs.plan import check_backup_options, with_install_defaults
+
+    schedule = BackupSchedule.objects.create(name="nightly", daily=7, description="Every night")
+    page = admin_client.get(reverse("console:defaults")).content.decode()
+    assert '<option value="nightly">Schedule: Every night</option>' in page
+    assert admin_client.post(reverse("console:defaults"), {
+        "default_autoup": "1", "default_autoup_backup": "on", "default_autobk": "nightly",
+        "default_autobk_daily": "0", "default_autobk_weekly": "0",
+        "default_autobk_monthly": "0"}).status_code == 302
+    options = check_backup_options(with_install_defaults({}))
+    assert (options["autoup"], options["autoup_backup"], options["autobk"]) == (1, True, "nightly")
+    schedule.delete()
+    assert check_backup_options(with_install_defaults({}))["autobk"] == ""
