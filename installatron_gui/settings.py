@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "apps.installs",
     "apps.backups",
     "apps.api",
+    "apps.console",
 ]
 
 MIDDLEWARE = [
@@ -270,8 +271,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
 
-EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+# The mail server set in the admin console (apps/accounts/mail.py); without one, mail is
+# handed to EMAIL_FALLBACK_BACKEND (printed by the console backend).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "apps.accounts.mail.ConfiguredEmailBackend")
+EMAIL_FALLBACK_BACKEND = os.environ.get(
+    "EMAIL_FALLBACK_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "installer@localhost")
 

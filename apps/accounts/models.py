@@ -287,3 +287,65 @@ class LoginFailure(models.Model):
     username = models.CharField(max_length=150)
     address = models.GenericIPAddressField(null=True, blank=True)
     time = models.DateTimeField(default=timezone.now, db_index=True)
+
+
+class SiteSettings(models.Model):
+    """The administrator's settings kept in the database (one row, ``SiteSettings.load()``):
+    the mail server notifications go through, and the options new installs start with."""
+
+    class Security(models.TextChoices):
+        NONE = "", _("None")
+        STARTTLS = "starttls", _("STARTTLS")
+        SSL = "ssl", _("SSL/TLS")
+
+    smtp_host = models.CharField(max_length=255, blank=True, default="")
+    smtp_port = models.PositiveIntegerField(default=25)
+    smtp_user = models.CharField(max_length=255, blank=True, default="")
+    smtp_password = EncryptedTextField(blank=True, default="")
+    smtp_security = models.CharField(max_length=8, blank=True, default="",
+                                     choices=Security.choices)
+    smtp_from = models.EmailField(blank=True, default="")
+    # What an install that does not say gets (the install API's autoup, autobk...).
+    default_autoup = models.PositiveSmallIntegerField(default=0)
+    default_autoup_backup = models.BooleanField(default=True)
+    default_autobk = models.CharField(max_length=64, blank=True, default="")
+    default_autobk_daily = models.PositiveSmallIntegerField(default=0)
+    default_autobk_weekly = models.PositiveSmallIntegerField(default=0)
+    default_autobk_monthly = models.PositiveSmallIntegerField(default=0)
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return "site settings"
+
+    @classmethod
+    def load(cls) -> SiteSettings:
+        found, _created = cls.objects.get_or_create(pk=1)
+        return found
+
+    @property
+    def from_email(self) -> str:
+        return self.smtp_from or settings.DEFAULT_FROM_EMAIL
+
+
+class AuditQuerySet(models.QuerySet):
+    def by(self, actor: str) -> AuditQuerySet:
+        return self.filter(actor=actor)
+
+
+class AuditEntry(models.Model):
+    """One change made in the GUI by the admin or a reseller: who, when, what. Never a
+    secret (a changed password is written as "changed", not as its value)."""
+
+    time = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.CharField(max_length=64, db_index=True)
+    action = models.CharField(max_length=48, db_index=True)
+    target = models.CharField(max_length=128, blank=True, default="")
+    detail = models.CharField(max_length=500, blank=True, default="")
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-time", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.time:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.target}"
