@@ -1,9 +1,10 @@
 from django.urls import include, path
 
 from apps.accounts import views as account_views
+from apps.api import views as api_views
 
 urlpatterns = [
-    path("", account_views.index, name="index"),
+    path("", api_views.index, name="index"),
     path("favicon.ico", account_views.favicon, name="favicon"),
     path("gui/", account_views.home, name="home"),
     path("", include("apps.accounts.urls")),
