@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("apps.accounts.urls")),
     path("gui/apps/", include("apps.catalog.urls")),
     path("gui/installs/", include("apps.installs.urls")),
+    path("gui/installs/", include("apps.updates.urls")),
     path("gui/backups/", include("apps.backups.urls")),
     path("gui/tasks/", include("apps.tasks.urls")),
     path("gui/hostkeys/", include("apps.transports.urls")),

@@ -24,6 +24,7 @@ LAYERS = [
     ["apps.catalog"],
     ["apps.installs"],
     ["apps.backups"],
+    ["apps.updates"],
     ["apps.api"],
 ]
 
@@ -41,12 +42,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("apps.installs.editing", "apps.backups.urlrewrite"): "a moved install's URLs are rewritten",
     ("apps.installs.forms", "apps.backups.locations"): "the form offers remembered bklocs",
     ("apps.installs.services", "apps.backups.locations"): "a new bkloc is remembered",
-    ("apps.installs.schedules", "apps.backups"): "automatic backups",
-    ("apps.installs.schedules", "apps.backups.models"): "automatic backups expire old ones",
     ("apps.installs.templates_service", "apps.backups"): "templates are archives",
     ("apps.installs.templates_service", "apps.backups.errors"): "templates are archives",
     ("apps.installs.templates_service", "apps.backups.services"): "templates are archives",
-    ("apps.installs.updates", "apps.backups"): "an update takes a backup first",
     # Migration from another server writes a backup archive (engine-a: backups/migrate.py).
     ("apps.installs.imports", "apps.backups"): "migration builds a backup archive",
     ("apps.installs.imports", "apps.backups.errors"): "migration builds a backup archive",

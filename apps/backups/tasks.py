@@ -15,7 +15,7 @@ from apps.tasks.services import run_task
 from installatron_gui.celery import app
 from installatron_gui.lib.errors import InstallatronError
 
-from . import services
+from . import schedules, services
 from .errors import BackupError
 from .models import Backup, parse_expiry
 
@@ -193,3 +193,27 @@ def delete_expired_backups() -> int:
 # Registered here so the job ships with the app; `celery beat` (or `worker -B`) runs it.
 app.add_periodic_task(EXPIRE_EVERY, delete_expired_backups.s(),
                       name="backups.delete_expired_backups")
+
+
+# The names are those these tasks had in apps.installs.tasks, so messages already in the
+# broker (and the beat schedule) still find them.
+@shared_task(name="apps.installs.tasks.autobackup_install", acks_late=True, ignore_result=True)
+def autobackup_install(task_id: str, periods: str) -> None:
+    """An automatic backup (schedules.run_autobackups); released however it ends."""
+
+    def body(task, report):
+        try:
+            backup = schedules.autobackup_install(_install(task.install), periods.split(","),
+                                                  report=report)
+        finally:
+            release_install(task.install, task.id)
+        return f"The automatic backup of {backup.url} was created.", {"backup": backup.id}
+
+    run_task(task_id, body)
+
+
+@shared_task(name="installs.run_autobackups", acks_late=True, ignore_result=True)
+def run_autobackups() -> int:
+    """Periodic (Celery beat): automatic backups that are due."""
+
+    return len(schedules.run_autobackups())
