@@ -42,9 +42,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("apps.installs.editing", "apps.backups.urlrewrite"): "a moved install's URLs are rewritten",
     ("apps.installs.forms", "apps.backups.locations"): "the form offers remembered bklocs",
     ("apps.installs.services", "apps.backups.locations"): "a new bkloc is remembered",
-    ("apps.installs.templates_service", "apps.backups"): "templates are archives",
-    ("apps.installs.templates_service", "apps.backups.errors"): "templates are archives",
-    ("apps.installs.templates_service", "apps.backups.services"): "templates are archives",
     # Migration from another server writes a backup archive (engine-a: backups/migrate.py).
     ("apps.installs.imports", "apps.backups"): "migration builds a backup archive",
     ("apps.installs.imports", "apps.backups.errors"): "migration builds a backup archive",

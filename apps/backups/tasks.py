@@ -15,7 +15,7 @@ from apps.tasks.services import run_task
 from installatron_gui.celery import app
 from installatron_gui.lib.errors import InstallatronError
 
-from . import schedules, services
+from . import schedules, services, templates_service
 from .errors import BackupError
 from .models import Backup, parse_expiry
 
@@ -217,3 +217,18 @@ def run_autobackups() -> int:
     """Periodic (Celery beat): automatic backups that are due."""
 
     return len(schedules.run_autobackups())
+
+
+@shared_task(name="apps.installs.tasks.create_template", acks_late=True, ignore_result=True)
+def create_template(task_id: str, title: str = "") -> None:
+    """Save the install a Task row names as a template; released however it ends."""
+
+    def body(task, report):
+        try:
+            template = templates_service.create_template(_install(task.install),
+                                                          report=report, title=title)
+        finally:
+            release_install(task.install, task.id)
+        return f"The template {template.title} was saved.", {"template": template.id}
+
+    run_task(task_id, body)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -36,9 +37,17 @@ from .plan import (  # noqa: F401  isort: skip
     SHADOWING, DbPlan, check_database, check_install, check_language, check_url)
 from .reach import TABLE_RE, own_tables, split_host, tables_of_others  # noqa: F401  isort: skip
 from .steps import Report, Step, run_steps
-from .templates_service import install_from_template
 
 log = logging.getLogger(__name__)
+
+# content=<template id> installs from a saved template, which is a backup-format archive:
+# the backups app registers how (register_template_installer) in its AppConfig.ready().
+_template_installer: list[Callable[..., Install]] = []
+
+
+def register_template_installer(install_from_template: Callable[..., Install]) -> None:
+    """``install_from_template(install, *, report)`` runs install_app for a template."""
+    _template_installer[:] = [install_from_template]
 
 
 # --------------------------------------------------------------------------- start
@@ -152,7 +161,9 @@ def install_app(install: Install, *, report: Report) -> Install:
     if install.status != Install.Status.INSTALLING:
         raise InstallError(f"The install {install.id} is {install.status}, not installing.")
     if install.content not in ("yes", "no", ""):
-        return install_from_template(install, report=report)
+        if not _template_installer:
+            raise InstallError("Installing from a template is not available.")
+        return _template_installer[0](install, report=report)
     pending = install.pending_secrets or {}
     try:
         if install.website is None:

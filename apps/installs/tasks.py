@@ -74,21 +74,6 @@ def _schedule_cleanup() -> None:
 _schedule_cleanup()
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def create_template(task_id: str, title: str = "") -> None:
-    """Save the install a Task row names as a template; released however it ends."""
-
-    def body(task, report):
-        try:
-            template = templates_service.create_template(_install_of(task), report=report,
-                                                          title=title)
-        finally:
-            release_install(task.install, task.id)
-        return f"The template {template.title} was saved.", {"template": template.id}
-
-    run_task(task_id, body)
-
-
 # Registered with the worker: migration (cmd=import with source_url, /browser/{id}/migrate).
-from . import editing, sso, templates_service
+from . import editing, sso
 from .imports import migrate_app_task  # noqa: E402,F401
