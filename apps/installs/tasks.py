@@ -6,9 +6,8 @@ from celery import shared_task
 
 from apps.tasks.services import run_task
 
-from . import notifications, services
+from . import editing, notifications, services, sso
 from .errors import InstallError
-from .holds import release_install
 from .models import Install
 
 
@@ -73,7 +72,3 @@ def _schedule_cleanup() -> None:
 
 _schedule_cleanup()
 
-
-# Registered with the worker: migration (cmd=import with source_url, /browser/{id}/migrate).
-from . import editing, sso
-from .imports import migrate_app_task  # noqa: E402,F401
