@@ -37,14 +37,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     # Editing, schedules, templates and updates use backups (review §7: templates,
     # schedules and updates move above backups; edit snapshots come from step factories).
     ("apps.installs.editing", "apps.backups"): "an edit snapshots the install first",
-    ("apps.installs.editing", "apps.backups.locations"): "a new bkloc is remembered",
-    ("apps.installs.editing", "apps.backups.models"): "edit deletes the install's backups",
     ("apps.installs.editing", "apps.backups.urlrewrite"): "a moved install's URLs are rewritten",
-    ("apps.installs.forms", "apps.backups.locations"): "the form offers remembered bklocs",
-    ("apps.installs.services", "apps.backups.locations"): "a new bkloc is remembered",
-    # Migration from another server writes a backup archive (engine-a: backups/migrate.py).
-    ("apps.installs.imports", "apps.backups"): "migration builds a backup archive",
-    ("apps.installs.imports", "apps.backups.errors"): "migration builds a backup archive",
 }
 
 

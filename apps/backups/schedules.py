@@ -83,11 +83,9 @@ def autobackup_install(install: Install, periods: list[str], *, report: Report):
     A backup is deleted only when no period keeps it any more, and only after the new
     one exists: a failing schedule never eats the backups it already has.
     """
-    from apps.backups import locations
-    from apps.backups import services as backups
     try:
         backup = services.create_backup(install, report=report,
-                                       title=f"Automatic backup ({', '.join(periods)})")
+                                        title=f"Automatic backup ({', '.join(periods)})")
     except InstallatronError as exc:
         notifications.notify(install, "autobk_error", message=exc.message)
         raise

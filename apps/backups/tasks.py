@@ -17,6 +17,7 @@ from installatron_gui.lib.errors import InstallatronError
 
 from . import schedules, services, templates_service
 from .errors import BackupError
+from .migration import migrate_app_task  # noqa: F401  (registered with the worker)
 from .models import Backup, parse_expiry
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from apps.backups.locations import remember
 from apps.catalog.errors import CatalogError
 from apps.catalog.services import package_for, verify_package
 from apps.panels.base import PanelError, get_panel
@@ -76,8 +75,6 @@ def start_install(plan: InstallPlan) -> tuple[Install, Task]:
         pending_secrets={"fields": app_fields.secret_values(plan.recipe, plan.fields),
                          "db_mode": plan.db.mode, "db_host_ip": plan.db.host_ip},
     )
-    if plan.bkloc:  # the reference: a bkloc URI is associated with the user
-        remember(plan.account, plan.bkloc)
     task = enqueue(tasks.install_app, cmd="install", label="_tasks_installing", install=install)
     install.task = task
     install.save(update_fields=["task"])
