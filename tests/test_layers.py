@@ -30,8 +30,6 @@ LAYERS = [
 
 # (importing module, imported module) -> why it is still there.
 ALLOWED: dict[tuple[str, str], str] = {
-    # backups/models.py still has Backup.as_api (engine-a's; the API uses shapes.backup).
-    ("apps.backups.models", "apps.api.v2names"): "Backup.as_api, read by tests/backups",
     # backups/services.py writes Install.as_api into archive meta (engine-a: own record).
     ("apps.installs.models", "apps.api.shapes"): "archive meta is the API's install record",
     # Editing, schedules, templates and updates use backups (review §7: templates,

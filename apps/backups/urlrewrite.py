@@ -1,6 +1,6 @@
 """Replace a site's URL in database values, PHP-serialized ones included.
 
-WordPress (and many PHP apps) store arrays and objects with PHP's ``serialize()``, where
+PHP applications store arrays and objects with PHP's ``serialize()``, where
 every string carries its length in BYTES (``s:5:"héllo"`` is wrong, ``s:6:`` is right).
 A plain text replace that changes a string's length makes ``unserialize()`` fail and the
 whole value (widgets, theme options) silently vanishes. So a value that parses as

@@ -118,8 +118,8 @@ class Install(models.Model):
     # Automatic backups (apps/backups/schedules.py): backup ids per period, newest first.
     autobk_state = models.JSONField(default=dict, blank=True)
     # The application's own field values, by the names its manifest gives them
-    # (apps/recipes/fields.py), secrets left out: WordPress's login, email,
-    # sitetitle, sitetagline; a wiki's acl_policy. The API shows them as cf-<name>.
+    # (apps/recipes/fields.py), secrets left out: an admin login, email,
+    # site title; a wiki's acl_policy. The API shows them as cf-<name>.
     fields = models.JSONField(default=dict, blank=True)
     # yes/no (sample content) or the id of the template the install was made from.
     content = models.CharField(max_length=64, blank=True, default="yes")
