@@ -32,10 +32,6 @@ LAYERS = [
 ALLOWED: dict[tuple[str, str], str] = {
     # backups/services.py writes Install.as_api into archive meta (engine-a: own record).
     ("apps.installs.models", "apps.api.shapes"): "archive meta is the API's install record",
-    # Editing, schedules, templates and updates use backups (review §7: templates,
-    # schedules and updates move above backups; edit snapshots come from step factories).
-    ("apps.installs.editing", "apps.backups"): "an edit snapshots the install first",
-    ("apps.installs.editing", "apps.backups.urlrewrite"): "a moved install's URLs are rewritten",
 }
 
 

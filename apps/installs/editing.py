@@ -27,6 +27,7 @@ from apps.recipes import fields as app_fields
 from apps.recipes.base import get_recipe
 from apps.recipes.fields import text_value
 from apps.sites.database import Database
+from apps.sites.urlrewrite import UrlRewriter
 from apps.tasks.models import Task
 from apps.tasks.services import enqueue
 from apps.transports.base import TransportError
@@ -323,10 +324,6 @@ def _scratch():
 
 
 def _apply_on_site(plan: EditPlan, report: Report) -> None:
-    # Rewriting URLs in tables is still the backups app's (review §7: it moves down).
-    from apps.backups import services as backups
-    from apps.backups.urlrewrite import UrlRewriter
-
     install, recipe = plan.install, plan.recipe
     old_path = install.path
     db = plan.db or DbPlan(mode="manual", host=install.db_host, name=install.db_name,
@@ -386,7 +383,7 @@ def _apply_on_site(plan: EditPlan, report: Report) -> None:
                     t.write(_join(new_path, name), rewriter.text(data), mode=0o640)
             conn = access.connect()
             try:
-                backups.rewrite_urls(conn, tables, rewriter)
+                rewriter.rewrite_tables(conn, tables)
             finally:
                 conn.close()
 
