@@ -226,7 +226,7 @@ class Load(Soak):
             before = {t["id"] for t in self.api("tasks", limit="500").get("data") or []}
             start = time.monotonic()
             subprocess.run([sys.executable, str(ROOT / "manage.py"), "shell", "-c",
-                            "from apps.installs.schedules import run_autobackups;"
+                            "from apps.backups.schedules import run_autobackups;"
                             f"run_autobackups(now=__import__('django.utils.timezone').utils."
                             f"timezone.now() + __import__('datetime').timedelta(days={round_}))"],
                            cwd=str(ROOT), env=self.env, check=True, capture_output=True)

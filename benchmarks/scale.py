@@ -107,7 +107,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)  # as scripts/run.sh does
     from apps.accounts.models import Account
-    from apps.api import keys
+    from apps.accounts import keys
 
     started = time.perf_counter()
     admin, reseller, owner = populate(args.installs, args.users, args.resellers)

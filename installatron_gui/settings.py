@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "apps.transports",
     "apps.installs",
     "apps.backups",
+    "apps.updates",
     "apps.api",
     "apps.console",
 ]

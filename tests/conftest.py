@@ -13,7 +13,7 @@ RESELLER_PASSWORD = "Res3ller-pass-for-tests!"
 
 @pytest.fixture
 def api_key(db) -> str:
-    from apps.api import keys
+    from apps.accounts import keys
 
     return keys.ensure_keys()["key"]
 

@@ -24,48 +24,15 @@ LAYERS = [
     ["apps.catalog"],
     ["apps.installs"],
     ["apps.backups"],
+    ["apps.updates"],
     ["apps.api"],
     ["apps.console"],  # the admin console: it sets what every layer below uses
 ]
 
 # (importing module, imported module) -> why it is still there.
 ALLOWED: dict[tuple[str, str], str] = {
-    # accounts serves the API's /index.php front door and makes the first API key
-    # (review §7: the front door moves to api/views.py).
-    ("apps.accounts.views", "apps.api"): "the /index.php front door lives in accounts",
-    ("apps.accounts.management.commands.bootstrap", "apps.api"): "bootstrap makes an API key",
-    # backups/models.py still has Backup.as_api (engine-a's; the API uses shapes.backup).
-    ("apps.backups.models", "apps.api.v2names"): "Backup.as_api, read by tests/backups",
     # backups/services.py writes Install.as_api into archive meta (engine-a: own record).
     ("apps.installs.models", "apps.api.shapes"): "archive meta is the API's install record",
-    # Editing, schedules, templates and updates use backups (review §7: templates,
-    # schedules and updates move above backups; edit snapshots come from step factories).
-    ("apps.installs.editing", "apps.backups"): "an edit snapshots the install first",
-    ("apps.installs.editing", "apps.backups.locations"): "a new bkloc is remembered",
-    ("apps.installs.editing", "apps.backups.models"): "edit deletes the install's backups",
-    ("apps.installs.editing", "apps.backups.urlrewrite"): "a moved install's URLs are rewritten",
-    ("apps.installs.forms", "apps.backups.locations"): "the form offers remembered bklocs",
-    ("apps.installs.services", "apps.backups.locations"): "a new bkloc is remembered",
-    ("apps.installs.schedules", "apps.backups"): "automatic backups",
-    ("apps.installs.schedules", "apps.backups.models"): "automatic backups expire old ones",
-    ("apps.installs.templates_service", "apps.backups"): "templates are archives",
-    ("apps.installs.templates_service", "apps.backups.errors"): "templates are archives",
-    ("apps.installs.templates_service", "apps.backups.services"): "templates are archives",
-    ("apps.installs.updates", "apps.backups"): "an update takes a backup first",
-    # Migration from another server writes a backup archive (engine-a: backups/migrate.py).
-    ("apps.installs.imports", "apps.backups"): "migration builds a backup archive",
-    ("apps.installs.imports", "apps.backups.errors"): "migration builds a backup archive",
-    # A panel hands a session over to an account (review §7: it moves to accounts).
-    ("apps.panels.services", "apps.accounts"): "handoff_hestia_user",
-    ("apps.panels.services", "apps.accounts.errors"): "handoff_hestia_user",
-    # The reaper repairs half-made installs itself (review §7: it sends task_lost and
-    # installs/receivers.py does the repair).
-    ("apps.tasks.reaper", "apps.catalog.errors"): "lost install tasks repaired here",
-    ("apps.tasks.reaper", "apps.catalog.services"): "lost install tasks repaired here",
-    ("apps.tasks.reaper", "apps.installs"): "lost install tasks repaired here",
-    ("apps.tasks.reaper", "apps.installs.models"): "lost install tasks repaired here",
-    ("apps.tasks.reaper", "apps.recipes.base"): "lost install tasks repaired here",
-    ("apps.tasks.views", "apps.installs.models"): "the task list links tasks to installs",
 }
 
 

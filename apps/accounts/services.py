@@ -14,7 +14,8 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
 
-from apps.panels.base import provides_paths
+from apps.panels.base import PanelError, get_panel, provides_paths
+from apps.panels.hestia import HestiaPanel
 from installatron_gui.lib.flags import yes_no
 
 from .errors import AccountError
@@ -298,6 +299,19 @@ def redeem_handoff(raw: str) -> Handoff | None:
         return None
     return handoff
 
+
+def handoff_hestia_user(username: str, *, panel=None, language: str = "") -> str:
+    """Hand a HestiaCP user into the GUI with one call: read the user's web domains from
+    Hestia, make them the account's websites (apply_header) and return a one-time GUI
+    session id (redirect the browser to ``/index.php?s=<id>``)."""
+    panel = panel or get_panel()
+    if not isinstance(panel, HestiaPanel):
+        raise PanelError("The configured panel is not HestiaCP.", errcode="invalid_argument_user")
+    header = parse_header({"user": username, "websites": panel.websites_for(username)})
+    account = apply_header(header)
+    if not account.is_active:
+        raise AccountError("This account is suspended.", errcode="suspended_user", status=403)
+    return create_handoff(account, language=language or account.language)
 
 @transaction.atomic
 def set_suspended(account: Account, suspended: bool) -> None:

@@ -5,7 +5,6 @@ from . import views
 app_name = "accounts"
 
 urlpatterns = [
-    path("index.php", views.index, name="index_php"),
     path("gui/login/", views.login_view, name="login"),
     path("gui/logout/", views.logout_view, name="logout"),
     path("gui/users/", views.account_list, {"kind": "user"}, name="users"),

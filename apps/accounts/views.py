@@ -14,13 +14,12 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from apps.tasks.services import worker_status
 
-from . import audit, services
+from . import audit, keys, services
 from .errors import AccountError
 from .branding import (DEFAULT_ACCENT, DEFAULT_BAR, LOGO_MAX, branding_for, reset_branding,
                        save_branding)
@@ -34,25 +33,15 @@ def _client_address(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-@csrf_exempt  # POSTs here are API calls authenticated by key, never GUI forms
-@never_cache
-def index(request: HttpRequest) -> HttpResponse:
-    """``/`` and ``/index.php``: API calls, hand-off redemption, or the GUI."""
-    from apps.api import views as api_views
-
-    if request.method not in {"GET", "HEAD"} or "cmd" in request.GET:
-        return api_views.v1(request)  # which also refuses methods other than GET and POST
-    if "s" in request.GET:
-        return _redeem(request, request.GET["s"])
-    return redirect("home")
-
-
 def favicon(request: HttpRequest) -> HttpResponse:
     """``/favicon.ico``, which browsers ask for by themselves: the SVG icon in static/."""
     return redirect(static("favicon.svg"), permanent=True)
 
 
-def _redeem(request: HttpRequest, raw: str) -> HttpResponse:
+@never_cache
+def redeem(request: HttpRequest, raw: str) -> HttpResponse:
+    """Sign in with a one-time hand-off id (``/index.php?s=<id>``, routed by the API's
+    front door)."""
     address = _client_address(request)
     if services.address_is_throttled(services.HANDOFF_FAILURE, address,
                                      settings.HANDOFF_FAILURE_LIMIT):
@@ -221,8 +210,6 @@ def settings_view(request: HttpRequest) -> HttpResponse:
     principal: Account = request.user
     if not principal.is_admin:
         raise Http404
-    from apps.api import keys
-
     masked = {name: ("…" + value[-4:]) if value else "" for name, value in keys.current_keys().items()}
     facts = {
         "handoff_ttl": settings.HANDOFF_TTL,

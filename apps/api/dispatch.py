@@ -18,12 +18,13 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest, JsonResponse
 
+from apps.accounts import keys
 from apps.accounts.models import USERNAME_RE, Account
 from apps.accounts.services import API_KEY_FAILURE, address_is_throttled, record_login_failure
 from apps.accounts.validation import check_username
 from installatron_gui.lib.errors import InstallatronError
 
-from . import keys, v2names
+from . import v2names
 from .models import ApiLog
 from .replies import error_reply
 from .request import ApiCall, ApiError, parse_call

@@ -57,7 +57,7 @@ def install(i, v2: bool, packages: list | None = None) -> dict:
         "cache-numbackups": "0",
         "task": i.task_id,
         "stage-of": i.stage_of,
-        # Updates (apps/installs/updates.py).
+        # Updates (apps/updates/services.py).
         "time-updated": str(int(i.time_updated.timestamp())) if i.time_updated else "",
         "version-autouped": i.version_autouped,
         "version-autouped-attempts": str(i.version_autouped_attempts),

@@ -8,6 +8,7 @@ _roots = "|".join(dispatch.V2_ROOTS)
 
 # [\s\S], not '.': a path holding a newline (%0A) is still ours to answer, in JSON.
 urlpatterns = [
+    path("index.php", views.index, name="index_php"),
     path("gui/activity/", pages.activity, name="activity"),
     path("server/v1", views.v1, name="v1"),
     path("server/v1/", views.v1),

@@ -171,7 +171,7 @@ def browser_to_v2(data: dict) -> dict:
     links: dict = {}
     for name, value in data.items():
         if name == "id":
-            continue  # v1's release id ("wordpress_6.4") gives way to the application id
+            continue  # v1's release id ("<application>_<version>") gives way to the application id
         if name.startswith("link_") and name != "link_admin":
             links[name[5:]] = value
             continue

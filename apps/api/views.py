@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from apps.accounts.views import redeem
 from installatron_gui.lib.errors import InstallatronError
 
 from . import dispatch
@@ -13,9 +16,20 @@ from .replies import error_reply
 from .request import effective_method
 
 
+@csrf_exempt  # POSTs here are API calls authenticated by key, never GUI forms
+@never_cache
+def index(request: HttpRequest) -> HttpResponse:
+    """``/`` and ``/index.php``: API calls, hand-off redemption, or the GUI."""
+    if request.method not in {"GET", "HEAD"} or "cmd" in request.GET:
+        return v1(request)  # which also refuses methods other than GET and POST
+    if "s" in request.GET:
+        return redeem(request, request.GET["s"])
+    return redirect("home")
+
+
 @csrf_exempt
 def v1(request: HttpRequest) -> JsonResponse:
-    """``cmd=`` calls at /server/v1 (and /, /index.php through accounts' index view)."""
+    """``cmd=`` calls at /server/v1 (and /, /index.php through ``index``)."""
     if request.method not in {"GET", "POST"}:
         return dispatch.run(request, None, refuse=InstallatronError(
             "Use POST (or GET for views).", errcode="invalid_method"))

@@ -51,12 +51,12 @@ from apps.installs.notifications import notify
 from apps.installs.steps import Report, Step, opcache_settle, run_steps
 from apps.recipes.base import UnsupportedError
 from apps.sites.database import Database
+from apps.sites.urlrewrite import UrlRewriter
 from apps.tasks.models import Task
 from installatron_gui.lib.errors import InstallatronError
 
 from .errors import BackupError
 from .models import Backup, parse_expiry
-from .urlrewrite import UrlRewriter
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,6 @@ MAX_MEMBERS = 1_000_000
 # importbackup reads the archive through the website's transport in one piece.
 MAX_IMPORT = int(getattr(settings, "BACKUP_MAX_IMPORT", 4 * 1024**3))
 MAX_META = 1024 * 1024
-TEXT_TYPES = {"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "json"}
 # Temporary archives older than this are leftovers of a killed worker.
 STALE_PART_SECONDS = 6 * 3600
 
@@ -209,37 +208,8 @@ def copy_dump(src, dst, tables: set[str], old_prefix: str, new_prefix: str) -> N
 
 
 def rewrite_urls(conn, tables: list[str], rewriter: UrlRewriter) -> int:
-    """Replace the old URL in every text column of ``tables``; returns values changed.
-
-    Works on distinct values compared byte for byte, so tables need no primary key and a
-    case-insensitive collation cannot make one row's new value land on another's.
-    """
-    cur = conn.cursor()
-    changed = 0
-    needles = [n for n in rewriter._needles]
-    for table in tables:
-        if not installs.TABLE_RE.match(table):
-            continue
-        cur.execute("SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
-                    "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s", (table,))
-        columns = [c for c, t in cur.fetchall() if t.lower() in TEXT_TYPES
-                   and re.match(r"^[A-Za-z0-9_$]{1,64}$", c)]
-        for column in columns:
-            like = " OR ".join(f"`{column}` LIKE %s" for _ in needles)
-            args = ["%" + n.decode().replace("\\", "\\\\").replace("%", r"\%")
-                    .replace("_", r"\_") + "%" for n in needles]
-            cur.execute(f"SELECT DISTINCT CAST(`{column}` AS BINARY) FROM `{table}` "  # noqa: S608 (names from SHOW TABLES/COLUMNS)
-                        f"WHERE {like}", args)
-            for (value,) in cur.fetchall():
-                value = bytes(value)
-                new = rewriter.value(value)
-                if new != value:
-                    cur.execute(f"UPDATE `{table}` SET `{column}` = %s "  # noqa: S608 (names from SHOW TABLES/COLUMNS)
-                                f"WHERE CAST(`{column}` AS BINARY) = %s",
-                                (new.decode("utf-8", "surrogateescape"), value))
-                    changed += cur.rowcount
-    conn.commit()
-    return changed
+    """Replace the old URL in every text column of ``tables``; returns values changed."""
+    return rewriter.rewrite_tables(conn, tables)
 
 
 # --------------------------------------------------------------------------- writing archives

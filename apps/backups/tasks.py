@@ -15,8 +15,9 @@ from apps.tasks.services import run_task
 from installatron_gui.celery import app
 from installatron_gui.lib.errors import InstallatronError
 
-from . import services
+from . import schedules, services, templates_service
 from .errors import BackupError
+from .migration import migrate_app_task  # noqa: F401  (registered with the worker)
 from .models import Backup, parse_expiry
 
 log = logging.getLogger(__name__)
@@ -193,3 +194,42 @@ def delete_expired_backups() -> int:
 # Registered here so the job ships with the app; `celery beat` (or `worker -B`) runs it.
 app.add_periodic_task(EXPIRE_EVERY, delete_expired_backups.s(),
                       name="backups.delete_expired_backups")
+
+
+# The names are those these tasks had in apps.installs.tasks, so messages already in the
+# broker (and the beat schedule) still find them.
+@shared_task(name="apps.installs.tasks.autobackup_install", acks_late=True, ignore_result=True)
+def autobackup_install(task_id: str, periods: str) -> None:
+    """An automatic backup (schedules.run_autobackups); released however it ends."""
+
+    def body(task, report):
+        try:
+            backup = schedules.autobackup_install(_install(task.install), periods.split(","),
+                                                  report=report)
+        finally:
+            release_install(task.install, task.id)
+        return f"The automatic backup of {backup.url} was created.", {"backup": backup.id}
+
+    run_task(task_id, body)
+
+
+@shared_task(name="installs.run_autobackups", acks_late=True, ignore_result=True)
+def run_autobackups() -> int:
+    """Periodic (Celery beat): automatic backups that are due."""
+
+    return len(schedules.run_autobackups())
+
+
+@shared_task(name="apps.installs.tasks.create_template", acks_late=True, ignore_result=True)
+def create_template(task_id: str, title: str = "") -> None:
+    """Save the install a Task row names as a template; released however it ends."""
+
+    def body(task, report):
+        try:
+            template = templates_service.create_template(_install(task.install),
+                                                          report=report, title=title)
+        finally:
+            release_install(task.install, task.id)
+        return f"The template {template.title} was saved.", {"template": template.id}
+
+    run_task(task_id, body)

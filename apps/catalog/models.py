@@ -54,7 +54,7 @@ class Package(models.Model):
 
     @property
     def key(self) -> str:
-        """The browser API's release id, e.g. ``wordpress_6.1.9``."""
+        """The browser API's release id, ``<application>_<version>``."""
         return f"{self.application}_{self.version}"
 
     @property
@@ -110,6 +110,7 @@ class AddonPackage(models.Model):
     ``wp-content/plugins/<slug>`` or ``wp-content/themes/<slug>``.
     """
 
+    # Installatron's own kind names and labels (data, kept as the reference spells them).
     class Kind(models.TextChoices):
         PLUGIN = "wp-plugin", "WordPress plugin"
         THEME = "wp-theme", "WordPress theme"

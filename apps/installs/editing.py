@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import logging
 import posixpath
+import tempfile
 import time
 import types
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 
 from apps.catalog.errors import CatalogError
 from apps.recipes import fields as app_fields
 from apps.recipes.base import get_recipe
 from apps.recipes.fields import text_value
+from apps.sites.database import Database
+from apps.sites.urlrewrite import UrlRewriter
 from apps.tasks.models import Task
 from apps.tasks.services import enqueue
 from apps.transports.base import TransportError
@@ -42,6 +46,7 @@ from .plan import (
     flag_param,
 )
 from .reach import connect_db, open_website, remove_empty_dirs, tables_with_prefix
+from .signals import forget_backups
 from .steps import Report, Step, run_steps
 
 log = logging.getLogger(__name__)
@@ -279,11 +284,9 @@ def apply_edit(plan: EditPlan, *, report: Report) -> Install | None:
     ``delete`` forgets the install (its files and tables stay). Site changes run as
     undoable steps; the record is updated only once they all worked.
     """
-    from apps.backups.models import Backup
-
     install = plan.install
     if plan.delete_backups:
-        Backup.objects.filter(Q(install=install) | Q(install_ref=install.id)).delete()
+        forget_backups.send(sender=Install, install=install)
     if plan.delete:
         install.delete()
         return None
@@ -291,10 +294,6 @@ def apply_edit(plan: EditPlan, *, report: Report) -> Install | None:
         _apply_on_site(plan, report)
     for name, value in plan.stored.items():
         setattr(install, name, value)
-    if plan.stored.get("bkloc"):  # associated with the user, as at install time
-        from apps.backups.locations import remember
-
-        remember(install.account, plan.stored["bkloc"])
     if plan.db:
         db = plan.db
         if (db.host, db.name) != (install.db_host, install.db_name):
@@ -312,37 +311,42 @@ def apply_edit(plan: EditPlan, *, report: Report) -> Install | None:
             install.title = changed[title]
     if "language" in plan.app:
         install.language = plan.app["language"]
-    install.save()
+    install.save()  # a new bkloc is saved as the user's location (backups/receivers.py)
     return install
 
 
-def _apply_on_site(plan: EditPlan, report: Report) -> None:
-    from apps.backups import services as backups
-    from apps.backups.urlrewrite import UrlRewriter
+def _scratch():
+    """A private folder (0700) for the tables' snapshot, on the disk meant for dumps
+    (beside the backups), removed afterwards."""
+    base = Path(settings.BACKUP_DIR)
+    base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix=".edit-", dir=base)
 
+
+def _apply_on_site(plan: EditPlan, report: Report) -> None:
     install, recipe = plan.install, plan.recipe
     old_path = install.path
     db = plan.db or DbPlan(mode="manual", host=install.db_host, name=install.db_name,
                                     user=install.db_user, password=install.db_pass,
                                     prefix=install.db_prefix)
-    access = backups.DbAccess(db.host, db.name, db.user, db.password, db.prefix)
+    access = Database(db.host, db.name, db.user, db.password, db.prefix)
     tables = [db.prefix + t[len(install.db_prefix):] for t in install.list_tables]
     config_names = list(recipe.extra_files)
     state: dict = {"moved": [], "dirs": [], "configs": {}, "rewritten": {}}
     new_path = plan.move.target if plan.move else old_path
     url = plan.move.url if plan.move else install.url
 
-    with backups._workdir(install.account) as work, open_website(install.website) as t:
+    with _scratch() as work, open_website(install.website) as t:
         def snapshot():
             if not tables:
                 return
-            state["safety"] = work / "before-edit.sql"
+            state["safety"] = Path(work) / "before-edit.sql"
             with open(state["safety"], "wb") as fh:
-                backups.dump_tables(access, tables, fh, work)
+                access.dump(tables, fh)
 
         def restore_snapshot():
             if "safety" in state:
-                backups.import_dump(access, state["safety"], work)
+                access.load(state["safety"])
 
         def config():
             for name in config_names:
@@ -379,7 +383,7 @@ def _apply_on_site(plan: EditPlan, report: Report) -> None:
                     t.write(_join(new_path, name), rewriter.text(data), mode=0o640)
             conn = access.connect()
             try:
-                backups.rewrite_urls(conn, tables, rewriter)
+                rewriter.rewrite_tables(conn, tables)
             finally:
                 conn.close()
 

@@ -310,6 +310,20 @@ class EditForm(forms.Form):
 
     DATABASE = ("db_host", "db_name", "db_user", "db_pass", "db_prefix")
 
+    @staticmethod
+    def _bkloc_location(install):
+        """The saved location the install's bkloc names, or None."""
+        if not install.bkloc:
+            return None
+
+        def saved():
+            return next((loc for loc in install.account.backup_locations.all()
+                         if loc.uri == install.bkloc.strip()), None)
+
+        if saved() is None:
+            install.save(update_fields=["bkloc"])
+        return saved()
+
     def __init__(self, *args, install, recipe, **kwargs):
         self.install = install
         # The application's settable fields (its manifest's), then the language.
@@ -328,13 +342,10 @@ class EditForm(forms.Form):
             "db_name": install.db_name, "db_user": install.db_user,
             "db_prefix": install.db_prefix, "db_pass": "",
         })
-        from apps.backups.locations import remember
-
-        # Saved locations by id; an API-set bkloc not saved yet becomes one of them.
+        # Saved locations by id. An install's bkloc is one of them (saving it saves the
+        # location too: backups/receivers.py); a row older than that is saved again here.
+        current = self._bkloc_location(install)
         self.locations = {str(loc.pk): loc for loc in install.account.backup_locations.all()}
-        current = remember(install.account, install.bkloc) if install.bkloc else None
-        if current is not None:
-            self.locations[str(current.pk)] = current
         self.current["bkloc"] = str(current.pk) if current is not None else "local"
         super().__init__(*args, initial=self.current, **kwargs)
         for name, spec in specs.items():

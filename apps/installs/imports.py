@@ -1,30 +1,18 @@
-"""Import and migration (the reference's ``cmd=import``, v2 ``/browser/{id}/import`` and
-``/browser/{id}/migrate``).
+"""Import (the reference's ``cmd=import``, v2 ``/browser/{id}/import``).
 
-* Import: an application someone installed by hand in the user's website folder at
-  ``url`` becomes a managed install. Its version and database settings are read from its
-  files by the recipe's ``detect_install`` hook (which reads them as PHP tokens, never
-  running them).
-* Migration: an application on another server, reached by FTP, FTPS, SFTP or SSH
-  (``source_ftu``), is copied to a website of the user: files pulled through the source
-  transport, the database dumped on the source host (SSH) or from here (its database
-  server reachable), both packed as a backup archive and deployed with the backups app's
-  ``deploy_archive`` (new database from the panel, tables under the new prefix, URLs
-  rewritten, configuration written for the new database). The source is only read.
+An application someone installed by hand in the user's website folder at ``url`` becomes
+a managed install. Its version and database settings are read from its files by the
+recipe's ``detect_install`` hook (which reads them as PHP tokens, never running them).
+
+Migration from another server (``cmd=import`` with ``source_url``) builds a backup
+archive and is in apps/backups/migration.py; it uses ``detect`` from here.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import logging
 import posixpath
 import re
-import tarfile
-import tempfile
-from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from django.db import transaction
 from django.db.models import Q
@@ -32,7 +20,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Account
 from apps.recipes.base import Found
-from apps.sites.database import LOCAL, SSH, Database, is_loopback, route_for, shell_of
+from apps.sites.database import LOCAL, SSH, Database, route_for, shell_of
 from installatron_gui.lib.errors import InstallatronError
 
 from .errors import InstallError
@@ -40,7 +28,6 @@ from .models import Install
 
 log = logging.getLogger(__name__)
 
-SOURCE_SCHEMES = {"ftp", "ftps", "sftp", "ssh"}
 VERSION_RE = re.compile(r"^[0-9][0-9A-Za-z.+-]{0,31}$")
 
 # --------------------------------------------------------------------------- detection
@@ -48,7 +35,7 @@ VERSION_RE = re.compile(r"^[0-9][0-9A-Za-z.+-]{0,31}$")
 
 def detect(recipe, transport, folder: str) -> Found:
     """What the recipe's ``detect_install`` hook finds in ``folder`` (import, migrate)."""
-    _check_detects(recipe)
+    check_detects(recipe)
     found = recipe.detect_install(transport, folder)
     if found is None:
         raise InstallError(f"No {recipe.name} was found in that folder.",
@@ -56,7 +43,7 @@ def detect(recipe, transport, folder: str) -> Found:
     return found
 
 
-def _check_detects(recipe, verb: str = "imported") -> None:
+def check_detects(recipe, verb: str = "imported") -> None:
     if not recipe.supports("detect"):
         raise InstallError(f"{recipe.name} cannot be {verb} yet.",
                            errcode="invalid_argument_application", field="application")
@@ -117,7 +104,7 @@ def _version(params: dict, found: str) -> str:
     return given
 
 
-def _recipe(params: dict):
+def recipe_of(params: dict):
     from apps.catalog.errors import CatalogError
     from apps.recipes.base import get_recipe
 
@@ -154,7 +141,7 @@ def import_install(account: Account, params: dict, *, dryrun: int = 0) -> Instal
     if account is None:
         raise InstallError("The user argument is required.", errcode="empty_argument_user",
                            field="user")
-    recipe = _recipe(params)
+    recipe = recipe_of(params)
     website, url, domain, target = services.check_url(account, params, recipe)
     _refuse_managed(url, website, target)
     if dryrun == 1:
@@ -232,310 +219,3 @@ def _site_title(url: str, ip: str = "") -> str:
     if status != 200 or not match:
         return ""
     return html.unescape(match.group(1)).strip()[:255]
-
-
-# --------------------------------------------------------------------------- migration
-
-
-@dataclass
-class MigrationPlan:
-    account: Account
-    recipe: object
-    location: object  # backups.services.LocationPlan
-    source_url: str
-    source_ftu: str = field(repr=False)
-    source_key: str = ""
-    source_ip: str = ""
-    trust: str = ""
-    version: str = ""
-
-    def as_api(self, v2: bool) -> dict:
-        from apps.accounts.validation import mask_path
-
-        data = self.location.as_api(v2)
-        data.update({"installer" if not v2 else "application": self.recipe.id,
-                     "source_url": self.source_url, "source_ftu": mask_path(self.source_ftu)})
-        return data
-
-
-def _source_uri(params: dict) -> tuple[str, str]:
-    """source_ftu checked: an ftp/ftps/sftp/ssh URI; app:// is refused (it needs the
-    reference's worker plugin, which this server does not have)."""
-    ftu = params.get("source_ftu")
-    if not isinstance(ftu, str) or not ftu.strip():
-        raise InstallError("source_ftu is required to migrate: an ftp://, ftps://, sftp:// or "
-                           "ssh:// address of the source account.",
-                           errcode="empty_argument_source_ftu", field="source_ftu")
-    ftu = ftu.strip()
-    try:
-        parts = urlsplit(ftu)
-        scheme = parts.scheme.lower()
-        host = parts.hostname
-    except ValueError:
-        scheme, host = "", None
-    if scheme == "app":
-        raise InstallError("Migration with the application's administrator credentials (app://) needs "
-                           "the worker plugin, which this server does not support; give FTP, "
-                           "FTPS, SFTP or SSH access instead.",
-                           errcode="invalid_worker_plugin", field="source_ftu")
-    if scheme not in SOURCE_SCHEMES or not host:
-        raise InstallError("source_ftu must be an ftp://, ftps://, sftp:// or ssh:// address.",
-                           errcode="invalid_argument_source_ftu", field="source_ftu")
-    return ftu, scheme
-
-
-def check_migrate(account: Account, params: dict, *, dryrun: int = 0) -> MigrationPlan:
-    import ipaddress
-
-    from apps.backups import services as backups
-    from apps.backups.errors import BackupError
-
-    if account is None:
-        raise InstallError("The user argument is required.", errcode="empty_argument_user",
-                           field="user")
-    recipe = _recipe(params)
-    _check_detects(recipe, "migrated")
-    source_url = params.get("source_url")
-    if not isinstance(source_url, str) or not source_url.strip():
-        raise InstallError("source_url is required to migrate.",
-                           errcode="empty_argument_source_url", field="source_url")
-    try:
-        src = urlsplit(source_url.strip())
-        ok = src.scheme in ("http", "https") and bool(src.hostname)
-    except ValueError:
-        ok = False
-    if not ok:
-        raise InstallError("source_url must be an http:// or https:// address.",
-                           errcode="invalid_argument_source_url", field="source_url")
-    ftu, _ = _source_uri(params)
-    source_ip = str(params.get("source_url_ip") or "").strip()
-    if source_ip:
-        try:
-            source_ip = str(ipaddress.ip_address(source_ip))
-        except ValueError:
-            raise InstallError("source_url_ip must be an IP address.",
-                               errcode="invalid_argument_source_url_ip",
-                               field="source_url_ip") from None
-    key = str(params.get("source_ftu_key") or "").strip()
-    try:
-        location = backups.check_location(account, recipe.id, params, [], dryrun=dryrun)
-    except BackupError as exc:
-        raise InstallError(exc.message, errcode=exc.errcode, status=exc.status,
-                           field=exc.field) from None
-    plan = MigrationPlan(account=account, recipe=recipe, location=location,
-                         source_url=source_url.strip().rstrip("/"), source_ftu=ftu,
-                         source_key=key, source_ip=source_ip,
-                         trust=str(params.get("source_trust_host_key") or "").strip(),
-                         version=str(params.get("version") or ""))
-    if dryrun == 2:
-        with _open_source(plan) as (t, folder):
-            detect(recipe, t, folder)
-    return plan
-
-
-def _source_path(plan: MigrationPlan) -> str:
-    """The ftu URI with source_url_ip as its host when given."""
-    if not plan.source_ip:
-        return plan.source_ftu
-    parts = urlsplit(plan.source_ftu)
-    userinfo = parts.netloc.rpartition("@")[0]
-    host = f"[{plan.source_ip}]" if ":" in plan.source_ip else plan.source_ip
-    netloc = (userinfo + "@" if userinfo else "") + host + (f":{parts.port}" if parts.port
-                                                           else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-class _open_source:
-    """The source account's transport and the application folder in it (the ftu path
-    itself, or its public_html/<source_url path> when the application is there)."""
-
-    def __init__(self, plan: MigrationPlan):
-        self.plan = plan
-
-    def __enter__(self):
-        from apps.transports.base import TransportError, open_transport
-
-        options = {"trust_host_key": self.plan.trust or None}
-        if self.plan.source_key:
-            options["key_file"] = self.plan.source_key
-        try:
-            self.t = open_transport(_source_path(self.plan), **options)
-            self.t.__enter__()
-        except TransportError as exc:
-            raise InstallError(f"Could not log in to the source server: {exc.message}",
-                               errcode=exc.errcode, status=exc.status,
-                               field="source_ftu") from None
-        url_path = urlsplit(self.plan.source_url).path.strip("/")
-        candidates = ["", url_path, posixpath.join("public_html", url_path).rstrip("/")]
-        # The application's own marker file (its package's), else any PHP site.
-        probes = [p for p in (self.plan.recipe.archive_marker, "index.php") if p]
-        for folder in dict.fromkeys(candidates):
-            if folder and ".." in folder.split("/"):
-                continue
-            if any(self.t.exists(posixpath.join(folder, p) if folder else p) for p in probes):
-                return self.t, folder
-        self.t.close()
-        raise InstallError("The application was not found in the source account's folder.",
-                           errcode="invalid_argument_source_ftu", field="source_ftu")
-
-    def __exit__(self, *exc):
-        self.t.close()
-
-
-@transaction.atomic
-def start_migrate(plan: MigrationPlan):
-    """The Install row (installing, held by its task) and the task; the source access is
-    kept encrypted on the row for the worker, never in the Celery message."""
-    from apps.backups import services as backups
-
-    source = {"installer": plan.recipe.id, "version": plan.version, "language": "en",
-              "title": plan.recipe.name}
-    install, task = backups._new_install(plan.location, source, "migrate", "_tasks_migrating")
-    pending = dict(install.pending_secrets or {})
-    pending["migrate"] = {"source_url": plan.source_url, "source_ftu": plan.source_ftu,
-                          "source_key": plan.source_key, "source_ip": plan.source_ip,
-                          "trust": plan.trust, "version": plan.version}
-    Install.objects.filter(pk=install.pk).update(pending_secrets=pending)
-    task_id = task.id
-    transaction.on_commit(lambda: migrate_app_task.delay(task_id))
-    return install, task
-
-
-def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    info.mode = 0o600
-    info.mtime = int(timezone.now().timestamp())
-    tar.addfile(info, io.BytesIO(data))
-
-
-def build_archive(plan: MigrationPlan, out_path: Path, work: Path, *, report) -> dict:
-    """Pull the source application into a backup-format archive (backups app): its files
-    (regular files and folders only) and a dump of its tables."""
-    from apps.backups import services as backups
-
-    with _open_source(plan) as (t, folder):
-        report(5, 10, "Reading the source configuration")
-        found = detect(plan.recipe, t, folder)
-        source_ip_host = plan.source_ip or urlsplit(plan.source_ftu).hostname or ""
-        report(10, 40, "Copying the source files")
-        with tempfile.TemporaryFile(dir=work) as raw, \
-                tempfile.TemporaryFile(dir=work) as dump:
-            t.get_tree(folder, raw)
-            report(40, 55, "Dumping the source database")
-            tables = _dump_source(t, found, source_ip_host, dump, work)
-            meta = {"format": backups.FORMAT, "path": folder, "list-tables": tables,
-                    "install": {"installer": plan.recipe.id, "version": found.version,
-                                "url": plan.source_url, "db-prefix": found.db_prefix,
-                                "title": plan.recipe.name}}
-            files: set[str] = set()
-            with tarfile.open(out_path, mode="w:gz", compresslevel=1,
-                              format=tarfile.PAX_FORMAT) as tar:
-                raw.seek(0)
-                with tarfile.open(fileobj=raw, mode="r:") as src:
-                    for member in src:
-                        name = member.name[2:] if member.name.startswith("./") \
-                            else member.name
-                        name = name.strip("/")
-                        if not name or not (member.isreg() or member.isdir()):
-                            continue  # links and special files are not copied
-                        member.name = f"{backups.FILES}/{name}"
-                        member.pax_headers = {}
-                        member.uid = member.gid = 0
-                        member.uname = member.gname = ""
-                        member.mode &= 0o777
-                        files.add(name.split("/")[0])
-                        tar.addfile(member, src.extractfile(member) if member.isreg()
-                                    else None)
-                dump.seek(0)
-                info = tarfile.TarInfo(backups.DUMP)
-                info.size = dump.seek(0, 2)
-                dump.seek(0)
-                info.mode = 0o600
-                tar.addfile(info, dump)
-                meta["list-files"] = sorted(files)
-                _add(tar, backups.META, json.dumps(meta).encode())
-    return {"found": found, "meta": meta}
-
-
-def _dump_source(t, found: Found, source_host: str, out, work: Path) -> list[str]:
-    """The source tables, dumped on the source host when it has a shell, else from here
-    (the source's database server, or its host when the server is its localhost)."""
-    from .services import connect_db, own_tables, split_host, tables_with_prefix
-
-    if t.has_shell:
-        db = Database(found.db_host, found.db_name, found.db_user, found.db_pass,
-                      found.db_prefix, shell=t)
-        tables = own_tables(db.tables(), found.db_prefix, found.db_name)
-        db.dump(tables, out)
-        return tables
-    name, port, sock = split_host(found.db_host)
-    host = found.db_host
-    if sock or is_loopback(name):
-        host = f"{source_host}:{port}" if port else source_host
-    try:
-        conn = connect_db(host, found.db_user, found.db_pass, found.db_name)
-    except InstallError:
-        raise InstallError("The source database cannot be reached from here and the source "
-                           "account has no SSH access; give ssh:// or sftp:// access with a "
-                           "shell, or open the database server to this host.",
-                           errcode="failed_database_connect", status=500) from None
-    try:
-        tables = tables_with_prefix(conn, found.db_prefix)
-    finally:
-        conn.close()
-    Database(host, found.db_name, found.db_user, found.db_pass, found.db_prefix).dump(
-        tables, out)
-    return tables
-
-
-def migrate_app(install: Install, *, report) -> Install:
-    """Copy the source application (the install's pending ``migrate`` members) to the
-    install's location. The source is only read; a failure removes what was made."""
-    from apps.backups import services as backups
-
-    pending = (install.pending_secrets or {}).get("migrate") or {}
-    try:
-        from apps.recipes.base import get_recipe
-
-        plan = MigrationPlan(account=install.account, recipe=get_recipe(install.installer),
-                             location=None, source_url=pending["source_url"],
-                             source_ftu=pending["source_ftu"],
-                             source_key=pending.get("source_key", ""),
-                             source_ip=pending.get("source_ip", ""),
-                             trust=pending.get("trust", ""), version=pending.get("version", ""))
-        with backups._workdir(install.account) as work:
-            archive = work / "migrate.tar.gz"
-            built = build_archive(plan, archive, work,
-                                  report=lambda lo, hi, msg: report(lo // 2, hi // 2, msg))
-            found = built["found"]
-            install.version = plan.version or found.version or install.version
-            install.save(update_fields=["version"])
-            install = backups.deploy_archive(install, archive, None, report=report,
-                                             old_url=plan.source_url, start=50)
-    except BaseException:
-        if Install.objects.filter(pk=install.pk, status=Install.Status.INSTALLING).exists():
-            install.mark_failed()
-        raise
-    return install
-
-
-# The Celery entry point lives here with its service; apps.installs.tasks imports it so
-# the worker registers it.
-from celery import shared_task  # noqa: E402
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def migrate_app_task(task_id: str) -> None:
-    from apps.tasks.services import run_task
-
-    def body(task, report):
-        install = Install.objects.select_related("website", "account").filter(
-            pk=task.install).first()
-        if install is None:
-            raise InstallError("The install this task worked on no longer exists.")
-        install = migrate_app(install, report=report)
-        return f"{install.app_name} was migrated to {install.url}.", {"install": install.id}
-
-    run_task(task_id, body)
-

@@ -103,18 +103,18 @@ class Install(models.Model):
     autobk_weekly = models.PositiveSmallIntegerField(default=0)
     autobk_monthly = models.PositiveSmallIntegerField(default=0)
     notification = models.JSONField(default=list, blank=True)
-    # Updates (apps/installs/updates.py): when the last update finished, the version the
+    # Updates (apps/updates/services.py): when the last update finished, the version the
     # last automatic update went for and how many times it was tried, the newest version
     # an update_available email was sent for.
     time_updated = models.DateTimeField(null=True, blank=True)
     version_autouped = models.CharField(max_length=32, blank=True, default="")
     version_autouped_attempts = models.PositiveSmallIntegerField(default=0)
     version_notified = models.CharField(max_length=32, blank=True, default="")
-    # Automatic backups (apps/installs/schedules.py): backup ids per period, newest first.
+    # Automatic backups (apps/backups/schedules.py): backup ids per period, newest first.
     autobk_state = models.JSONField(default=dict, blank=True)
     # The application's own field values, by the names its manifest gives them
-    # (apps/recipes/fields.py), secrets left out: WordPress's login, email,
-    # sitetitle, sitetagline; a wiki's acl_policy. The API shows them as cf-<name>.
+    # (apps/recipes/fields.py), secrets left out: an admin login, email,
+    # site title; a wiki's acl_policy. The API shows them as cf-<name>.
     fields = models.JSONField(default=dict, blank=True)
     # yes/no (sample content) or the id of the template the install was made from.
     content = models.CharField(max_length=64, blank=True, default="yes")

@@ -27,10 +27,9 @@ from apps.transports.local import check_archive
 from installatron_gui.lib.errors import InstallatronError
 
 from .errors import InstallError
-from .models import LIVE, BackupSchedule, Install
+from .models import LIVE, BackupSchedule, Install, Template
 from .reach import connect_db, open_website, tables_with_prefix
 from .requirements import check_requirements
-from .templates_service import check_template_content
 
 NOTIFICATIONS = {
     "update_available", "update", "update_error", "backup", "backup_error", "restore",
@@ -177,13 +176,30 @@ def check_fields(recipe, params: dict, account: Account, website: Website) -> di
     language = check_language(recipe, params)
     content = (_text(params, "content") or "yes").strip().lower()
     if content not in {"yes", "no"}:
-        # content=<template id>: a saved template (templates_service), or refused there.
+        # content=<template id>: a saved template (backups/templates_service.py).
         content = check_template_content(account, recipe, content)
     values = app_fields.check_values(recipe, params,
                                      owner_email=website.email or account.email)
     # The application's own, stricter rules.
     recipe.check_fields({"language": language, "content": content, **values})
     return {"language": language, "content": content, "fields": values}
+
+
+def check_template_content(account, recipe, content: str) -> str:
+    """``content=<template id>`` of install: a template of this application the account
+    may use (its own, or one of the accounts above it). Returns the id."""
+    owners = {account.pk}
+    owner = account.owner if hasattr(account, "owner") else None
+    while owner is not None:
+        owners.add(owner.pk)
+        owner = owner.owner
+    found = Template.objects.filter(pk=content, account_id__in=owners,
+                                    installer=recipe.id).first()
+    if found is None:
+        raise InstallError("content must be 'yes' (sample content), 'no' (blank) or the id "
+                           f"of one of your {recipe.name} templates.",
+                           errcode="invalid_argument_content", field="content")
+    return found.id
 
 
 def check_language(recipe, params: dict) -> str:

@@ -52,10 +52,10 @@ def own_tables(names, prefix: str, db_name: str = "") -> list[str]:
 
 
 def neighbour_prefixes(names, prefix: str, db_name: str = "") -> set[str]:
-    """Longer prefixes than ``prefix`` (``wp_b_`` beside ``wp_``) that are other installs'
+    """Longer prefixes than ``prefix`` (``app_b_`` beside ``app_``) that are other installs'
     in the same database: those of installs we know of, and any under which every table
-    an application always makes is present (an install made by hand). A WordPress
-    network's ``wp_2_`` sites lack ``users``, so they stay the network's own."""
+    an application always makes is present (an install made by hand). Sub-sites
+    that lack one of those tables (a multisite network's) stay their network's own."""
     names = set(names)
     found: set[str] = set()
     if db_name:

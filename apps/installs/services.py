@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
 
-from apps.backups.locations import remember
 from apps.catalog.errors import CatalogError
 from apps.catalog.services import package_for, verify_package
 from apps.panels.base import PanelError, get_panel
@@ -37,9 +37,17 @@ from .plan import (  # noqa: F401  isort: skip
     SHADOWING, DbPlan, check_database, check_install, check_language, check_url)
 from .reach import TABLE_RE, own_tables, split_host, tables_of_others  # noqa: F401  isort: skip
 from .steps import Report, Step, run_steps
-from .templates_service import install_from_template
 
 log = logging.getLogger(__name__)
+
+# content=<template id> installs from a saved template, which is a backup-format archive:
+# the backups app registers how (register_template_installer) in its AppConfig.ready().
+_template_installer: list[Callable[..., Install]] = []
+
+
+def register_template_installer(install_from_template: Callable[..., Install]) -> None:
+    """``install_from_template(install, *, report)`` runs install_app for a template."""
+    _template_installer[:] = [install_from_template]
 
 
 # --------------------------------------------------------------------------- start
@@ -68,8 +76,6 @@ def start_install(plan: InstallPlan) -> tuple[Install, Task]:
         pending_secrets={"fields": app_fields.secret_values(plan.recipe, plan.fields),
                          "db_mode": plan.db.mode, "db_host_ip": plan.db.host_ip},
     )
-    if plan.bkloc:  # the reference: a bkloc URI is associated with the user
-        remember(plan.account, plan.bkloc)
     task = enqueue(tasks.install_app, cmd="install", label="_tasks_installing", install=install)
     install.task = task
     install.save(update_fields=["task"])
@@ -153,7 +159,9 @@ def install_app(install: Install, *, report: Report) -> Install:
     if install.status != Install.Status.INSTALLING:
         raise InstallError(f"The install {install.id} is {install.status}, not installing.")
     if install.content not in ("yes", "no", ""):
-        return install_from_template(install, report=report)
+        if not _template_installer:
+            raise InstallError("Installing from a template is not available.")
+        return _template_installer[0](install, report=report)
     pending = install.pending_secrets or {}
     try:
         if install.website is None:

@@ -6,9 +6,8 @@ from celery import shared_task
 
 from apps.tasks.services import run_task
 
-from . import notifications, services
+from . import editing, notifications, services, sso
 from .errors import InstallError
-from .holds import release_install
 from .models import Install
 
 
@@ -47,25 +46,6 @@ def uninstall_app(task_id: str, force: bool = False) -> None:
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def update_app(task_id: str, version: str, revert: bool = False, plugins: str = "",
-               themes: str = "", automatic: bool = False) -> None:
-    """Run the update a Task row names; the install is released however it ends."""
-
-    def body(task, report):
-        try:
-            install = updates.update_app(_install_of(task), report=report, version=version,
-                                         revert=revert, plugins=plugins, themes=themes,
-                                         automatic=automatic)
-        finally:
-            release_install(task.install, task.id)
-        return (f"{install.app_name} at {install.url} is now version {install.version}.",
-                {"install": install.id, "version": install.version,
-                 "backup": (task.__class__.objects.get(pk=task.pk).result or {}).get("backup")})
-
-    run_task(task_id, body)
-
-
-@shared_task(acks_late=True, ignore_result=True)
 def edit_install(task_id: str) -> None:
     """Run an edit that changes the site (apps.installs.editing)."""
 
@@ -92,51 +72,3 @@ def _schedule_cleanup() -> None:
 
 _schedule_cleanup()
 
-
-@shared_task(acks_late=True, ignore_result=True)
-def create_template(task_id: str, title: str = "") -> None:
-    """Save the install a Task row names as a template; released however it ends."""
-
-    def body(task, report):
-        try:
-            template = templates_service.create_template(_install_of(task), report=report,
-                                                          title=title)
-        finally:
-            release_install(task.install, task.id)
-        return f"The template {template.title} was saved.", {"template": template.id}
-
-    run_task(task_id, body)
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def autobackup_install(task_id: str, periods: str) -> None:
-    """An automatic backup (schedules.run_autobackups); released however it ends."""
-
-    def body(task, report):
-        try:
-            backup = schedules.autobackup_install(_install_of(task), periods.split(","),
-                                                  report=report)
-        finally:
-            release_install(task.install, task.id)
-        return f"The automatic backup of {backup.url} was created.", {"backup": backup.id}
-
-    run_task(task_id, body)
-
-
-@shared_task(name="installs.run_autoupdates", acks_late=True, ignore_result=True)
-def run_autoupdates() -> int:
-    """Periodic (Celery beat): automatic updates and update_available emails."""
-
-    return len(schedules.run_autoupdates())
-
-
-@shared_task(name="installs.run_autobackups", acks_late=True, ignore_result=True)
-def run_autobackups() -> int:
-    """Periodic (Celery beat): automatic backups that are due."""
-
-    return len(schedules.run_autobackups())
-
-
-# Registered with the worker: migration (cmd=import with source_url, /browser/{id}/migrate).
-from . import editing, schedules, sso, templates_service, updates
-from .imports import migrate_app_task  # noqa: E402,F401

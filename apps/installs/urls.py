@@ -11,7 +11,6 @@ urlpatterns = [
     path("updates-notice/", views.updates_notice, name="updates_notice"),
     path("<str:pk>/", views.detail, name="detail"),
     path("<str:pk>/uninstall/", views.uninstall, name="uninstall"),
-    path("<str:pk>/update/", views.update, name="update"),
 ]
 urlpatterns += [
     path("<str:pk>/addons/", views.addons_page, name="addons"),

@@ -21,7 +21,7 @@ from apps.recipes.base import Recipe, get_recipe
 from apps.tasks.models import Task
 from installatron_gui.lib.errors import InstallatronError
 
-from . import addons, editing, services, updates
+from . import addons, editing, services
 from .errors import InstallError
 from .forms import EditForm, InstallForm
 from .imports import import_install
@@ -32,7 +32,7 @@ from .sync import sync_install
 PER_PAGE = 25
 
 
-def _get_install_for(principal: Account, pk: str) -> Install:
+def get_install_for(principal: Account, pk: str) -> Install:
     """An install the principal may see; anything else is 404, never a hint."""
     install = (Install.objects.visible_to(principal).filter(pk=pk)
                .select_related("account", "website").first())
@@ -41,7 +41,7 @@ def _get_install_for(principal: Account, pk: str) -> Install:
     return install
 
 
-def _recipe_or_none(app_id: str) -> Recipe | None:
+def recipe_or_none(app_id: str) -> Recipe | None:
     try:
         return get_recipe(app_id)
     except CatalogError:
@@ -99,7 +99,7 @@ def updates_notice(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def new(request: HttpRequest, application: str) -> HttpResponse:
     principal: Account = request.user
-    recipe = _recipe_or_none(application)
+    recipe = recipe_or_none(application)
     if recipe is None or not catalog.can_use(principal, application):
         raise Http404
     websites = list(principal.websites.all())
@@ -142,7 +142,7 @@ def detail(request: HttpRequest, pk: str) -> HttpResponse:
             raise Http404
     else:
         task = _last_task(install.pk)
-    recipe = _recipe_or_none(install.installer) if install else None
+    recipe = recipe_or_none(install.installer) if install else None
     saved = [*install.account.backup_locations.all()] if install else []
     context = {
         "install": install,
@@ -194,14 +194,14 @@ def _admin_url(install: Install | None, recipe: Recipe | None) -> str:
 @require_http_methods(["GET", "POST"])
 def uninstall(request: HttpRequest, pk: str) -> HttpResponse:
     principal: Account = request.user
-    install = _get_install_for(principal, pk)
+    install = get_install_for(principal, pk)
     if request.method == "POST":
         try:
             services.start_uninstall(install, force=request.POST.get("force") == "yes")
         except InstallatronError as exc:
             messages.error(request, exc.message)
         return redirect("installs:detail", install.pk)
-    recipe = _recipe_or_none(install.installer)
+    recipe = recipe_or_none(install.installer)
     last = _last_task(install.pk)
     return render(request, "installs/uninstall.html", {
         "last_failed": last if last and last.cmd == "uninstall" and last.status == "failed" else None,
@@ -237,7 +237,7 @@ def _addons_context(install: Install, *, error: str = "", confirm: str = "") -> 
 
 def _addons_install(request: HttpRequest, pk: str) -> Install:
     """An install the user may see whose application has plugins or themes; else 404."""
-    install = _get_install_for(request.user, pk)
+    install = get_install_for(request.user, pk)
     if not addons.supports_addons(install):
         raise Http404
     return install
@@ -301,8 +301,8 @@ def addon_action(request: HttpRequest, pk: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, pk: str) -> HttpResponse:
-    install = _get_install_for(request.user, pk)
-    recipe = _recipe_or_none(install.installer)
+    install = get_install_for(request.user, pk)
+    recipe = recipe_or_none(install.installer)
     form = EditForm(request.POST or None, install=install, recipe=recipe)
     if request.method == "POST" and form.is_valid():
         params = form.to_params()
@@ -322,7 +322,7 @@ def edit(request: HttpRequest, pk: str) -> HttpResponse:
 @login_required
 @require_http_methods(["POST"])
 def sync(request: HttpRequest, pk: str) -> HttpResponse:
-    install = _get_install_for(request.user, pk)
+    install = get_install_for(request.user, pk)
     try:
         sync_install(install)
     except InstallatronError as exc:
@@ -337,7 +337,7 @@ def sync(request: HttpRequest, pk: str) -> HttpResponse:
 def admin_sso(request: HttpRequest, pk: str) -> HttpResponse:
     """Sign in to the application's administration: a one-time link, followed at once."""
 
-    install = _get_install_for(request.user, pk)
+    install = get_install_for(request.user, pk)
     try:
         link = create_admin_sso(install)
     except InstallatronError as exc:
@@ -346,32 +346,6 @@ def admin_sso(request: HttpRequest, pk: str) -> HttpResponse:
     response = redirect(link["url"])
     response["Cache-Control"] = "no-store"
     return response
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def update(request: HttpRequest, pk: str) -> HttpResponse:
-    """Confirm and start an update to the newest version (apps.installs.updates)."""
-
-    principal: Account = request.user
-    install = _get_install_for(principal, pk)
-    version = request.POST.get("version") or updates.latest_for(install)
-    error = ""
-    try:
-        plan = updates.check_update(install, {"version": version})
-    except InstallatronError as exc:
-        plan, error = None, exc.message
-    if request.method == "POST" and plan is not None:
-        try:
-            updates.start_update(plan)
-        except InstallatronError as exc:
-            messages.error(request, exc.message)
-        return redirect("installs:detail", install.pk)
-    recipe = _recipe_or_none(install.installer)
-    return render(request, "installs/update.html", {
-        "install": install, "plan": plan, "error": error,
-        "app_name": recipe.name if recipe else install.installer,
-    })
 
 
 @login_required

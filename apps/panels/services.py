@@ -1,4 +1,4 @@
-"""Operations around the panel class: path hooks (sections 4.1/4.2) and panel hand-offs.
+"""Operations around the panel class: path hooks (sections 4.1/4.2).
 
 The install engine calls, around its file work::
 
@@ -135,22 +135,3 @@ def release_idle_paths(*, panel: BasePanel | None = None, now=None) -> int:
             released += 1
     return released
 
-
-def handoff_hestia_user(username: str, *, panel=None, language: str = "") -> str:
-    """Hand a HestiaCP user into the GUI with one call: read the user's web domains from
-    Hestia, make them the account's websites (apply_header) and return a one-time GUI
-    session id (redirect the browser to ``/index.php?s=<id>``)."""
-    from apps.accounts import services as accounts
-
-    from .hestia import HestiaPanel
-
-    panel = panel or get_panel()
-    if not isinstance(panel, HestiaPanel):
-        raise PanelError("The configured panel is not HestiaCP.", errcode="invalid_argument_user")
-    header = accounts.parse_header({"user": username, "websites": panel.websites_for(username)})
-    account = accounts.apply_header(header)
-    if not account.is_active:
-        from apps.accounts.errors import AccountError
-
-        raise AccountError("This account is suspended.", errcode="suspended_user", status=403)
-    return accounts.create_handoff(account, language=language or account.language)

@@ -15,8 +15,8 @@ The ``app`` a hook receives is an ``AppContext`` (``apps.installs.services``): w
 install is (``transport``, ``target``, ``path(name)``, ``url``, ``url_ip``), its database
 (``db_host``, ``db_name``, ``db_user``, ``db_pass``, ``db_prefix``, ``connect()``), its
 language (``language``, ``locale``), ``content`` (``yes``/``no``: sample content or not) and
-``fields``: the values of the manifest's typed fields by name (``fields.py``; WordPress's
-``login``, ``passwd``, ``email``, ``sitetitle``, ``sitetagline``, a wiki's ``acl_policy``).
+``fields``: the values of the manifest's typed fields by name (``fields.py``; for example
+``login``, ``passwd``, ``email``, ``sitetitle``, a wiki's ``acl_policy``).
 Secrets (``passwd``, generated values) are only there at install time.
 
 A recipe imports this module, ``installatron_gui.lib`` and the standard library, never
@@ -275,8 +275,8 @@ class Recipe:
     @property
     def tables(self) -> list[str]:
         """The tables every install of the application makes, without the table prefix
-        (WordPress: ``options``, ``posts``, ...). A longer prefix under which all of them
-        exist is another install sharing the database (``wp_b_`` beside ``wp_``)."""
+        (for example ``options``, ``posts``, ...). A longer prefix under which all of them
+        exist is another install sharing the database (``app_b_`` beside ``app_``)."""
         return list(self.manifest.get("tables", []))
 
     @property
@@ -553,7 +553,7 @@ def _import_recipe_module(folder: Path):
 
 
 def app_name(app_id: str) -> str:
-    """The application's name as its recipe spells it ("WordPress"); the id itself for an
+    """The application's name as its recipe spells it ("Tiny Tiny RSS"); the id itself for an
     application whose recipe is gone (an install or backup can outlive it)."""
     try:
         return get_recipe(app_id).name

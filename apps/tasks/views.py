@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -12,17 +14,17 @@ from .models import Task
 
 PER_PAGE = 25
 
-def describe(tasks) -> list[Task]:
-    """The tasks, each with whether its install can still be opened and its application's
-    name (empty once the install is gone)."""
-    from apps.installs.models import Install
 
+#: Functions that add to the listed tasks what an app above this one knows of them. Each
+#: app appends its own in AppConfig.ready() (installs: whether the install can still be
+#: opened and its application's name, see installs/receivers.py).
+DESCRIBERS: list[Callable[[list[Task]], None]] = []
+
+
+def describe(tasks) -> list[Task]:
     tasks = list(tasks)
-    ids = {t.install for t in tasks if t.install}
-    existing = {str(i.pk): i for i in Install.objects.filter(pk__in=ids).only("pk", "installer")}
-    for task in tasks:
-        task.install_exists = task.install in existing
-        task.app_name = existing[task.install].app_name if task.install_exists else ""
+    for add in DESCRIBERS:
+        add(tasks)
     return tasks
 
 

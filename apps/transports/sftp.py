@@ -476,7 +476,7 @@ class SftpTransport(Transport):
                    ) -> Iterator[tuple[tarfile.TarInfo, bytes | None]]:
         """``entries`` in order, each with its file's contents (None for an entry with a
         path of None: a folder or a link), read pipelined over the one channel: one
-        blocking round trip per file is what makes a plain download of WordPress's 2,900
+        blocking round trip per file is what makes a plain download of an application's 2,900
         files slow over a real network (the note, 3.3)."""
         wanted = [(self.url.path(path), info.size) for info, path in entries if path]
         contents = pipelined_reads(self.sftp, wanted)
@@ -550,7 +550,7 @@ def pipelined_listing(sftp: paramiko.SFTPClient, top: str, *,
     """Every folder below remote ``top`` ("" for itself) -> its entries (no . and ..),
     links not followed, with up to ``window`` OPENDIR/READDIR/CLOSE requests in flight
     across folders: a plain walk costs about four round trips per folder, one after the
-    other (WordPress has 335 folders). Replies come in order (see pipelined_upload)."""
+    other (a large application has hundreds of them). Replies come in order (see pipelined_upload)."""
     listing: dict[str, list[SFTPAttributes]] = {}
     todo: deque = deque([""])
     queue: deque = deque()  # (num, kind, rel, handle)

@@ -51,7 +51,7 @@ def test_unknown_routes_and_wrong_methods_also_say_403_to_strangers(client, api_
 
 
 def test_key2_and_the_header_both_authenticate(client, api_key):
-    from apps.api import keys
+    from apps.accounts import keys
 
     key2 = keys.current_keys()["key2"]
     assert client.get("/users", HTTP_X_API_KEY=key2).status_code == 200
@@ -60,7 +60,7 @@ def test_key2_and_the_header_both_authenticate(client, api_key):
 
 
 def test_rotating_a_key_locks_the_old_value_out(client, api_key):
-    from apps.api import keys
+    from apps.accounts import keys
 
     keys.rotate("key")
     _check_refused(client.get("/users", HTTP_X_API_KEY=api_key))
@@ -69,7 +69,7 @@ def test_rotating_a_key_locks_the_old_value_out(client, api_key):
 
 def test_rotating_a_key_ends_the_sign_in_links_not_used_yet(client, api_key, user):
     from apps.accounts import services
-    from apps.api import keys
+    from apps.accounts import keys
 
     minted = services.create_handoff(user)
     keys.rotate("key")
@@ -82,7 +82,7 @@ def test_rotating_a_key_ends_the_sign_in_links_not_used_yet(client, api_key, use
 def test_the_apikey_command_prints_and_rotates(db, capsys):
     from django.core.management import call_command
 
-    from apps.api import keys
+    from apps.accounts import keys
 
     call_command("apikey")
     before = keys.current_keys()

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from apps.backups.urlrewrite import UrlRewriter
+from apps.sites.urlrewrite import UrlRewriter
 
 OLD, NEW = "http://a.test", "https://new.example.org/sub"
 

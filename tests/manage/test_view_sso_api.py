@@ -175,7 +175,7 @@ def test_the_edit_command_changes_the_password_through_a_worker(
 
 
 def test_a_template_round_trip(site, wordpress_package, api):
-    from apps.installs import tasks, templates_service
+    from apps.backups import tasks, templates_service
     from apps.installs.models import Template
 
     source = run_install(site, f"{site.url}/blog", title="Template Source")

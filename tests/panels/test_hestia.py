@@ -275,7 +275,7 @@ def test_hestia_handoff_hands_a_user_over_in_one_call(configured, client, db):
 
     from apps.accounts.models import Account
     from apps.accounts.services import redeem_handoff
-    from apps.panels.services import handoff_hestia_user
+    from apps.accounts.services import handoff_hestia_user
 
     raw = handoff_hestia_user(HUSER)
     account = Account.objects.get(username=HUSER)

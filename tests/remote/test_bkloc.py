@@ -94,7 +94,7 @@ def test_automatic_backups_go_to_the_remote_location_and_deleting_removes_the_co
         site, known_sshd, remote_site, wordpress_package):
     from apps.backups import services as backups
     from apps.backups.models import Backup
-    from apps.installs.schedules import autobackup_install
+    from apps.backups.schedules import autobackup_install
 
     os.chmod(remote_site, 0o700)
     install = run_install(site, f"{site.url}/blog", title="Auto Bkloc",

@@ -77,7 +77,7 @@ def test_it_imports_a_wordpress_found_in_the_website_folder(site, wordpress_pack
 @pytest.mark.parametrize("scheme", ["sftp", "ssh", "ftp"])
 def test_it_migrates_wordpress_from_a_remote_server_into_a_local_website(
         scheme, site, make_remote_site, wordpress_package, mysql_query):
-    from apps.installs import imports
+    from apps.backups import migration
     from apps.installs.errors import InstallError
     from apps.installs.models import Install
 
@@ -95,21 +95,21 @@ def test_it_migrates_wordpress_from_a_remote_server_into_a_local_website(
     # A rejected login says so, with the reference's errcode and no password.
     bad = source_site.server.url(scheme, folder, password="wrong-pass")
     with pytest.raises(InstallError) as exc:
-        imports.check_migrate(site.account, {
+        migration.check_migrate(site.account, {
             "application": "wordpress", "url": f"{site.url}/moved", "source_url": source.url,
             "source_ftu": bad}, dryrun=2)
     assert exc.value.errcode == "failed_filesystem_login", exc.value.message
     with pytest.raises(InstallError) as exc:
-        imports.check_migrate(site.account, {
+        migration.check_migrate(site.account, {
             "application": "wordpress", "url": f"{site.url}/moved", "source_url": source.url,
             "source_ftu": "app://admin:pw"})
     assert exc.value.errcode == "invalid_worker_plugin"
 
-    plan = imports.check_migrate(site.account, {
+    plan = migration.check_migrate(site.account, {
         "application": "wordpress", "url": f"{site.url}/moved", "source_url": source.url,
         "source_ftu": ftu}, dryrun=0)
-    install, task = imports.start_migrate(plan)
-    imports.migrate_app_task(task.id)
+    install, task = migration.start_migrate(plan)
+    migration.migrate_app_task(task.id)
     task.refresh_from_db()
     assert task.status == "completed", task.message
     copy = Install.objects.get(pk=install.pk)

@@ -18,7 +18,8 @@ def old_install(site, wordpress_older_package):
 
 def run_update(install, **params):
     """check_update + start_update, then the Celery task's body in this process."""
-    from apps.installs import tasks, updates
+    from apps.updates import services as updates
+    from apps.updates import tasks
     from apps.installs.models import Install
 
     plan = updates.check_update(install, params)

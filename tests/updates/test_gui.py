@@ -6,9 +6,9 @@ from __future__ import annotations
 
 def test_the_install_page_offers_the_update_and_confirming_starts_it(client, site,
                                                                       old_install, stranger):
-    from apps.installs import tasks
     from apps.installs.models import Install
     from apps.tasks.models import Task
+    from apps.updates import tasks
 
     client.force_login(site.account)
     page = client.get(f"/gui/installs/{old_install.pk}/").content.decode()

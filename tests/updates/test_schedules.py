@@ -12,9 +12,9 @@ from .conftest import db_rows
 
 
 def test_autoupdate_notifies_once_and_updates_within_the_branch(old_install, mailoutbox):
-    from apps.installs import schedules, tasks
     from apps.installs.models import Install
     from apps.tasks.models import Task
+    from apps.updates import schedules, tasks
 
     Install.objects.filter(pk=old_install.pk).update(autoup=0)
     assert schedules.run_autoupdates() == []
@@ -42,8 +42,8 @@ def test_autoupdate_notifies_once_and_updates_within_the_branch(old_install, mai
 
 def test_automatic_backups_keep_their_counts_and_never_the_last_good_one(old_install,
                                                                         mailoutbox):
+    from apps.backups import schedules, tasks
     from apps.backups.models import Backup
-    from apps.installs import schedules, tasks
     from apps.installs.models import Install
     from apps.tasks.models import Task
 
@@ -96,8 +96,8 @@ def test_a_backup_schedule_id_is_accepted_and_its_counts_are_kept(old_install, a
     from django.core.management import call_command
     from django.core.management.base import CommandError
 
+    from apps.backups import schedules, tasks
     from apps.backups.models import Backup
-    from apps.installs import schedules, tasks
     from apps.installs.models import Install
 
     body = api.v1("edit", user=old_install.account.username, id=old_install.id,

@@ -57,7 +57,7 @@ def test_it_updates_the_core_and_keeps_content_and_config(site, old_install, mai
 
 def test_a_broken_release_is_rolled_back_to_exactly_what_was_there(
         site, old_install, wordpress_broken_package, mailoutbox):
-    from apps.installs import updates
+    from apps.updates import services as updates
     from apps.installs.errors import InstallError
 
     blog = site.docroot / "blog"

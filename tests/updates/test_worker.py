@@ -76,7 +76,7 @@ def test_v1_upgrade_and_v2_update_through_the_api(site, start_worker, api, stran
 
 
 def test_a_worker_killed_mid_update_is_reaped_and_names_the_backup(site, start_worker, api):
-    from apps.installs import updates
+    from apps.updates import services as updates
     from apps.installs.models import Install
     from apps.tasks.models import Task
     from apps.tasks.reaper import reap_stale_tasks

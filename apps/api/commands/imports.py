@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from apps.backups import migration
 from apps.installs import imports
 from apps.installs.models import Install
 
@@ -26,11 +27,11 @@ def _import_here(ctx: Context):
 def _migrate(ctx: Context):
     with transaction.atomic():
         account = _header_account(ctx)
-        plan = imports.check_migrate(account, ctx.params, dryrun=ctx.dryrun)
+        plan = migration.check_migrate(account, ctx.params, dryrun=ctx.dryrun)
         if ctx.dryrun:
             return reply(plan.as_api(ctx.v2), message="The request is valid; nothing was "
                                                       "changed.")
-        created, task = imports.start_migrate(plan)
+        created, task = migration.start_migrate(plan)
 
     def data():
         return shapes.install(Install.objects.select_related("account", "website").get(

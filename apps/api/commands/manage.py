@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from apps.backups import services as backups
+from apps.backups import templates_service as templates_svc
 from apps.installs import addons, editing, sso
-from apps.installs import templates_service as templates_svc
 from apps.installs.errors import InstallError
 from apps.installs.models import Install, Template
 from apps.installs.sync import sync_install

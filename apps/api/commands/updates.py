@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from apps.installs import updates
 from apps.installs.models import Install
+from apps.updates import services as updates
 
 from .. import shapes
 from ..dispatch import Context, command

@@ -66,7 +66,7 @@ def guixfer(ctx: Context):
     if not account.is_active:
         raise AccountError("This account is suspended.", errcode="suspended_user")
     raw = services.create_handoff(account, language=header.language or account.language)
-    url = f"{gui_base(ctx)}{reverse('accounts:index_php')}?s={raw}"
+    url = f"{gui_base(ctx)}{reverse('api:index_php')}?s={raw}"
     return reply(url, session_id=raw)
 
 

@@ -1,5 +1,5 @@
 """MediaWiki's package builder (``manage.py build_package mediawiki``) from Debian's
-``mediawiki`` package (measured in feasibility-wordpress.md §2 and §7.14).
+``mediawiki`` package (measured in the feasibility study, §2 and §7.14).
 
 Debian's /usr/share/mediawiki points into /etc and /var/lib: ``LocalSettings.php`` is a
 dangling link to /etc/mediawiki, ``extensions`` is a farm of links onto ``extensions-core``,

@@ -8,7 +8,7 @@
    at the site's URL (dialling ``url_ip`` when set); it must leave ``db_version`` at the
    new release's ``$wp_db_version``.
 
-The engine (``apps/installs/updates.py``) takes the backup, keeps a dump of the tables
+The engine (``apps/updates/services.py``) takes the backup, keeps a dump of the tables
 to put back if a step fails, and checks the site afterwards (``check_updated``).
 """
 

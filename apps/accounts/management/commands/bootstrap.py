@@ -4,7 +4,7 @@ import secrets
 from django.core.management.base import BaseCommand
 
 from apps.accounts.models import Account
-from apps.api import keys
+from apps.accounts import keys
 
 
 class Command(BaseCommand):

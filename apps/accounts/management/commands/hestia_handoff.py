@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.errors import AccountError
 from apps.panels.base import PanelError
-from apps.panels.services import handoff_hestia_user
+from apps.accounts.services import handoff_hestia_user
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.api import keys
+from apps.accounts import keys
 
 
 class Command(BaseCommand):

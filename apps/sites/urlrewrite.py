@@ -1,6 +1,7 @@
-"""Replace a site's URL in database values, PHP-serialized ones included.
+"""Replace a site's URL in database values, PHP-serialized ones included (a copy at a
+new address, an install moved by an edit).
 
-WordPress (and many PHP apps) store arrays and objects with PHP's ``serialize()``, where
+PHP applications store arrays and objects with PHP's ``serialize()``, where
 every string carries its length in BYTES (``s:5:"héllo"`` is wrong, ``s:6:`` is right).
 A plain text replace that changes a string's length makes ``unserialize()`` fail and the
 whole value (widgets, theme options) silently vanishes. So a value that parses as
@@ -22,7 +23,11 @@ from __future__ import annotations
 
 import re
 
+from .database import TABLE_RE
+
 MAX_DEPTH = 64
+# The column types whose values rewrite_tables looks at.
+TEXT_TYPES = {"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "json"}
 
 
 class _NotSerialized(Exception):
@@ -63,6 +68,39 @@ class UrlRewriter:
             return data
         out = self._any(raw, 0)
         return out.decode("utf-8") if as_text else out
+
+    def rewrite_tables(self, conn, tables: list[str]) -> int:
+        """Replace the old URL in every text column of ``tables``; returns values changed.
+
+        Works on distinct values compared byte for byte, so tables need no primary key and a
+        case-insensitive collation cannot make one row's new value land on another's.
+        """
+        cur = conn.cursor()
+        changed = 0
+        needles = list(self._needles)
+        for table in tables:
+            if not TABLE_RE.match(table):
+                continue
+            cur.execute("SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
+                        "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s", (table,))
+            columns = [c for c, t in cur.fetchall() if t.lower() in TEXT_TYPES
+                       and re.match(r"^[A-Za-z0-9_$]{1,64}$", c)]
+            for column in columns:
+                like = " OR ".join(f"`{column}` LIKE %s" for _ in needles)
+                args = ["%" + n.decode().replace("\\", "\\\\").replace("%", r"\%")
+                        .replace("_", r"\_") + "%" for n in needles]
+                cur.execute(f"SELECT DISTINCT CAST(`{column}` AS BINARY) FROM `{table}` "  # noqa: S608 (names from SHOW TABLES/COLUMNS)
+                            f"WHERE {like}", args)
+                for (value,) in cur.fetchall():
+                    value = bytes(value)
+                    new = self.value(value)
+                    if new != value:
+                        cur.execute(f"UPDATE `{table}` SET `{column}` = %s "  # noqa: S608 (names from SHOW TABLES/COLUMNS)
+                                    f"WHERE CAST(`{column}` AS BINARY) = %s",
+                                    (new.decode("utf-8", "surrogateescape"), value))
+                        changed += cur.rowcount
+        conn.commit()
+        return changed
 
     def _any(self, raw: bytes, depth: int) -> bytes:
         if depth < MAX_DEPTH and _looks_serialized(raw):

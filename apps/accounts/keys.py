@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from apps.accounts.services import end_unused_handoffs
+from .services import end_unused_handoffs
 
 KEY_NAMES = ("key", "key2")
 

@@ -1,7 +1,7 @@
 """Updating an installed application to a newer version from the package store.
 
 The API (v1 ``cmd=upgrade``/``update``, v2 ``POST /installs/{id}/update``), the GUI and
-the automatic updates (``schedules.run_autoupdates``) all go through ``check_update`` ->
+the automatic updates (``apps.updates.schedules.run_autoupdates``) all go through ``check_update`` ->
 ``start_update``; the Celery task runs ``update_app``.
 
 ``update_app`` is an ordered list of undoable steps (STYLE 7):
@@ -30,20 +30,20 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from apps.backups import services as backups
 from apps.catalog.errors import CatalogError
 from apps.catalog.services import package_for, upgrade_from, verify_package, versions_available_from
+from apps.installs import addons, notifications
+from apps.installs.errors import InstallError
+from apps.installs.holds import busy_error, hold_install
+from apps.installs.models import Install
+from apps.installs.reach import drop_tables, open_website, tables_with_prefix
+from apps.installs.services import app_context, record_tables
+from apps.installs.steps import Report, Step, opcache_settle, run_steps
 from apps.recipes.base import get_recipe
 from apps.tasks.models import Task
 from apps.tasks.services import enqueue
 from installatron_gui.lib.errors import InstallatronError
-
-from . import addons, notifications
-from .errors import InstallError
-from .holds import busy_error, hold_install
-from .models import Install
-from .reach import drop_tables, open_website, tables_with_prefix
-from .services import app_context, record_tables
-from .steps import Report, Step, opcache_settle, run_steps
 
 log = logging.getLogger(__name__)
 
@@ -215,8 +215,6 @@ def update_app(install: Install, *, report: Report, version: str, revert: bool =
     (steps undone, then the backup restored when one was taken), ``update_error`` is
     notified and the error is raised with what happened to the site.
     """
-    from apps.backups import services as backups
-
 
     previous = install.version
     if install.website is None:
@@ -338,8 +336,6 @@ def _rolled_back(install: Install, exc: BaseException, state: dict,
                  report: Report) -> BaseException:
     """After the steps were undone: restore the backup if there is one, and say what the
     site is left as. Returns the error to raise (an InstallError the user can read)."""
-    from apps.backups import services as backups
-
     reason = getattr(exc, "message", "") or "an internal error"
     if not isinstance(exc, InstallatronError):
         log.error("update of %s crashed", install.id, exc_info=exc)

@@ -1,17 +1,13 @@
-"""Periodic jobs: automatic updates and automatic backups (run by Celery beat).
+"""Automatic backups (run by Celery beat).
 
-Both are plain functions that look at every install and queue ordinary tasks (Task row,
-busy fence, Celery on commit), so what they start is listed, fenced and reaped like any
+``run_autobackups`` looks at every install and queues ordinary backup tasks (Task row,
+busy fence, Celery on commit), so what it starts is listed, fenced and reaped like any
 other operation. An install that is busy is simply tried again at the next run.
 
-* ``run_autoupdates``: ``autoup`` 1 (v2 ``custom``) updates to the newest version in the
-  same branch, 2 (``all``) to the newest version; ``update_available`` is sent once per
-  new version whatever ``autoup`` is. An update that failed is retried at most
-  ``AUTOUP_MAX_ATTEMPTS`` times for the same version (``version-autouped-attempts``).
-* ``run_autobackups``: ``autobk=custom`` keeps ``autobk_daily`` daily, ``autobk_weekly``
-  weekly and ``autobk_monthly`` monthly backups. One backup serves every period that is
-  due; old ones are removed only after a new one was made, so the last good backup is
-  never the one deleted.
+``autobk=custom`` keeps ``autobk_daily`` daily, ``autobk_weekly`` weekly and
+``autobk_monthly`` monthly backups. One backup serves every period that is due; old ones
+are removed only after a new one was made, so the last good backup is never the one
+deleted.
 """
 
 from __future__ import annotations
@@ -22,67 +18,26 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from apps.installs import notifications
+from apps.installs.holds import hold_install
+from apps.installs.models import Install
+from apps.installs.steps import Report
 from apps.tasks.services import enqueue
 from installatron_gui.lib.errors import InstallatronError
 
-from . import notifications, updates
-from .holds import hold_install
-from .models import Install
-from .steps import Report
+from . import locations, services
+from .models import Backup
 
 log = logging.getLogger(__name__)
 
-AUTOUP_MAX_ATTEMPTS = 3
 PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(weeks=1),
            "monthly": timedelta(days=30)}
 # A run a little early still counts (beat's clock and the backup's own duration).
 SLACK = timedelta(hours=1)
 
-# --------------------------------------------------------------------------- updates
-
-
-def run_autoupdates() -> list[str]:
-    """Notify new versions and queue the automatic updates that are due; returns the
-    ids of the tasks started."""
-
-    started: list[str] = []
-    installs = Install.objects.filter(status=Install.Status.INSTALLED).select_related(
-        "account", "website")
-    for install in installs:
-        newest = updates.latest_for(install)
-        if newest and newest != install.version_notified:
-            notifications.notify(install, "update_available", version=newest,
-                                 previous=install.version)
-            Install.objects.filter(pk=install.pk).update(version_notified=newest)
-        if install.autoup not in (1, 2) or install.busy:
-            continue
-        target = updates.latest_for(install, minor_only=install.autoup == 1)
-        if not target:
-            continue
-        attempts = install.version_autouped_attempts if install.version_autouped == target else 0
-        if attempts >= AUTOUP_MAX_ATTEMPTS:
-            continue
-        try:
-            with transaction.atomic():
-                plan = updates.check_update(install, {"version": target}, automatic=True)
-                task = updates.start_update(plan)
-                Install.objects.filter(pk=install.pk).update(
-                    version_autouped=target, version_autouped_attempts=attempts + 1)
-        except InstallatronError as exc:
-            log.info("automatic update of %s to %s not started: %s", install.pk, target,
-                     exc.errcode)
-            continue
-        started.append(task.id)
-    return started
-
-
-# --------------------------------------------------------------------------- backups
-
 
 def due_periods(install: Install, now=None) -> list[str]:
     """The backup periods of ``install`` whose newest automatic backup is too old."""
-    from apps.backups.models import Backup
-
     counts = install.backup_counts()
     now = now or timezone.now()
     state = install.autobk_state or {}
@@ -128,13 +83,9 @@ def autobackup_install(install: Install, periods: list[str], *, report: Report):
     A backup is deleted only when no period keeps it any more, and only after the new
     one exists: a failing schedule never eats the backups it already has.
     """
-    from apps.backups import locations
-    from apps.backups import services as backups
-    from apps.backups.models import Backup
-
     try:
-        backup = backups.create_backup(install, report=report,
-                                       title=f"Automatic backup ({', '.join(periods)})")
+        backup = services.create_backup(install, report=report,
+                                        title=f"Automatic backup ({', '.join(periods)})")
     except InstallatronError as exc:
         notifications.notify(install, "autobk_error", message=exc.message)
         raise
@@ -156,6 +107,6 @@ def autobackup_install(install: Install, periods: list[str], *, report: Report):
     Install.objects.filter(pk=install.pk).update(autobk_state=state)
     install.autobk_state = state
     for old in Backup.objects.filter(pk__in=dropped):
-        backups.delete_backup(old)
+        services.delete_backup(old)
     notifications.notify(install, "autobk", backup=backup.id)
     return backup

@@ -1,7 +1,7 @@
 """Templates: an install saved as a starting point for new installs (``content=<id>``).
 
-A template is a backup-format archive (apps.backups writes and checks it) kept in
-``BACKUP_DIR/<user>/templates/``. Installing from one deploys its files and tables the
+A template is a backup-format archive (this app writes and checks it) kept in
+``BACKUP_DIR/<user>/templates/``; its record, ``Template``, is still in apps.installs. Installing from one deploys its files and tables the
 way a restore to a new location does (new database account, new prefix, the template's
 URL replaced by the new one), then gives the new site its own admin account, password,
 email, title and tagline.
@@ -16,25 +16,25 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from apps.installs.errors import InstallError
+from apps.installs.holds import hold_install
+from apps.installs.models import Install, Template
+from apps.installs.reach import connect_db, drop_tables, open_website, remove_empty_dirs
+from apps.installs.steps import Report
 from apps.panels.base import get_panel
 from apps.recipes import fields as app_fields
 from apps.recipes.base import get_recipe
 from apps.tasks.models import Task
 from apps.tasks.services import enqueue
 
-from .errors import InstallError
-from .holds import hold_install
-from .models import Install, Template
-from .reach import connect_db, drop_tables, open_website, remove_empty_dirs
-from .steps import Report
+from . import services as backups
+from .errors import BackupError
 
 log = logging.getLogger(__name__)
 
 
 def _folder(account):
-    from apps.backups.services import user_dir
-
-    folder = user_dir(account) / "templates"
+    folder = backups.user_dir(account) / "templates"
     folder.mkdir(mode=0o700, exist_ok=True)
     return folder
 
@@ -64,9 +64,6 @@ def create_template(install: Install, *, report: Report, title: str = "") -> Tem
 
     Written under a temporary name, fsynced and renamed: a template cut short is never
     listed."""
-    from apps.backups import services as backups
-    from apps.backups.errors import BackupError
-
     folder = _folder(install.account)
     template_id = Template._meta.get_field("id").default()
     final = folder / f"{template_id}.tar.gz"
@@ -116,32 +113,13 @@ def delete_template(template: Template) -> None:
 # --------------------------------------------------------------------------- installing
 
 
-def check_template_content(account, recipe, content: str) -> str:
-    """``content=<template id>`` of install: a template of this application the account
-    may use (its own, or one of the accounts above it). Returns the id."""
-    owners = {account.pk}
-    owner = account.owner if hasattr(account, "owner") else None
-    while owner is not None:
-        owners.add(owner.pk)
-        owner = owner.owner
-    found = Template.objects.filter(pk=content, account_id__in=owners,
-                                    installer=recipe.id).first()
-    if found is None:
-        raise InstallError("content must be 'yes' (sample content), 'no' (blank) or the id "
-                           f"of one of your {recipe.name} templates.",
-                           errcode="invalid_argument_content", field="content")
-    return found.id
-
-
 def install_from_template(install: Install, *, report: Report) -> Install:
-    """Install from the template ``install.content`` names (the install_app hook).
+    """Install from the template ``install.content`` names (registered with
+    ``apps.installs.services.install_app`` by BackupsConfig.ready()).
 
     The template's files and tables are deployed as a restore to a new location does;
-    then the new site gets its own field values (WordPress: admin login, password, email,
-    title and tagline). If
-    that last part fails, what was deployed is removed and the install marked failed."""
-    from apps.backups import services as backups
-
+    then the new site gets its own field values (an application's admin login, password,
+    email, title and tagline). If that last part fails, what was deployed is removed and the install marked failed."""
     template = Template.objects.filter(pk=install.content).first()
     hidden = install.pending_fields()
     if template is None:
