@@ -293,4 +293,5 @@ class WebArchive:
             raise
         finally:
             conn.close()
+        log.info("%s: '%s' packed by the website's PHP", self.t.url.label, rel or "/")
         return True
