@@ -19,7 +19,7 @@ from apps.transports.base import TransportError, open_transport
 from apps.transports.web import NotServed, call_script, read_unpack, script_text
 from tests.fixtures.processes import free_port, stop_group
 from tests.fixtures.servers import start_php
-from tests.transports.test_sftp import count_files, snapshot
+from tests.transports.test_sftp import count_files, put_small_tree, snapshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -95,6 +95,22 @@ def test_ftp_put_and_get_tree_go_through_php(ftpd, site, php, wordpress_archive,
     assert tree_of(buf) == expected
     assert sorted(os.listdir(site)) == ["blog", "keep.txt"]
     assert (site / "keep.txt").read_text() == "mine"
+
+
+def test_a_vhost_whose_name_does_not_resolve_is_reached_at_vhost_ip(ftpd, site, php,
+                                                                   caplog):
+    """The website's vhost_ip is dialled (Host header and URL keep the name)."""
+    caplog.set_level(logging.INFO, logger="apps.transports.web")
+    port = php(site).rsplit(":", 1)[1]
+    vhosts = {f"http://blog.example.invalid:{port}": "", "ftp://x.invalid": ""}
+    with open_transport(ftpd.url("ftp", "/site"), vhosts=vhosts, vhost_ip="127.0.0.1") as t:
+        assert t.put_tree(put_small_tree(site.parent), "app") == ["app", "top.txt"]
+    assert (site / "app/app/sub/x.txt").read_bytes() == b"x"
+    assert "unpacked by the website's PHP" in caplog.text
+    caplog.clear()
+    with open_transport(ftpd.url("ftp", "/site"), vhosts=vhosts) as t:  # no pinning: DNS
+        t.put_tree(put_small_tree(site.parent), "other")
+    assert "cannot be reached" in caplog.text and (site / "other/top.txt").exists()
 
 
 def test_falls_back_when_php_does_not_serve_this_folder(ftpd, site, php, wordpress_archive,
