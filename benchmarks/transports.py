@@ -3,23 +3,32 @@
 
 Usage: .venv/bin/python benchmarks/transports.py [--runs 5] [--rtt-ms 20]
 
-Needs root (it runs its own OpenSSH server for a test Unix user, as the test fixtures do)
-and php-free: only the transports. Uses a scratch data folder (SQLite for the known host
-key), so it touches nothing else. For each kind of website (local, sftp://, ssh://,
-ftp://) the same WordPress package is put into a fresh folder ``--runs`` times, then
-read back as a tar stream (get_tree, what backups and clones of that website do); the
-baselines are ``tar -xzf`` of the archive here, and the archive streamed into
+Needs root (it runs its own OpenSSH server for a test Unix user, as the test fixtures do),
+PHP's CLI and pyftpdlib; not pytest (tests/fixtures/servers.py and processes.py are plain
+code). Uses a scratch data folder (SQLite for the known host key), so it touches nothing
+else. For each kind of website the same WordPress package is put into a fresh folder
+``--runs`` times, then read back as a tar stream (get_tree, what backups and clones of
+that website do):
+
+* local, ssh:// (one remote tar);
+* sftp://, ftp:// and ftps:// through the website's PHP (``+php``: ``php -S`` serves the
+  folder, as the website's user for sftp, reached through a vhost pinned to the proxy's
+  address with ``vhost_ip``), and the same with the vhost served by a PHP that does not
+  reach the folder (``fallback``: the archive path is tried, then file by file).
+
+The baselines are ``tar -xzf`` of the archive here, and the archive streamed into
 ``tar -xzf -`` through an exec channel of the same SSH connection the ssh:// transport
 uses. Prints median (min-max) seconds and each median as a ratio to both baselines.
 
-``--rtt-ms N`` puts every connection (SSH, FTP control and passive data, and the raw
-stream baseline) through benchmarks/latency.py's proxy, which holds each chunk N/2 ms
-each way: a distant server, on a machine without ``tc netem``.
+``--rtt-ms N`` puts every connection (SSH, FTP control and passive data, HTTP to PHP and
+the raw stream baseline) through benchmarks/latency.py's proxy, which holds each chunk
+N/2 ms each way: a distant server, on a machine without ``tc netem``.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import secrets
 import shutil
@@ -49,8 +58,8 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from tests.fixtures import remote as fx  # noqa: E402
-from tests.fixtures.processes import free_port, wait_for_port  # noqa: E402
+from tests.fixtures import servers as fx  # noqa: E402
+from tests.fixtures.processes import free_port, stop_group, wait_for_port  # noqa: E402
 
 
 def fmt(values: list[float]) -> str:
@@ -60,7 +69,7 @@ def fmt(values: list[float]) -> str:
 def start_sshd(home: Path) -> tuple[subprocess.Popen, int, int, int, str]:
     conf = SCRATCH / "sshd"
     conf.mkdir(mode=0o700)
-    uid, gid = fx._ensure_user(BENCH_USER, home, BENCH_PASSWORD)
+    uid, gid = fx.ensure_user(BENCH_USER, home, BENCH_PASSWORD)
     os.chown(home, uid, gid)
     key = conf / "host_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
@@ -121,6 +130,17 @@ def start_ftpd(root: Path, passive: str = "") -> tuple[subprocess.Popen, int, st
     return proc, port, password
 
 
+class WebLog(logging.Handler):
+    """Counts the archive path's reports: a ``+php`` run must not fall back."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -132,10 +152,17 @@ def main() -> None:
 
     from urllib.parse import quote
 
+    from django.conf import settings
+
     from apps.recipes.wordpress import debian
     from apps.transports.base import open_transport
 
     call_command("migrate", verbosity=0)
+    settings.WEB_ARCHIVE_PLAIN_HTTP = True  # php -S has no TLS
+    settings.FTPS_VERIFY_CERTIFICATE = False  # its certificate names 127.0.0.1, not the proxy
+    weblog = WebLog()
+    logging.getLogger("apps.transports.web").addHandler(weblog)
+    logging.getLogger("apps.transports.web").setLevel(logging.INFO)
     store = SCRATCH / "packages"
     store.mkdir(parents=True)
     built = debian.build_wordpress_archive(store / "build.tar.gz")
@@ -147,28 +174,44 @@ def main() -> None:
     home.mkdir(mode=0o755)
     ftp_root = SCRATCH / "ftp"
     ftp_root.mkdir()
+    elsewhere = SCRATCH / "elsewhere"  # what the fallback's vhost serves instead
+    elsewhere.mkdir()
     sshd, ssh_port, uid, gid, fp = start_sshd(home)
+    php_home, home_port = fx.start_php(home, user=BENCH_USER)
+    php_ftp, ftp_web_port = fx.start_php(ftp_root)  # pyftpdlib writes as root: so does PHP
+    php_other, other_port = fx.start_php(elsewhere)
     host, proxy = "127.0.0.1", None
+    web_ports = [home_port, ftp_web_port, other_port]
     if args.rtt_ms:
         from benchmarks.latency import DelayProxy
 
         host = "127.0.0.2"  # the proxy's side of loopback
         low = free_range(PASSIVE_PORTS, ("127.0.0.1", host))
         ftpd, ftp_port, ftp_pass = start_ftpd(ftp_root, f"{low}-{low + PASSIVE_PORTS - 1}")
-        proxy = DelayProxy(host, [ssh_port, ftp_port, *range(low, low + PASSIVE_PORTS)],
-                           "127.0.0.1", rtt=args.rtt_ms / 1000).start()
+        proxy = DelayProxy(host, [ssh_port, ftp_port, *range(low, low + PASSIVE_PORTS),
+                                  *web_ports], "127.0.0.1", rtt=args.rtt_ms / 1000).start()
         print(f"every remote connection goes through a proxy adding {args.rtt_ms:g} ms of "
               "round-trip time")
     else:
         ftpd, ftp_port, ftp_pass = start_ftpd(ftp_root)
     auth = f"{quote(BENCH_USER, safe='')}:{quote(BENCH_PASSWORD, safe='')}"
-    paths = {
-        "local": str(SCRATCH / "local"),
-        "sftp": f"sftp://{auth}@{host}:{ssh_port}{home}",
-        "ssh": f"ssh://{auth}@{host}:{ssh_port}{home}",
-        "ftp": f"ftp://{fx.FTP_USER}:{quote(ftp_pass, safe='')}@{host}:{ftp_port}/",
+    ftp_auth = f"{fx.FTP_USER}:{quote(ftp_pass, safe='')}"
+
+    def web(port: int) -> dict:
+        # A host name dialled at the proxy's address: the vhost_ip pinning of a website.
+        return {"vhosts": {f"http://bench.test:{port}": ""}, "vhost_ip": host}
+
+    kinds = {
+        "local": (str(SCRATCH / "local"), {}),
+        "ssh": (f"ssh://{auth}@{host}:{ssh_port}{home}", {}),
+        "sftp+php": (f"sftp://{auth}@{host}:{ssh_port}{home}", web(home_port)),
+        "sftp fallback": (f"sftp://{auth}@{host}:{ssh_port}{home}", web(other_port)),
+        "ftp+php": (f"ftp://{ftp_auth}@{host}:{ftp_port}/", web(ftp_web_port)),
+        "ftp fallback": (f"ftp://{ftp_auth}@{host}:{ftp_port}/", web(other_port)),
+        "ftps+php": (f"ftps://{ftp_auth}@{host}:{ftp_port}/", web(ftp_web_port)),
+        "ftps fallback": (f"ftps://{ftp_auth}@{host}:{ftp_port}/", web(other_port)),
     }
-    Path(paths["local"]).mkdir()
+    Path(kinds["local"][0]).mkdir()
     times: dict[str, list[float]] = {}
     try:
         for run in range(args.runs):
@@ -179,16 +222,22 @@ def main() -> None:
             t0 = time.perf_counter()
             subprocess.run(["tar", "-xzf", str(archive), "-C", str(dest)], check=True)
             times.setdefault("tar -xzf (local)", []).append(time.perf_counter() - t0)
-            for kind, path in paths.items():
-                with open_transport(path, trust_host_key=fp) as t:
+            for kind, (path, options) in kinds.items():
+                folder = f"{target}-{kind.replace(' ', '-').replace('+', '-')}"
+                with open_transport(path, trust_host_key=fp, **options) as t:
+                    weblog.messages.clear()
                     t0 = time.perf_counter()
-                    t.put_tree(archive, f"{target}-{kind}")
+                    t.put_tree(archive, folder)
                     times.setdefault(f"put_tree {kind}", []).append(time.perf_counter() - t0)
                     # Reading it back, as a backup or a clone of that website does.
                     t0 = time.perf_counter()
                     with open(os.devnull, "wb") as sink:
-                        t.get_tree(f"{target}-{kind}", sink)
+                        t.get_tree(folder, sink)
                     times.setdefault(f"get_tree {kind}", []).append(time.perf_counter() - t0)
+                    by_php = sum("by the website's PHP" in m for m in weblog.messages)
+                    if by_php != (2 if kind.endswith("+php") else 0):
+                        sys.exit(f"{kind}: the archive path was {'not ' * (by_php == 0)}"
+                                 f"used: {weblog.messages}")
                     if kind == "ssh":
                         # Baseline 2: the raw stream on the same connection.
                         raw = f"{target}-raw"
@@ -203,7 +252,7 @@ def main() -> None:
                         assert status == 0
                         times.setdefault("tar stream over ssh", []).append(
                             time.perf_counter() - t0)
-            for folder in (home, ftp_root, Path(paths["local"]), SCRATCH / "tar"):
+            for folder in (home, ftp_root, Path(kinds["local"][0]), SCRATCH / "tar"):
                 for entry in folder.iterdir():
                     shutil.rmtree(entry)
     finally:
@@ -212,6 +261,8 @@ def main() -> None:
         for proc in (sshd, ftpd):
             proc.terminate()
             proc.wait(timeout=10)
+        for proc in (php_home, php_ftp, php_other):
+            stop_group(proc)
     local = statistics.median(times["tar -xzf (local)"])
     stream = statistics.median(times["tar stream over ssh"])
     print(f"{'method':24} {'seconds: median (min-max)':30} {'x local tar':>12} "

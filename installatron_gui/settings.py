@@ -355,6 +355,13 @@ FTPS_CA_FILE = os.environ.get("INSTALLATRON_FTPS_CA_FILE", "")
 S3_CA_FILE = os.environ.get("INSTALLATRON_S3_CA_FILE", "")
 S3_REGION = os.environ.get("INSTALLATRON_S3_REGION", "us-east-1")
 FTPS_VERIFY_CERTIFICATE = env_bool("INSTALLATRON_FTPS_VERIFY_CERTIFICATE", True)
+# ftp/ftps/sftp websites that a web server with PHP also serves (their vhosts reach the
+# folder) get one archive plus a one-time PHP unpacker or packer called over HTTP instead
+# of a transfer file by file (apps/transports/web.py); anything else falls back by itself.
+# Over an encrypted transport (ftps, sftp) only an https:// vhost is used unless plain
+# http is allowed here.
+WEB_ARCHIVE = env_bool("INSTALLATRON_WEB_ARCHIVE", True)
+WEB_ARCHIVE_PLAIN_HTTP = env_bool("INSTALLATRON_WEB_ARCHIVE_PLAIN_HTTP")
 # An unknown SSH host key is refused unless this is on (or the website allows it with
 # its _trust_host_key member); a changed key is always refused.
 SSH_TRUST_FIRST_USE = env_bool("INSTALLATRON_SSH_TRUST_FIRST_USE")

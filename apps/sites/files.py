@@ -18,10 +18,14 @@ def open_website(website):
     The path comes through the panel's path hooks (section 4.1: recorded, released when
     idle); SSH host keys are checked against the website's ``_trust_host_key``. On a
     remote website without a shell, put_tree/get_tree go through the panel's secondary
-    ssh:// path when it offers one (section 4.2), asked for on the first bulk call.
+    ssh:// path when it offers one (section 4.2), asked for on the first bulk call; else
+    through the website's own PHP where a vhost reaches the folder (transports/web.py).
     """
     custom = website.custom or {}
-    options = {"trust_host_key": custom.get("_trust_host_key"), "website_id": website.pk}
+    # vhosts and vhost_ip: ftp/ftps/sftp websites that PHP also serves move whole trees as
+    # one archive through a one-time script at the website's URL (transports/web.py).
+    options = {"trust_host_key": custom.get("_trust_host_key"), "website_id": website.pk,
+               "vhosts": dict(website.vhosts or {}), "vhost_ip": website.vhost_ip or ""}
     entered = False
     try:
         with website_path(website) as path, ExitStack() as stack:

@@ -51,6 +51,7 @@ from .remote import (
     setting,
     with_retries,
 )
+from .web import WebArchive
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ class FtpTransport(Transport):
                                       or setting("FTP_CONNECTIONS", 4)))
         self._ftp: ftplib.FTP | None = None
         self._mlsd = True
+        self.web = WebArchive.for_transport(self, options)
 
     # -- connection
     def _tls_context(self) -> ssl.SSLContext:
@@ -414,7 +416,10 @@ class FtpTransport(Transport):
     def put_tree(self, archive: Path, rel: str) -> list[str]:
         """Unpack a checked package into ``rel``: folders on this connection, files over a
         small pool of parallel connections, all into a stage folder next to the target
-        that is renamed into place at the end (removed again on any failure)."""
+        that is renamed into place at the end (removed again on any failure). Where the
+        website's PHP can unpack one archive instead, it does (web.py)."""
+        if self.web is not None and (tops := self.web.put_tree(archive, rel)) is not None:
+            return tops
         parts = split_rel(rel)
         with CheckedPackage(archive) as package:
             tops = package.tops
@@ -519,6 +524,8 @@ class FtpTransport(Transport):
         walk order, over the ``connections`` pool; large ones stream through a spool
         file on the main connection. The tar keeps the walk's order.
         """
+        if self.web is not None and self.web.get_tree(rel, out, exclude=exclude):
+            return
         patterns = [p.strip("/") for p in exclude or []]
         base = "/".join(split_rel(rel))
         skipped: list[str] = []

@@ -62,6 +62,7 @@ from .remote import (
     setting,
     with_retries,
 )
+from .web import WebArchive
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +160,7 @@ class SftpTransport(Transport):
         self.attempts = options.get("attempts")
         self._ssh: paramiko.Transport | None = None
         self._sftp: paramiko.SFTPClient | None = None
+        self.web = WebArchive.for_transport(self, options)
 
     # -- connection
     def _open_ssh(self) -> paramiko.Transport:
@@ -395,8 +397,11 @@ class SftpTransport(Transport):
 
         Everything lands in a private stage folder next to the target first and is then
         renamed into place; on any failure (a cut connection too) what was created is
-        removed, over a fresh connection if need be.
+        removed, over a fresh connection if need be. Where the website's PHP can unpack
+        one archive instead, it does (web.py).
         """
+        if self.web is not None and (tops := self.web.put_tree(archive, rel)) is not None:
+            return tops
         with CheckedPackage(archive) as package:
             return self._staged_put(package, rel, self._upload_stage)
 
@@ -488,8 +493,12 @@ class SftpTransport(Transport):
                 yield info, next(contents)
 
     def get_tree(self, rel: str, out: BinaryIO, *, exclude: list[str] | None = None) -> None:
-        """A tar stream of folder ``rel`` built from SFTP reads (no shell on the host)."""
+        """A tar stream of folder ``rel`` built from SFTP reads (no shell on the host), or
+        packed by the website's PHP where it can (web.py)."""
         import fnmatch
+
+        if self.web is not None and self.web.get_tree(rel, out, exclude=exclude):
+            return
 
         patterns = [p.strip("/") for p in exclude or []]
         base = "/".join(split_rel(rel))

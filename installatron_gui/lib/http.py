@@ -39,13 +39,21 @@ class _TlsConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
+def connection(url: str, *, ip: str = "", timeout: float = TIMEOUT
+               ) -> http.client.HTTPConnection:
+    """An unopened connection for ``url`` that dials ``ip`` when given (callers that
+    stream a response: the transports' archive path)."""
+    parts = urlsplit(url)
+    cls = _TlsConnection if parts.scheme == "https" else _Connection
+    return cls(parts.hostname, parts.port, ip=ip, timeout=timeout)
+
+
 def http_request(method: str, url: str, *, ip: str = "", data: dict | None = None,
                  cookies: str = "") -> tuple[int, dict, str]:
     """One request; returns (status, lower-case headers, text). An unreachable site is
     an ``InstallError`` (``failed_http``) naming the URL, never a socket error."""
     parts = urlsplit(url)
-    cls = _TlsConnection if parts.scheme == "https" else _Connection
-    conn = cls(parts.hostname, parts.port, ip=ip, timeout=TIMEOUT)
+    conn = connection(url, ip=ip)
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query

@@ -23,14 +23,23 @@ from .conftest import (
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("scheme", ["sftp", "ssh", "ftp"])
+@pytest.mark.parametrize("scheme", ["sftp", "ssh", "ftp", "ftp-files", "sftp-php"])
 def test_wordpress_lifecycle_on_a_remote_website(scheme, make_remote_site, wordpress_package,
-                                                 mysql_query, settings):
+                                                 mysql_query, settings, caplog):
+    """``ftp`` and ``sftp-php``: the website's PHP unpacks and packs the trees (one
+    archive, transports/web.py); ``ftp-files`` and ``sftp``: file by file."""
+    import logging
+
     from apps.backups import services as backups
     from apps.backups import tasks as backup_tasks
     from apps.installs import services, tasks
     from apps.installs.models import Install
 
+    caplog.set_level(logging.INFO, logger="apps.transports.web")
+    settings.WEB_ARCHIVE = scheme != "ftp-files"
+    settings.WEB_ARCHIVE_PLAIN_HTTP = scheme == "sftp-php"  # php -S has no TLS
+    by_php = scheme in ("ftp", "sftp-php")
+    scheme = scheme.split("-")[0]
     remote = make_remote_site(scheme)
     (remote.docroot / "owner.txt").write_text("the owner's own file\n")
     empty = listing(remote.root)
@@ -44,6 +53,7 @@ def test_wordpress_lifecycle_on_a_remote_website(scheme, make_remote_site, wordp
     assert status == 200 and title_of(home).startswith(title)
     if scheme != "ftp":  # written by the remote user, not by us
         assert (remote.docroot / "wp-config.php").stat().st_uid == remote.server.uid
+    assert ("unpacked by the website's PHP" in caplog.text) == by_php
 
     if scheme == "ssh":
         # The database is reachable from here too; force the other route so dumps and
@@ -51,8 +61,11 @@ def test_wordpress_lifecycle_on_a_remote_website(scheme, make_remote_site, wordp
         settings.DB_ACCESS = "ssh"
     installed_files = listing(remote.docroot)
     installed_tables = table_snapshot(install)
+    caplog.clear()
     backup = run_backup(install)
     assert not [p for p in remote.root.iterdir() if p.name.startswith(".itron-db-")]
+    assert ("packed by the website's PHP" in caplog.text) == by_php
+    assert ("reading file by file" in caplog.text) == (scheme == "sftp" and not by_php)
 
     # Change the site, then restore: files and tables come back exactly.
     db_rows(install, f"UPDATE `{install.db_prefix}options` SET option_value = 'Changed' "
