@@ -17,7 +17,7 @@ from installatron_gui.lib.errors import InstallatronError
 
 from . import services
 from .errors import BackupError
-from .models import Backup, parse_expiry
+from .models import Backup, BackupLocation, parse_expiry
 
 log = logging.getLogger(__name__)
 
@@ -193,3 +193,26 @@ def delete_expired_backups() -> int:
 # Registered here so the job ships with the app; `celery beat` (or `worker -B`) runs it.
 app.add_periodic_task(EXPIRE_EVERY, delete_expired_backups.s(),
                       name="backups.delete_expired_backups")
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def check_location(task_id: str, location_id: int) -> None:
+    """Test a backup location the owner just added (connect, write a small file, remove
+    it) in the worker, not in their web request; a location that fails is not kept."""
+
+    def body(task, report):
+        from . import locations
+
+        location = BackupLocation.objects.filter(pk=location_id, pending=True).first()
+        if location is None or location.account_id != task.account_id:
+            _check_message(task, agree=False)
+        report(10, 90, "Connecting")
+        try:
+            locations.check_location(location.uri, account=location.account)
+        except BaseException:
+            location.delete()
+            raise
+        BackupLocation.objects.filter(pk=location.pk).update(pending=False)
+        return "The location works and was saved.", {"location": location.pk}
+
+    run_task(task_id, body)

@@ -329,7 +329,8 @@ class EditForm(forms.Form):
         from apps.backups.locations import remember
 
         # Saved locations by id; an API-set bkloc not saved yet becomes one of them.
-        self.locations = {str(loc.pk): loc for loc in install.account.backup_locations.all()}
+        self.locations = {str(loc.pk): loc
+                          for loc in install.account.backup_locations.filter(pending=False)}
         current = remember(install.account, install.bkloc) if install.bkloc else None
         if current is not None:
             self.locations[str(current.pk)] = current
