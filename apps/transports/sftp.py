@@ -158,8 +158,10 @@ class SftpTransport(Transport):
     """A website on a host with SFTP (no shell needed).
 
     Options: ``key_file`` / ``key_passphrase`` (instead of the password; the reference's
-    source_ftu_key), ``trust_host_key`` ("first-use" or "SHA256:..."), ``website_id``
-    (recorded with a newly trusted key), ``timeout`` (seconds per network wait).
+    source_ftu_key), ``pkey`` (a key in memory: an owner's own pair), ``trust_host_key``
+    ("first-use" or "SHA256:..."), ``website_id`` (recorded with a newly trusted key),
+    ``timeout`` (seconds per network wait), ``trusted`` (the panel's own website path:
+    exempt from the owners' outbound policy, transports.remote.open_socket).
     """
 
     default_port = 22
