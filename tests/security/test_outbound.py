@@ -169,9 +169,8 @@ def test_a_migration_source_is_checked_too(listener, refuse_private, user):
         plan = imports.MigrationPlan(account=user, recipe=recipe, location=None,
                                      source_url="http://example.com", source_ftu=ftu,
                                      source_ip=ip)
-        with pytest.raises(InstallError) as refused:
-            with imports._open_source(plan):
-                pass
+        with pytest.raises(InstallError) as refused, imports._open_source(plan):
+            pass
         assert refused.value.errcode == "failed_filesystem_host"
         assert re.search(r"Cannot connect to \S+:\d+\.", refused.value.message)
     time.sleep(0.2)
