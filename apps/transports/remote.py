@@ -123,7 +123,11 @@ def open_socket(url: RemoteUrl, *, timeout: float, options: dict):
     is the address connected to; an owner's address fails with the one generic error."""
     check = not trusted(options)
     try:
-        return outbound.connect(url.host, url.port, check=check,
+        # Looked up once per transport: its further connections (the FTP pool, a
+        # reconnect) go to the same checked address. ``options`` is this transport's own.
+        if "_address" not in options:
+            options["_address"] = outbound.resolve(url.host, url.port, check=check)
+        return outbound.connect(url.host, url.port, check=check, address=options["_address"],
                                 timeout=min(timeout, outbound.timeout()) if check else timeout)
     except outbound.OutboundError as exc:
         raise remote_error(exc.message, url, errcode=HOST) from None

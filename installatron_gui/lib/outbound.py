@@ -113,12 +113,14 @@ def check_host(host: str, port: int) -> None:
     resolve(host, port, check=True)
 
 
-def connect(host: str, port: int, *, timeout: float, check: bool = True) -> socket.socket:
+def connect(host: str, port: int, *, timeout: float, check: bool = True,
+            address: tuple[int, tuple] | None = None) -> socket.socket:
     """A TCP socket connected to the address ``host`` resolved to (checked unless
-    ``check`` is False). Checked connections fail with the one generic error, never
-    sooner than ``timeout`` after the attempt started."""
+    ``check`` is False), or to ``address`` (what ``resolve`` gave before: a client's
+    further connections to the same host). Checked connections fail with the one generic
+    error, never sooner than ``timeout`` after the attempt started."""
     started = time.monotonic()
-    family, sockaddr = resolve(host, port, check=check)
+    family, sockaddr = address or resolve(host, port, check=check)
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.settimeout(timeout)

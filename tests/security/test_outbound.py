@@ -157,6 +157,43 @@ def test_the_host_is_looked_up_once_and_that_address_is_used(ftpd, settings, mon
     assert names.count("localhost") == 1, names
 
 
+def test_every_connection_of_one_transport_goes_to_the_address_checked_first(
+        ftpd, settings, monkeypatch, tmp_path):
+    """put_tree opens a pool of FTP connections: the name is looked up once for all."""
+    from apps.transports.base import open_transport
+    from tests.transports.test_local import make_archive
+
+    settings.OUTBOUND_ALLOW = ["127.0.0.0/8"]
+    archive = make_archive(tmp_path / "a.tar.gz", [("app", None)] + [
+        (f"app/f{i}.txt", b"x" * 10) for i in range(40)])
+    real = socket.getaddrinfo
+    names: list[str] = []
+
+    def counting(host, *args, **kwargs):
+        names.append(host)
+        return real(host, *args, **kwargs)
+
+    from installatron_gui.lib import outbound
+
+    connected = []
+    real_connect = outbound.connect
+
+    def spied(host, port, **kwargs):
+        sock = real_connect(host, port, **kwargs)
+        connected.append(sock.getpeername()[0])
+        return sock
+
+    (ftpd.root / "site").mkdir()
+    monkeypatch.setattr(socket, "getaddrinfo", counting)
+    monkeypatch.setattr(outbound, "connect", spied)
+    url = ftpd.url("ftp", "/site").replace("@127.0.0.1:", "@localhost:")
+    with open_transport(url, connections=4) as t:
+        assert t.put_tree(archive, "") == ["app"]
+    assert names.count("localhost") == 1, names
+    assert len(connected) > 1 and len(set(connected)) == 1, connected  # the pool, one address
+    assert len(list((ftpd.root / "site/app").iterdir())) == 40
+
+
 def test_a_migration_source_is_checked_too(listener, refuse_private, user):
     """source_ftu, and source_url_ip that replaces its host, go through the same policy."""
     from apps.installs import imports
