@@ -365,6 +365,12 @@ WEB_ARCHIVE_PLAIN_HTTP = env_bool("INSTALLATRON_WEB_ARCHIVE_PLAIN_HTTP")
 # An unknown SSH host key is refused unless this is on (or the website allows it with
 # its _trust_host_key member); a changed key is always refused.
 SSH_TRUST_FIRST_USE = env_bool("INSTALLATRON_SSH_TRUST_FIRST_USE")
+# Connections a website owner can make us open (backup locations, migration sources) go
+# only to public addresses, plus these networks (CIDR, comma-separated); the test suite
+# allows loopback for its own servers (lib/outbound.py). Seconds to connect.
+OUTBOUND_ALLOW = env_list("INSTALLATRON_OUTBOUND_ALLOW",
+                          "127.0.0.0/8,::1/128" if env_bool("INSTALLATRON_TESTING") else "")
+OUTBOUND_TIMEOUT = float(os.environ.get("INSTALLATRON_OUTBOUND_TIMEOUT", "10"))
 # This server's own key, used for sftp:// and ssh:// website paths that carry no password.
 SSH_KEY_FILE = os.environ.get("INSTALLATRON_SSH_KEY_FILE", "")
 SSH_KEY_PASSPHRASE = os.environ.get("INSTALLATRON_SSH_KEY_PASSPHRASE", "")

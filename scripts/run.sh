@@ -12,6 +12,8 @@ PORT="${INSTALLATRON_PORT:-8000}"
 DEMO_PORT="${INSTALLATRON_DEMO_PORT:-8081}"
 GUI="http://$BIND:$PORT"
 export INSTALLATRON_GUI_URL="${INSTALLATRON_GUI_URL:-$GUI}"
+# The demo's own servers are on loopback: allow it (a production server sets what it needs).
+export INSTALLATRON_OUTBOUND_ALLOW="${INSTALLATRON_OUTBOUND_ALLOW-127.0.0.0/8,::1/128}"
 
 ensure_system_packages run
 ensure_venv run

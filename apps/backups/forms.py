@@ -24,7 +24,9 @@ class LocationForm(forms.Form):
                                help_text=_("For S3: the access key id."))
     password = forms.CharField(label=_("Password"), max_length=255, required=False,
                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                               help_text=_("For S3: the secret key."))
+                               help_text=_("For SFTP and SSH: leave it empty to log in with "
+                                           "your own key (shown below). For S3: the secret "
+                                           "key."))
     folder = forms.CharField(label=_("Folder"), max_length=1024, initial="/",
                              help_text=_("An existing folder on that server, e.g. /backups; "
                                          "for S3 the bucket and a prefix, e.g. /bucket/site1."))
@@ -51,14 +53,6 @@ class LocationForm(forms.Form):
         if any(part == ".." for part in folder.split("/")) or "\x00" in folder:
             raise forms.ValidationError(_("Give a plain folder path."))
         return folder
-
-    def clean(self) -> dict:
-        data = super().clean()
-        # This server's own SSH key is only for the panel's websites (transports.remote).
-        if data.get("scheme") in ("sftp", "ssh") and not data.get("password"):
-            self.add_error("password", _("SFTP and SSH locations need the password of that "
-                                         "account."))
-        return data
 
     def uri(self) -> str:
         data = self.cleaned_data

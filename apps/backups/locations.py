@@ -14,28 +14,67 @@ puts it where the restore reads it.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
-
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import paramiko
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from apps.transports.base import TransportError, open_transport
 from apps.transports.remote import require_own_password
 
 from .errors import BackupError
-from .models import Backup, BackupLocation
+from .models import Backup, BackupLocation, OwnerSshKey
 
 log = logging.getLogger(__name__)
 
 REMOTE = "remote"
 
 
-def _open(uri: str, trust: str | None):
-    """A location is an address its owner typed: it logs in with its own credentials,
-    never with this server's SSH key (that is for the panel's website paths only)."""
-    require_own_password(uri, errcode="invalid_argument_bkloc")
-    return open_transport(uri, trust_host_key=trust)
+def owner_key(account) -> OwnerSshKey:
+    """The owner's own SSH key pair (made on first use): the private half encrypted in
+    our database, the public half for the owner to authorize at their server."""
+    found = OwnerSshKey.objects.filter(account=account).first()
+    if found is not None:
+        return found
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                           serialization.PublicFormat.OpenSSH).decode()
+    found, _ = OwnerSshKey.objects.get_or_create(
+        account=account, defaults={"private_key": private,
+                                   "public_key": f"{public} installatron-{account.username}"})
+    return found
+
+
+def _needs_key(uri: str) -> bool:
+    try:
+        parts = urlsplit(uri or "")
+        return parts.scheme.lower() in ("sftp", "ssh") and not parts.password
+    except ValueError:
+        return False
+
+
+def _open(uri: str, trust: str | None, account=None):
+    """A location is an address its owner typed: through the outbound policy, logging in
+    with its password or the owner's own key pair, never with this server's SSH key
+    (that is for the panel's website paths only)."""
+    options: dict = {"trust_host_key": trust}
+    if _needs_key(uri):
+        if account is None:
+            require_own_password(uri, errcode="invalid_argument_bkloc")
+        options["pkey"] = paramiko.Ed25519Key(file_obj=io.StringIO(owner_key(account).private_key))
+    return open_transport(uri, **options)
+
+
+def _owner(backup: Backup):
+    return backup.account if backup.account_id else None
 
 
 def _name(backup: Backup) -> str:
@@ -51,7 +90,7 @@ def upload_backup(backup: Backup, uri: str, *, trust: str | None = None) -> str:
 
     tmp = f".{backup.id}.{secrets.token_hex(4)}.part"
     try:
-        with _open(uri, trust) as t, \
+        with _open(uri, trust, _owner(backup)) as t, \
                 open(backup.archive_path, "rb") as archive:
             try:
                 t.write(tmp, archive, mode=0o600)  # streamed, never whole in memory
@@ -89,7 +128,7 @@ def fetch_backup(backup: Backup, uri: str, *, trust: str | None = None) -> Path:
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as fh, \
-                _open(uri, trust) as t:
+                _open(uri, trust, _owner(backup)) as t:
             t.read_to(_name(backup), fh)
         if file_sha256(tmp) != backup.checksum:
             raise BackupError("The backup downloaded from its remote location does not match "
@@ -109,7 +148,7 @@ def remove_remote_copy(backup: Backup, uri: str, *, trust: str | None = None) ->
     from apps.accounts.validation import mask_path
 
     try:
-        with _open(uri, trust) as t:
+        with _open(uri, trust, _owner(backup)) as t:
             t.remove(_name(backup))  # a missing copy is fine
     except TransportError as exc:
         log.warning("could not remove backup %s from %s: %s", backup.id, mask_path(uri),
@@ -144,7 +183,7 @@ def chosen_uri(install, location: str) -> str:
     if location == "local":
         return ""
     found = BackupLocation.objects.filter(pk=location if str(location).isdigit() else None,
-                                          account_id=install.account_id).first()
+                                          account_id=install.account_id, pending=False).first()
     if found is None:
         raise BackupError("There is no such backup location.", errcode="invalid_argument_bkloc",
                           status=400)
@@ -185,11 +224,12 @@ def remember(account, uri: str) -> BackupLocation | None:
 PROBE = ".itron-probe"
 
 
-def check_location(uri: str, *, trust: str | None = None) -> None:
+def check_location(uri: str, *, trust: str | None = None, account=None) -> None:
     """Connect, write a small file and remove it: raises TransportError (no secrets in
-    its message) when backups could not be stored there."""
+    its message) when backups could not be stored there. ``account``: the owner, whose
+    key pair an sftp:// or ssh:// address without a password logs in with."""
     name = f"{PROBE}-{secrets.token_hex(4)}"
-    with _open(uri, trust) as t:
+    with _open(uri, trust, account) as t:
         t.write(name, b"installatron backup location check\n", mode=0o600)
         try:
             if t.size(name) <= 0:

@@ -132,6 +132,8 @@ class BackupLocation(models.Model):
     name = models.CharField(max_length=80)
     uri = EncryptedTextField()  # carries the FTP/SSH password: never shown, never logged
     created = models.DateTimeField(default=timezone.now)
+    # Saved by the form, tested by a worker: unusable until its test passed.
+    pending = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name", "pk"]
@@ -149,3 +151,20 @@ class BackupLocation(models.Model):
     @property
     def scheme(self) -> str:
         return self.uri.split("://", 1)[0].lower()
+    @property
+    def verified(self) -> bool:
+        return not self.pending
+
+
+class OwnerSshKey(models.Model):
+    """A website owner's own SSH key pair for their sftp:// and ssh:// backup locations
+    without a password: the owner authorizes the public half at their server. This
+    server's key (``SSH_KEY_FILE``) is never used for an owner's address."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="ssh_key")
+    private_key = EncryptedTextField()  # OpenSSH PEM: never shown, never logged
+    public_key = models.TextField()
+    created = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"SSH key of {self.account_id}"

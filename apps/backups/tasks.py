@@ -18,7 +18,7 @@ from installatron_gui.lib.errors import InstallatronError
 from . import schedules, services, templates_service
 from .errors import BackupError
 from .migration import migrate_app_task  # noqa: F401  (registered with the worker)
-from .models import Backup, parse_expiry
+from .models import Backup, BackupLocation, parse_expiry
 
 log = logging.getLogger(__name__)
 
@@ -231,5 +231,28 @@ def create_template(task_id: str, title: str = "") -> None:
         finally:
             release_install(task.install, task.id)
         return f"The template {template.title} was saved.", {"template": template.id}
+
+    run_task(task_id, body)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def check_location(task_id: str, location_id: int) -> None:
+    """Test a backup location the owner just added (connect, write a small file, remove
+    it) in the worker, not in their web request; a location that fails is not kept."""
+
+    def body(task, report):
+        from . import locations
+
+        location = BackupLocation.objects.filter(pk=location_id, pending=True).first()
+        if location is None or location.account_id != task.account_id:
+            _check_message(task, agree=False)
+        report(10, 90, "Connecting")
+        try:
+            locations.check_location(location.uri, account=location.account)
+        except BaseException:
+            location.delete()
+            raise
+        BackupLocation.objects.filter(pk=location.pk).update(pending=False)
+        return "The location works and was saved.", {"location": location.pk}
 
     run_task(task_id, body)

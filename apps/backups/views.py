@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,9 +14,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.accounts.models import Account
 from apps.installs.models import Install
 from apps.tasks.models import Task
+from apps.tasks.services import enqueue
 from installatron_gui.lib.errors import InstallatronError
 
-from . import locations, services
+from . import locations, services, tasks
 from .forms import LocationForm
 from .models import Backup, BackupLocation
 
@@ -253,33 +255,29 @@ def _get_location_for(principal: Account, pk: str) -> BackupLocation:
 @login_required
 @require_http_methods(["GET", "POST"])
 def location_list(request: HttpRequest) -> HttpResponse:
-    """My backup locations, and a form to add one: saved only once a test file could be
-    written there and removed again."""
-    from apps.transports.base import TransportError
-
+    """My backup locations, and a form to add one. A worker tests it (a small file written
+    there and removed again); it is kept, and usable, only once that worked."""
     form = LocationForm(request.POST or None, account=request.user)
     error = ""
     if request.method == "POST" and form.is_valid():
         uri = form.uri()
         same = locations.find(request.user, uri)
-        try:
-            if same is not None:
-                error = _("This location is already saved as “%(name)s”.") % {
-                    "name": same.name}
-            else:
-                locations.check_location(uri)
-        except TransportError as exc:
-            error = exc.message  # scrubbed of the password by the transport
-        if not error:
-            BackupLocation.objects.create(account=request.user, name=form.cleaned_data["name"],
-                                          uri=uri)
-            messages.success(request, _("The location works and was saved."))
-            return redirect("backups:locations")
+        if same is not None:
+            error = _("This location is already saved as “%(name)s”.") % {"name": same.name}
+        else:
+            with transaction.atomic():
+                location = BackupLocation.objects.create(
+                    account=request.user, name=form.cleaned_data["name"], uri=uri, pending=True)
+                task = enqueue(tasks.check_location, location.pk, cmd="location",
+                               label=location.name, account=request.user,
+                               url=location.display())
+            return redirect("backups:task", task.pk)
     saved = [*request.user.backup_locations.all()]
     for location in saved:
         location.install_count = len(locations.installs_using(location))
-    return render(request, "backups/locations.html", {"form": form, "error": error,
-                                                      "locations": saved})
+    return render(request, "backups/locations.html", {
+        "form": form, "error": error, "locations": saved,
+        "public_key": locations.owner_key(request.user).public_key})
 
 
 @login_required

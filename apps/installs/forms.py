@@ -345,7 +345,8 @@ class EditForm(forms.Form):
         # Saved locations by id. An install's bkloc is one of them (saving it saves the
         # location too: backups/receivers.py); a row older than that is saved again here.
         current = self._bkloc_location(install)
-        self.locations = {str(loc.pk): loc for loc in install.account.backup_locations.all()}
+        self.locations = {str(loc.pk): loc
+                          for loc in install.account.backup_locations.filter(pending=False)}
         self.current["bkloc"] = str(current.pk) if current is not None else "local"
         super().__init__(*args, initial=self.current, **kwargs)
         for name, spec in specs.items():

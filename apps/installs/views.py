@@ -143,7 +143,7 @@ def detail(request: HttpRequest, pk: str) -> HttpResponse:
     else:
         task = _last_task(install.pk)
     recipe = recipe_or_none(install.installer) if install else None
-    saved = [*install.account.backup_locations.all()] if install else []
+    saved = [*install.account.backup_locations.filter(pending=False)] if install else []
     context = {
         "install": install,
         "pk": pk,

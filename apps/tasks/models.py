@@ -49,6 +49,7 @@ VERBS = {
     "import": _("Import"),
     "restoreto": _("Restore elsewhere"),
     "edit": _("Change settings"),
+    "location": _("Test a backup location"),
 }
 
 

@@ -45,10 +45,14 @@ from .remote import (
     STAGE_PREFIX,
     CheckedPackage,
     RemoteUrl,
+    connect_attempts,
+    generic_error,
+    open_socket,
     parse_remote,
     refuse_existing,
     remote_error,
     setting,
+    trusted,
     with_retries,
 )
 from .web import WebArchive
@@ -97,7 +101,7 @@ class FtpTransport(Transport):
         super().__init__(root, uid=uid, gid=gid, **options)
         self.url: RemoteUrl = parse_remote(root, self.default_port)
         self.timeout = float(options.get("timeout") or setting("REMOTE_TIMEOUT", 30))
-        self.attempts = options.get("attempts")
+        self.attempts = connect_attempts(options)
         self.connections = max(1, int(options.get("connections")
                                       or setting("FTP_CONNECTIONS", 4)))
         self._ftp: ftplib.FTP | None = None
@@ -123,7 +127,11 @@ class FtpTransport(Transport):
             else:
                 ftp = ftplib.FTP(timeout=self.timeout)
             ftp.trust_server_pasv_ipv4_address = False
-            ftp.connect(self.url.host, self.url.port, timeout=self.timeout)
+            # ftplib's connect() would look the name up again: the checked socket instead.
+            sock = open_socket(self.url, timeout=self.timeout, options=self.options)
+            ftp.host, ftp.port, ftp.sock, ftp.af = self.url.host, self.url.port, sock, sock.family
+            ftp.file = sock.makefile("r", encoding=ftp.encoding)
+            ftp.welcome = ftp.getresp()
             if self.tls:
                 ftp.auth()
             ftp.login(self.url.user or "anonymous", self.url.password)
@@ -135,7 +143,7 @@ class FtpTransport(Transport):
         except BaseException as exc:
             if ftp is not None:
                 ftp.close()
-            if isinstance(exc, KeyboardInterrupt | SystemExit):
+            if isinstance(exc, KeyboardInterrupt | SystemExit | TransportError):
                 raise
             if isinstance(exc, ssl.SSLCertVerificationError):
                 raise remote_error(f"The TLS certificate of {where} could not be verified "
@@ -143,6 +151,8 @@ class FtpTransport(Transport):
             if isinstance(exc, ftplib.error_perm) and str(exc)[:3] in ("530", "331", "332"):
                 raise remote_error(f"{where} rejected the login for user '{self.url.user}'.",
                                    self.url, errcode=LOGIN) from None
+            if not trusted(self.options):
+                raise generic_error(self.url) from None  # an owner's address: one text
             if isinstance(exc, ftplib.error_perm) and self.tls:
                 raise remote_error(f"{where} does not offer FTP over TLS: {exc}.", self.url,
                                    errcode=HOST) from None

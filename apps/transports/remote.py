@@ -22,6 +22,8 @@ from urllib.parse import quote, unquote, urlsplit
 
 from django.conf import settings
 
+from installatron_gui.lib import outbound
+
 from .base import TransportError
 from .local import check_archive, split_rel
 
@@ -102,6 +104,38 @@ def remote_error(message: str, url: RemoteUrl, *, errcode: str, status: int = 50
 
 def setting(name: str, default):
     return getattr(settings, name, default)
+
+
+def trusted(options: dict) -> bool:
+    """Whether the address came from the panel (its website paths): only those skip the
+    outbound policy (lib/outbound.py); every other address is an owner's."""
+    return bool(options.get("trusted"))
+
+
+def connect_attempts(options: dict) -> int | None:
+    """An owner's address is tried once (retries would multiply a probe); the panel's
+    websites get REMOTE_CONNECT_ATTEMPTS unless the caller says otherwise."""
+    return options.get("attempts") or (None if trusted(options) else 1)
+
+
+def open_socket(url: RemoteUrl, *, timeout: float, options: dict):
+    """A TCP connection to the URI's host through the outbound policy: the address checked
+    is the address connected to; an owner's address fails with the one generic error."""
+    check = not trusted(options)
+    try:
+        # Looked up once per transport: its further connections (the FTP pool, a
+        # reconnect) go to the same checked address. ``options`` is this transport's own.
+        if "_address" not in options:
+            options["_address"] = outbound.resolve(url.host, url.port, check=check)
+        return outbound.connect(url.host, url.port, check=check, address=options["_address"],
+                                timeout=min(timeout, outbound.timeout()) if check else timeout)
+    except outbound.OutboundError as exc:
+        raise remote_error(exc.message, url, errcode=HOST) from None
+
+
+def generic_error(url: RemoteUrl) -> TransportError:
+    """What an owner sees when the server did not answer as expected before the login."""
+    return remote_error(outbound.refused(url.host, url.port).message, url, errcode=HOST)
 
 
 def with_retries(connect: Callable[[], T], url: RemoteUrl, *, attempts: int | None = None) -> T:

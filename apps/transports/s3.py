@@ -17,9 +17,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
+from installatron_gui.lib import outbound
+
 from .base import Transport, TransportError
 from .local import split_rel
-from .remote import HOST, LOGIN, MISSING, PERMISSION, QUOTA, parse_remote, remote_error, setting
+from .remote import (
+    HOST,
+    LOGIN,
+    MISSING,
+    PERMISSION,
+    QUOTA,
+    parse_remote,
+    remote_error,
+    setting,
+    trusted,
+)
 
 AWS_HOST = re.compile(r"^s3[.-](?:(?P<region>[a-z0-9-]+)\.)?amazonaws\.com$")
 
@@ -45,6 +57,12 @@ class S3Transport(Transport):
         import boto3
         from botocore.config import Config
 
+        if not trusted(self.options):
+            # boto3 resolves the name again itself: the policy is checked here, before it.
+            try:
+                outbound.check_host(self.url.host, self.url.port)
+            except outbound.OutboundError as exc:
+                raise remote_error(exc.message, self.url, errcode=HOST) from None
         aws = AWS_HOST.match(self.url.host)
         region = (aws.group("region") if aws else None) or setting("S3_REGION", "us-east-1")
         port = f":{self.url.port}" if self.url.port != 443 else ""

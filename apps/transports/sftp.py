@@ -56,10 +56,14 @@ from .remote import (
     STAGE_PREFIX,
     CheckedPackage,
     RemoteUrl,
+    connect_attempts,
+    generic_error,
+    open_socket,
     parse_remote,
     refuse_existing,
     remote_error,
     setting,
+    trusted,
     with_retries,
 )
 from .web import WebArchive
@@ -72,8 +76,10 @@ AHEAD = 16  # files opened ahead of the one being written
 SMALL_FILE = 1 << 20  # get_tree reads files up to this size pipelined, in one batch
 
 
-def connect_error(exc: BaseException, url: RemoteUrl, timeout: float) -> TransportError:
-    """A connect/authenticate failure as a customer-readable error (no secrets)."""
+def connect_error(exc: BaseException, url: RemoteUrl, timeout: float, *,
+                  generic: bool = False) -> TransportError:
+    """A connect/authenticate failure as a customer-readable error (no secrets).
+    ``generic``: an owner's address, whose errors before the login all read the same."""
     if isinstance(exc, TransportError):
         return exc
     where = f"{url.host}:{url.port}"
@@ -83,6 +89,8 @@ def connect_error(exc: BaseException, url: RemoteUrl, timeout: float) -> Transpo
     if isinstance(exc, paramiko.AuthenticationException):
         return remote_error(f"{where} rejected the login for user '{url.user}'.", url,
                             errcode=LOGIN)
+    if generic:
+        return generic_error(url)
     if isinstance(exc, ConnectionRefusedError):
         return remote_error(f"{where} refused the connection.", url, errcode=HOST)
     if isinstance(exc, socket.timeout | TimeoutError):
@@ -100,13 +108,16 @@ def connect_error(exc: BaseException, url: RemoteUrl, timeout: float) -> Transpo
 
 def open_ssh(url: RemoteUrl, *, timeout: float, key_file: str | None = None,
              key_passphrase: str | None = None, trust: str | None = None,
-             website_id: int | None = None) -> paramiko.Transport:
+             website_id: int | None = None, pkey: paramiko.PKey | None = None,
+             options: dict | None = None) -> paramiko.Transport:
     """An authenticated SSH connection. The host key is checked after the key exchange
-    and before any credential leaves this machine."""
+    and before any credential leaves this machine. ``pkey``: a key given in memory (an
+    owner's own key pair); ``options``: the transport's (outbound policy)."""
     sock = None
     transport = None
+    options = options or {}
     try:
-        sock = socket.create_connection((url.host, url.port), timeout=timeout)
+        sock = open_socket(url, timeout=timeout, options=options)
         transport = paramiko.Transport(sock)
         transport.banner_timeout = timeout
         transport.handshake_timeout = timeout
@@ -115,7 +126,9 @@ def open_ssh(url: RemoteUrl, *, timeout: float, key_file: str | None = None,
         transport.start_client(timeout=timeout)
         hostkeys.check_host_key(url.host, url.port, transport.get_remote_server_key(),
                                 trust=trust, website_id=website_id)
-        if key_file:
+        if pkey is not None:
+            transport.auth_publickey(url.user, pkey)
+        elif key_file:
             try:
                 # Positional: paramiko 3 names it passphrase, paramiko 5 password.
                 secret = key_passphrase.encode() if key_passphrase else None
@@ -139,15 +152,17 @@ def open_ssh(url: RemoteUrl, *, timeout: float, key_file: str | None = None,
             sock.close()
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
-        raise connect_error(exc, url, timeout) from None
+        raise connect_error(exc, url, timeout, generic=not trusted(options)) from None
 
 
 class SftpTransport(Transport):
     """A website on a host with SFTP (no shell needed).
 
     Options: ``key_file`` / ``key_passphrase`` (instead of the password; the reference's
-    source_ftu_key), ``trust_host_key`` ("first-use" or "SHA256:..."), ``website_id``
-    (recorded with a newly trusted key), ``timeout`` (seconds per network wait).
+    source_ftu_key), ``pkey`` (a key in memory: an owner's own pair), ``trust_host_key``
+    ("first-use" or "SHA256:..."), ``website_id`` (recorded with a newly trusted key),
+    ``timeout`` (seconds per network wait), ``trusted`` (the panel's own website path:
+    exempt from the owners' outbound policy, transports.remote.open_socket).
     """
 
     default_port = 22
@@ -157,7 +172,7 @@ class SftpTransport(Transport):
         super().__init__(root, uid=uid, gid=gid, **options)
         self.url = parse_remote(root, self.default_port)
         self.timeout = float(options.get("timeout") or setting("REMOTE_TIMEOUT", 30))
-        self.attempts = options.get("attempts")
+        self.attempts = connect_attempts(options)
         self._ssh: paramiko.Transport | None = None
         self._sftp: paramiko.SFTPClient | None = None
         self.web = WebArchive.for_transport(self, options)
@@ -167,7 +182,8 @@ class SftpTransport(Transport):
         return open_ssh(self.url, timeout=self.timeout, key_file=self.options.get("key_file"),
                         key_passphrase=self.options.get("key_passphrase"),
                         trust=self.options.get("trust_host_key"),
-                        website_id=self.options.get("website_id"))
+                        website_id=self.options.get("website_id"),
+                        pkey=self.options.get("pkey"), options=self.options)
 
     def connect(self) -> None:
         self._ssh, self._sftp = with_retries(self._reconnect, self.url, attempts=self.attempts)
@@ -464,7 +480,8 @@ class SftpTransport(Transport):
             sftp.get_channel().settimeout(self.timeout)
         except BaseException as exc:
             ssh.close()
-            raise connect_error(exc, self.url, self.timeout) from None
+            raise connect_error(exc, self.url, self.timeout,
+                                generic=not trusted(self.options)) from None
         return ssh, sftp
 
     def _quiet_remove(self, rel: str) -> None:

@@ -9,3 +9,13 @@ document.addEventListener("change", (event) => {
   const field = document.getElementById(box.dataset.reveals);
   if (field) field.type = box.checked ? "text" : "password";
 });
+
+// A button with data-copies="ID" copies the text of field ID (a public key) to the clipboard.
+document.addEventListener("click", (event) => {
+  const button = event.target;
+  if (!(button instanceof HTMLButtonElement) || !button.dataset.copies) return;
+  const field = document.getElementById(button.dataset.copies);
+  if (!field) return;
+  field.select();
+  if (navigator.clipboard) navigator.clipboard.writeText(field.value).catch(() => {});
+});

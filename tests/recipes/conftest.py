@@ -55,9 +55,20 @@ def test_recipes(settings, monkeypatch):
     get_recipe.cache_clear()
 
 
+_BUILT: dict[tuple[str, str | None], BuiltApp] = {}
+
+
 def build_app(tmp_path_factory, app_id: str, marker: str | None = None) -> BuiltApp:
     """``app_id``'s package built by its recipe into a session-wide store folder and checked
-    (``marker``: a file the archive must hold; the recipe's own by default)."""
+    (``marker``: a file the archive must hold; the recipe's own by default). Built once per
+    session: every test module that asks gets the same archive (read-only)."""
+    if (app_id, marker) in _BUILT:
+        return _BUILT[app_id, marker]
+    _BUILT[app_id, marker] = built = _build_app(tmp_path_factory, app_id, marker)
+    return built
+
+
+def _build_app(tmp_path_factory, app_id: str, marker: str | None) -> BuiltApp:
     from apps.catalog import services
     from apps.recipes.base import get_recipe
 

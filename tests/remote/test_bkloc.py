@@ -7,6 +7,8 @@ import os
 
 import pytest
 
+from tests.fixtures.locations import add_location
+
 from .conftest import db_rows, run_backup, run_install, table_snapshot
 
 pytestmark = pytest.mark.slow
@@ -129,17 +131,19 @@ def test_a_user_saves_a_backup_location_in_the_gui_and_backs_up_there(
     fields = {"name": "Offsite", "scheme": "sftp", "host": "127.0.0.1",
               "port": str(known_sshd.port), "username": known_sshd.user,
               "password": "wrong-pass!", "folder": str(remote_site)}
-    refused = client.post("/gui/backups/locations/", fields).content.decode()
-    assert "was not saved" in refused and "rejected the login" in refused
-    assert "wrong-pass!" not in refused and not BackupLocation.objects.exists()
-    missing = client.post("/gui/backups/locations/", {
-        **fields, "password": known_sshd.password, "folder": f"{remote_site}/nope"}).content
-    assert b"was not saved" in missing and not BackupLocation.objects.exists()
+    _, refused = add_location(client, fields)
+    assert refused.status == "failed" and "rejected the login" in refused.message
+    assert "wrong-pass!" not in refused.message and not BackupLocation.objects.exists()
+    _, missing = add_location(client, {**fields, "password": known_sshd.password,
+                                       "folder": f"{remote_site}/nope"})
+    assert missing.status == "failed" and not BackupLocation.objects.exists()
 
-    saved = client.post("/gui/backups/locations/", {**fields, "password": known_sshd.password})
-    assert saved.status_code == 302, saved.content.decode()[-2000:]
+    saved, task = add_location(client, {**fields, "password": known_sshd.password})
+    assert task.status == "completed", task.message
+    progress = client.get(saved["Location"]).content.decode()
+    assert "The location works and was saved." in progress and "/gui/backups/locations/" in progress
     location = BackupLocation.objects.get(account=site.account)
-    assert location.uri == known_sshd.url("sftp", remote_site)
+    assert location.uri == known_sshd.url("sftp", remote_site) and not location.pending
     assert list(remote_site.iterdir()) == []  # the test file was removed again
     listing = client.get("/gui/backups/locations/").content.decode()
     assert "Offsite" in listing and known_sshd.password not in listing
@@ -151,10 +155,10 @@ def test_a_user_saves_a_backup_location_in_the_gui_and_backs_up_there(
     assert "already saved as “Offsite”" in again.content.decode()
     assert BackupLocation.objects.filter(account=site.account).count() == 1
     # An FTP location of the same user: saved through the FTP server, also tested first.
-    ftp = client.post("/gui/backups/locations/", {
+    _, ftp = add_location(client, {
         "name": "FTP box", "scheme": "ftps", "host": "127.0.0.1", "port": str(ftpd.port),
         "username": "webftp", "password": ftpd.password, "folder": "/"})
-    assert ftp.status_code == 302, ftp.content.decode()[-2000:]
+    assert ftp.status == "completed", ftp.message
 
     # "Back up now" offers the locations; choosing one sends the copy there.
     detail = client.get(f"/gui/installs/{install.pk}/").content.decode()

@@ -9,6 +9,7 @@ import re
 import subprocess
 
 from apps.transports.models import KnownHost
+from tests.fixtures.locations import add_location
 
 
 def test_an_unknown_key_shown_to_a_user_is_confirmed_on_the_admin_page(
@@ -17,7 +18,8 @@ def test_an_unknown_key_shown_to_a_user_is_confirmed_on_the_admin_page(
     fields = {"name": "Keyed", "scheme": "sftp", "host": "127.0.0.1", "port": str(sshd.port),
               "username": sshd.user, "password": sshd.password, "folder": str(remote_site)}
     client.force_login(user)
-    refused = client.post("/gui/backups/locations/", fields).content.decode()
+    _, task = add_location(client, fields)
+    refused = task.message
     shown = subprocess.run(["ssh-keygen", "-lf", str(sshd.host_key_pub)], capture_output=True,
                            text=True, check=True).stdout.split()[1]
     assert "is not known yet" in refused and shown in refused
@@ -44,8 +46,8 @@ def test_an_unknown_key_shown_to_a_user_is_confirmed_on_the_admin_page(
     assert shown in page and f"127.0.0.1:{sshd.port}" in page
 
     client.force_login(user)
-    saved = client.post("/gui/backups/locations/", fields)
-    assert saved.status_code == 302, saved.content.decode()[-2000:]
+    _, saved = add_location(client, fields)
+    assert saved.status == "completed", saved.message
 
     client.force_login(admin)
     confirm = client.get(f"/gui/hostkeys/{row.pk}/forget/").content.decode()
