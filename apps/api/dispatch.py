@@ -227,6 +227,8 @@ def _dispatch(request, call: ApiCall, cmd, route_params, refuse, via) -> JsonRes
     if not from_route and via == "http" and call.method == "GET" and cmd not in VIEW_CMDS:
         return _refusal(f"The '{cmd}' command changes things; send it with POST.",
                         "invalid_method")
+    if "__v2_addon" not in call.params:  # the add-on routes' own autoup=all|none
+        v2names.enum_inputs(call.params)
     ctx = Context(request=request, call=call, cmd=cmd, via=via)
     if cmd in DRYRUN_CMDS and call.params.get("dryrun") not in (None, ""):
         dryrun = str(call.params["dryrun"]).strip()

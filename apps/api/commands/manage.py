@@ -31,10 +31,7 @@ def _wants_addons(params: dict) -> bool:
     return bool(ADDON_PARAMS & set(params))
 
 
-def _account(ctx: Context):
-    if ctx.params.get("user") in (None, ""):
-        return ctx.acting()
-    return _header_account(ctx)
+_account = _header_account
 
 
 def _install(ctx: Context) -> Install:
@@ -142,7 +139,7 @@ def templates(ctx: Context):
     q = ctx.params.get("q")
     if isinstance(q, str) and q:
         qs = qs.search(q)
-    items, total, has_more = page(qs, ctx.params)
+    items, total, has_more = page(qs, ctx.params, v1=not ctx.v2)
     return list_reply([shapes.template(t, ctx.v2) for t in items], total=total, has_more=has_more)
 
 
