@@ -13,8 +13,6 @@ import pytest
 from apps.accounts.models import Account, Website
 from apps.tasks.models import Task
 
-from .test_commands import install  # noqa: F401  (the same install fixture)
-
 
 def _body(response) -> dict:
     return json.loads(response.content)
@@ -112,3 +110,46 @@ def test_reads_with_an_unknown_user_and_websites_create_the_user(api, tmp_path):
     body = _body(api.v1("browser", user="dev2", **_header(site)))
     assert body["result"] is True
     assert Account.objects.filter(username="dev2").exists()
+
+
+def test_v2_single_record_routes_answer_objects(api, user, install, tmp_path):
+    from apps.installs.models import Template
+
+    body = _body(api.v2("GET", f"/users/{user.username}"))
+    assert body["result"] is True and isinstance(body["data"], dict), body
+    assert body["data"]["id"] == user.username and body["data"]["websites"][0]["id"] == "ws1"
+    template = Template.objects.create(account=user, installer="wordpress", version="6.4.2",
+                                       title="Shop", file="t.tar.gz", checksum="0" * 64)
+    body = _body(api.v2("GET", f"/templates/{template.id}"))
+    assert body["result"] is True and body["data"]["id"] == template.id, body
+    assert body["data"]["title"] == "Shop"
+    body = _body(api.v2("DELETE", f"/templates/{template.id}"))
+    assert body["result"] is True and body["data"] == {"id": template.id}, body
+    assert _body(api.v2("GET", f"/templates/{template.id}"))["status"] == 404
+    # v1 keeps its list
+    body = _body(api.v1("users", user=user.username))
+    assert isinstance(body["data"], list) and body["data"][0]["id"] == user.username
+
+
+def test_edit_delete_true_replies_with_the_install_id(api, install):
+    install_id = install.id
+    body = _body(api.v1("edit", id=install_id, delete="true"))
+    assert body["result"] is True and body["data"] == {"id": install_id}, body
+
+
+def test_tasks_spell_the_backup_label_as_the_documents_and_count_backups(api, install):
+    body = _body(api.v2("POST", f"/installs/{install.id}/backup", {"background": "1"}))
+    assert body["task"]["label"] == "_tasks_backuping"
+    tasks = _body(api.v1("tasks"))["data"]
+    # 001 3.16's members
+    assert set(tasks[0]) >= {"id", "user", "ws_label", "url", "title", "label", "status",
+                             "percentMin", "percentMax", "message", "cmd", "install", "time"}
+    assert tasks[0]["label"] == "_tasks_backuping"
+    assert _body(api.v1("installs"))["data"][0]["cache-numbackups"] == "0"
+    from apps.backups.models import Backup
+
+    for n in range(2):
+        Backup.objects.create(account=install.account, install=install, file=f"b{n}.tar.gz",
+                              installer="wordpress", checksum="0" * 64)
+    assert _body(api.v1("installs"))["data"][0]["cache-numbackups"] == "2"
+    assert _body(api.v2("GET", "/installs"))["data"][0]["cache_numbackups"] == 2

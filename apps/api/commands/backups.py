@@ -12,7 +12,7 @@ from apps.installs.models import Install
 from .. import shapes
 from ..dispatch import Context, command, is_yes
 from ..paging import page
-from ..replies import list_reply, reply
+from ..replies import list_or_one, reply
 from .installs import _finish, _header_account, _install_for
 
 
@@ -79,7 +79,8 @@ def backups(ctx: Context):
     if isinstance(q, str) and q:
         qs = qs.search(q)
     items, total, has_more = page(qs, ctx.params, v1=not ctx.v2)
-    return list_reply([shapes.backup(b, ctx.v2) for b in items], total=total, has_more=has_more)
+    return list_or_one(ctx.params, [shapes.backup(b, ctx.v2) for b in items], total=total,
+                       has_more=has_more)
 
 
 @command("editbackup")

@@ -9,8 +9,8 @@ from apps.catalog import services
 from apps.catalog.errors import CatalogError
 from apps.catalog.models import Package
 from apps.recipes import Recipe, get_recipe
-from installatron_gui.lib import versions
 from apps.recipes import fields as app_fields
+from installatron_gui.lib import versions
 
 from ..dispatch import Context, command
 from ..paging import page

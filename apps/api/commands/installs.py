@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 
 from apps.accounts import services as accounts
 from apps.accounts.models import Account
+from apps.backups.models import Backup
 from apps.catalog.services import packages_by_application
 from apps.installs import services
 from apps.installs.errors import InstallError
@@ -164,7 +166,10 @@ def installs(ctx: Context):
     items, total, has_more = page(qs, ctx.params, v1=not ctx.v2)
     # One query for the stored versions of every application on the page, not one a row.
     stored = packages_by_application({i.installer for i in items})
-    return list_reply([shapes.install(i, ctx.v2, stored.get(i.installer, [])) for i in items],
+    counts = dict(Backup.objects.filter(install__in=items).values("install").annotate(
+        n=Count("pk")).values_list("install", "n"))
+    return list_reply([shapes.install(i, ctx.v2, stored.get(i.installer, []),
+                                      counts.get(i.pk, 0)) for i in items],
                       total=total, has_more=has_more)
 
 

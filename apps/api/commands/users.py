@@ -12,7 +12,7 @@ from apps.accounts.validation import check_username, mask_path
 
 from ..dispatch import Context, command
 from ..paging import page
-from ..replies import list_reply, reply
+from ..replies import list_or_one, reply
 from ..v2names import for_version
 
 
@@ -126,4 +126,5 @@ def users(ctx: Context):
     if kind in {"user", "reseller"}:
         accounts = accounts.filter(kind=kind)
     items, total, has_more = page(accounts, ctx.params, v1=not ctx.v2)
-    return list_reply([user_data(a, v2=ctx.v2) for a in items], total=total, has_more=has_more)
+    return list_or_one(ctx.params, [user_data(a, v2=ctx.v2) for a in items], total=total,
+                       has_more=has_more)
