@@ -337,8 +337,14 @@ V2_ROUTES: list[tuple[str, str, str, dict]] = [
 V2_ROOTS = ("browser", "installs", "backups", "templates", "users", "logs", "tasks")
 
 
+# Members that may hold a "/": WordPress plugin ids as the plugins list shows them
+# ("akismet/akismet.php"), sent as they are or as %2F (which the server decodes first).
+_SLASHED = {"plugin"}
+
+
 def _compile(pattern: str) -> re.Pattern:
-    regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern)
+    regex = re.sub(r"\{(\w+)\}",
+                   lambda m: f"(?P<{m[1]}>{'.+?' if m[1] in _SLASHED else '[^/]+'})", pattern)
     return re.compile(f"{regex}/?")
 
 

@@ -153,3 +153,16 @@ def test_tasks_spell_the_backup_label_as_the_documents_and_count_backups(api, in
                               installer="wordpress", checksum="0" * 64)
     assert _body(api.v1("installs"))["data"][0]["cache-numbackups"] == "2"
     assert _body(api.v2("GET", "/installs"))["data"][0]["cache_numbackups"] == 2
+
+
+@pytest.mark.parametrize("plugin", ["akismet/akismet.php", "akismet%2Fakismet.php"])
+def test_v2_plugin_routes_take_plugin_ids_with_a_slash(api, plugin):
+    """002's plugin routes with the ids the plugins list shows: the call reaches the
+    edit command (here: 404 for an install id that does not exist, not an unknown route)."""
+    for method in ("POST", "DELETE"):
+        body = _body(api.v2(method, f"/installs/nosuchinstall/plugins/{plugin}",
+                            {"activated": "true"}))
+        assert (body["errcode"], body["data"]) == ("invalid_argument_id", "id"), body
+    # a theme id never holds a slash: that path is no route
+    body = _body(api.v2("POST", "/installs/nosuchinstall/themes/a/b"))
+    assert body["errcode"] != "invalid_argument_id"
