@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from apps.panels.hestia import HestiaPanel
 from installatron_gui.lib.flags import yes_no
 
 from .errors import AccountError
-from .models import Account, Handoff, LoginFailure, Website, hash_handoff_id
+from .models import USERNAME_RE, Account, Handoff, LoginFailure, Website, hash_handoff_id
 from .validation import WebsiteSpec, check_email, check_username, check_websites, serves
 
 _HANDOFF_RE = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
@@ -111,6 +112,36 @@ def parse_header(params: dict, *, require_user: bool = True) -> HeaderInput | No
         package=package,
         suspended=suspended,
     )
+
+
+def user_for_websites(websites, acting: Account | None = None) -> str:
+    """The user a header without ``user`` is about: its websites' ids name it.
+
+    001 makes ``user`` "optional but recommended". Without it, the account is the website
+    owner (never a reseller or the administrator) that already has a website with one of
+    the ids; otherwise an account named after the first website's id (or ``ws-`` and a
+    digest of it when the id is not a valid user name or names another kind of account).
+    """
+    if not isinstance(websites, list | dict) or not websites:
+        raise AccountError("The user argument is required.", errcode="empty_argument_user")
+    entries = websites.values() if isinstance(websites, dict) else websites
+    ids = [str(w.get("id")) for w in entries if isinstance(w, dict) and w.get("id") not in (None, "")]
+    if not ids:
+        raise AccountError("The user argument is required.", errcode="empty_argument_user")
+    acting = acting or Account.objects.main_admin()
+    owners = {w.account for w in Website.objects.select_related("account").filter(
+        ws_id__in=ids, account__kind=Account.Kind.USER)
+        if acting.is_admin or acting.manages(w.account)}
+    if len(owners) > 1:
+        raise AccountError("These websites belong to several users; name the user.",
+                           errcode="invalid_argument_user")
+    if owners:
+        return owners.pop().username
+    name = ids[0]
+    taken = Account.objects.filter(username=name).exclude(kind=Account.Kind.USER).exists()
+    if not USERNAME_RE.match(name) or taken or name == settings.ADMIN_USERNAME:
+        name = "ws-" + hashlib.sha256(ids[0].encode()).hexdigest()[:24]
+    return name
 
 
 def _resolve_reseller(name: str, acting: Account) -> Account:

@@ -228,6 +228,8 @@ def _dispatch(request, call: ApiCall, cmd, route_params, refuse, via) -> JsonRes
     if not from_route and via == "http" and call.method == "GET" and cmd not in VIEW_CMDS:
         return _refusal(f"The '{cmd}' command changes things; send it with POST.",
                         "invalid_method")
+    if "__v2_addon" not in call.params:  # the add-on routes' own autoup=all|none
+        v2names.enum_inputs(call.params)
     ctx = Context(request=request, call=call, cmd=cmd, via=via)
     if cmd in DRYRUN_CMDS and call.params.get("dryrun") not in (None, ""):
         dryrun = str(call.params["dryrun"]).strip()
@@ -314,16 +316,17 @@ V2_ROUTES: list[tuple[str, str, str, dict]] = [
     ("POST", "installs/{id}/themes/{theme}", "edit", {"__v2_addon": "theme"}),
     ("DELETE", "installs/{id}/themes/{theme}", "edit", {"__v2_addon": "theme-uninstall"}),
     ("GET", "backups", "backups", {}),
-    ("GET", "backups/{id}", "backups", {}),
+    ("GET", "backups/{id}", "backups", {"__single": "1"}),
     ("POST", "backups/{id}", "editbackup", {}),
     ("POST", "backups/{id}/restore", "restore", {}),
     ("POST", "backups/{id}/restoreto", "restoreto", {}),
     ("DELETE", "backups/{id}", "delete", {}),
     ("GET", "templates", "templates", {}),
+    ("GET", "templates/{id}", "templates", {"__single": "1"}),
     ("POST", "templates/{id}", "edittemplate", {}),
     ("DELETE", "templates/{id}", "deletetemplate", {}),
     ("GET", "users", "users", {}),
-    ("GET", "users/{user}", "users", {}),
+    ("GET", "users/{user}", "users", {"__single": "1"}),
     ("POST", "users", "edituser", {}),  # the v2 overview's "add users": POST /users
     ("POST", "users/{user}", "edituser", {}),
     ("POST", "users/{user}/login", "guixfer", {}),
@@ -335,8 +338,14 @@ V2_ROUTES: list[tuple[str, str, str, dict]] = [
 V2_ROOTS = ("browser", "installs", "backups", "templates", "users", "logs", "tasks")
 
 
+# Members that may hold a "/": WordPress plugin ids as the plugins list shows them
+# ("akismet/akismet.php"), sent as they are or as %2F (which the server decodes first).
+_SLASHED = {"plugin"}
+
+
 def _compile(pattern: str) -> re.Pattern:
-    regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern)
+    regex = re.sub(r"\{(\w+)\}",
+                   lambda m: f"(?P<{m[1]}>{'.+?' if m[1] in _SLASHED else '[^/]+'})", pattern)
     return re.compile(f"{regex}/?")
 
 

@@ -1,4 +1,8 @@
-"""Paging of list replies: ``offset`` (or ``page``) and ``limit``, with total_count/has_more."""
+"""Paging of list replies: ``offset`` (or ``page``) and ``limit``, with total_count/has_more.
+
+v2 lists are paged (100 a page unless ``limit`` says otherwise). v1 has no paging in its
+documents, so a v1 list is whole unless the call asks for a page with one of the three.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,13 @@ def _int(value, name: str, default: int) -> int:
     return number
 
 
-def page(queryset, params: dict):
+PAGING_PARAMS = ("limit", "offset", "page")
+
+
+def page(queryset, params: dict, *, v1: bool = False):
+    if v1 and all(params.get(name) in (None, "") for name in PAGING_PARAMS):
+        items = list(queryset)
+        return items, len(items), False
     limit = min(_int(params.get("limit"), "limit", DEFAULT_LIMIT) or DEFAULT_LIMIT, MAX_LIMIT)
     offset = _int(params.get("offset"), "offset", 0)
     if params.get("page") not in (None, ""):

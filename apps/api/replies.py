@@ -17,6 +17,17 @@ def list_reply(items: list, *, total: int, has_more: bool, message: str = "") ->
     return reply(items, message=message, total_count=total, has_more=has_more)
 
 
+def list_or_one(params: dict, items: list, *, total: int, has_more: bool,
+                message: str = "") -> JsonResponse:
+    """A list reply, or, for a v2 route that names one record (``GET /users/{id}``,
+    ``/backups/{id}``, ``/templates/{id}``), that record as an object, as
+    ``GET /installs/{id}`` answers. The commands have already answered 404 for an id
+    they do not reach."""
+    if params.get("__single") and len(items) == 1:
+        return reply(items[0], message=message)
+    return list_reply(items, total=total, has_more=has_more, message=message)
+
+
 def error_reply(exc: InstallatronError, **extra) -> JsonResponse:
     body = {
         "result": False,

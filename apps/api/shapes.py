@@ -16,9 +16,11 @@ from apps.recipes.fields import api_members, stored
 from .v2names import for_version, install_to_v2
 
 
-def install(i, v2: bool, packages: list | None = None) -> dict:
+def install(i, v2: bool, packages: list | None = None, numbackups: int | None = None) -> dict:
     """An install as the installs API shows it (``packages``: its application's stored
-    versions, fetched once for a whole list)."""
+    versions, and ``numbackups`` its backup count, fetched once for a whole list)."""
+    if numbackups is None:
+        numbackups = i.backups.count()
     cache_time = int(i.cache_time.timestamp()) if i.cache_time else 0
     data = {
         "id": i.id,
@@ -54,7 +56,7 @@ def install(i, v2: bool, packages: list | None = None) -> dict:
         "link-admin": i.link_admin(),
         "cache-files": str(i.cache_files),
         "cache-time": str(cache_time),
-        "cache-numbackups": "0",
+        "cache-numbackups": str(numbackups),
         "task": i.task_id,
         "stage-of": i.stage_of,
         # Updates (apps/updates/services.py).
@@ -70,7 +72,6 @@ def install(i, v2: bool, packages: list | None = None) -> dict:
 def install_view(i, extra: dict, v2: bool) -> dict:
     """The view API's record: the installs API's members, the backup count, add-ons."""
     data = install(i, False)
-    data["cache-numbackups"] = str(i.backups.count())
     data.update(extra)
     return for_version(data, v2)
 
@@ -133,6 +134,10 @@ def backup(b, v2: bool) -> dict:
     return install_to_v2(data) if v2 else data
 
 
+# Labels stored under another spelling than the documents' (001 3.16: _tasks_backuping).
+TASK_LABELS = {"_tasks_backingup": "_tasks_backuping"}
+
+
 def task(t) -> dict:
     """The tasks API's member names (the reference's percentMin/percentMax)."""
     return {
@@ -141,7 +146,7 @@ def task(t) -> dict:
         "ws_label": t.ws_label,
         "url": t.url,
         "title": t.title,
-        "label": t.label,
+        "label": TASK_LABELS.get(t.label, t.label),
         "status": t.status,
         "percentMin": t.percent_min,
         "percentMax": t.percent_max,

@@ -189,6 +189,31 @@ def browser_to_v2(data: dict) -> dict:
     return out
 
 
+# Inputs: the enum values v2 replies show, accepted back as the v1 values they stand for.
+ENUM_INPUTS = {
+    "autoup": AUTOUP, "autoup_backup": AUTOUP_BACKUP,
+    "autoup_plugins": AUTOUP_ADDONS, "autoup_themes": AUTOUP_ADDONS,
+}  # fmt: skip
+
+
+def enum_inputs(params: dict) -> None:
+    """Turn the v2 enum values a caller sends back (``autoup=all``, ``autobk=schedule``
+    with ``autobk_schedule``, ...) into the v1 values the commands check, in place."""
+    for name, table in ENUM_INPUTS.items():
+        value = params.get(name)
+        if isinstance(value, bool) and name == "autoup_backup":
+            params[name] = "1" if value else "0"
+            continue
+        if isinstance(value, str):
+            back = {enum: v1 for v1, enum in table.items()}
+            params[name] = back.get(value.strip().lower(), value)
+    autobk = params.get("autobk")
+    if isinstance(autobk, str) and autobk.strip().lower() == "schedule":
+        params["autobk"] = params.get("autobk_schedule") or autobk
+    elif autobk in (None, "") and params.get("autobk_schedule") not in (None, ""):
+        params["autobk"] = params["autobk_schedule"]
+
+
 SHAPES = {"install": install_to_v2, "backup": install_to_v2, "template": install_to_v2,
           "browser": browser_to_v2, "account": account_to_v2}
 

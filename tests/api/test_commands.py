@@ -19,20 +19,6 @@ KINDS = {"browser": "browser", "users": "account", "edituser": "account",
          "edittemplate": "template"}
 
 
-@pytest.fixture
-def install(user):
-    from apps.installs.models import Install
-
-    return Install.objects.create(
-        account=user, website=user.websites.get(), installer="wordpress", version="6.4.2",
-        path="public_html/blog", path_created=["public_html/blog"], url="http://alice.test/blog",
-        url_domain="alice.test", db_host="localhost", db_name="alice_wp", db_user="alice_wp",
-        db_pass="s3cret-db", db_prefix="wp_", title="Blog", list_files=["index.php"],
-        list_tables=["wp_posts"], autoup=2, autobk="custom", autobk_daily=3,
-        notification=["update"], fields={"login": "admin", "email": "a@example.com"},
-        status=Install.Status.INSTALLED)
-
-
 def _isolated(fn):
     """Run one call and undo everything it wrote, so the next call sees the same state."""
     with transaction.atomic():
@@ -85,8 +71,12 @@ def test_v1_and_v2_reach_the_same_decision(api, install, stranger, method, patte
     elif b1["result"]:
         kind = KINDS.get(cmd)
         expected = v2names.for_version(b1["data"], True, kind) if kind else b1["data"]
+        if fixed.get("__single"):  # a v2 route naming one record answers it as an object
+            assert len(expected) == 1 and "total_count" not in b2
+            expected = expected[0]
+        else:
+            assert b1.get("total_count") == b2.get("total_count")
         assert expected == b2["data"]
-        assert b1.get("total_count") == b2.get("total_count")
 
 
 def test_every_documented_command_has_an_engine():

@@ -68,7 +68,7 @@ def logs(ctx: Context):
         qs = qs.filter(time__gte=since)
     if until:
         qs = qs.filter(time__lte=until)
-    items, total, has_more = page(qs, ctx.params)
+    items, total, has_more = page(qs, ctx.params, v1=not ctx.v2)
     return list_reply([entry.as_api() for entry in items], total=total, has_more=has_more)
 
 

@@ -12,7 +12,7 @@ from apps.installs.models import Install
 from .. import shapes
 from ..dispatch import Context, command, is_yes
 from ..paging import page
-from ..replies import list_reply, reply
+from ..replies import list_or_one, reply
 from .installs import _finish, _header_account, _install_for
 
 
@@ -24,11 +24,7 @@ def _dryrun(ctx: Context) -> int:
     return int(value)
 
 
-def _account(ctx: Context):
-    """The user the call names (header), or the key holder when no user is given."""
-    if ctx.params.get("user") in (None, ""):
-        return ctx.acting()
-    return _header_account(ctx)
+_account = _header_account
 
 
 def _backup_for(ctx: Context, account, backup_id) -> Backup:
@@ -82,8 +78,9 @@ def backups(ctx: Context):
     q = ctx.params.get("q")
     if isinstance(q, str) and q:
         qs = qs.search(q)
-    items, total, has_more = page(qs, ctx.params)
-    return list_reply([shapes.backup(b, ctx.v2) for b in items], total=total, has_more=has_more)
+    items, total, has_more = page(qs, ctx.params, v1=not ctx.v2)
+    return list_or_one(ctx.params, [shapes.backup(b, ctx.v2) for b in items], total=total,
+                       has_more=has_more)
 
 
 @command("editbackup")

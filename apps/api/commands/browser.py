@@ -9,13 +9,14 @@ from apps.catalog import services
 from apps.catalog.errors import CatalogError
 from apps.catalog.models import Package
 from apps.recipes import Recipe, get_recipe
-from installatron_gui.lib import versions
 from apps.recipes import fields as app_fields
+from installatron_gui.lib import versions
 
 from ..dispatch import Context, command
 from ..paging import page
 from ..replies import list_reply, reply
 from ..v2names import for_version
+from .installs import _read_header
 
 LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})?$")
 
@@ -63,6 +64,7 @@ def _applications(value) -> list[str] | None:
 
 def _caller(ctx: Context) -> Account | None:
     """The ``user`` the call is about, whose AppSet filters the list (None: no filter)."""
+    _read_header(ctx)
     username = ctx.params.get("user")
     if not isinstance(username, str) or not username:
         return None
@@ -113,5 +115,5 @@ def browser(ctx: Context):
     else:
         for recipe in recipes:
             items.append(release_data(recipe, services.package_for(recipe.id), v2=ctx.v2))
-    shown, total, has_more = page(Listing(items), params)
+    shown, total, has_more = page(Listing(items), params, v1=not ctx.v2)
     return list_reply(shown, total=total, has_more=has_more, message="The task is complete.\n")

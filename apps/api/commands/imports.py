@@ -17,7 +17,7 @@ from .installs import _finish, _header_account
 
 def _import_here(ctx: Context):
     with transaction.atomic():
-        account = _header_account(ctx)
+        account = _header_account(ctx, by_id=False)
         result = imports.import_install(account, ctx.params, dryrun=ctx.dryrun)
     if ctx.dryrun:
         return reply(ctx.data(result), message="The request is valid; nothing was changed.")
@@ -26,7 +26,7 @@ def _import_here(ctx: Context):
 
 def _migrate(ctx: Context):
     with transaction.atomic():
-        account = _header_account(ctx)
+        account = _header_account(ctx, by_id=False)
         plan = migration.check_migrate(account, ctx.params, dryrun=ctx.dryrun)
         if ctx.dryrun:
             return reply(plan.as_api(ctx.v2), message="The request is valid; nothing was "

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 
 from apps.accounts import services as accounts
 from apps.accounts.models import Account
+from apps.backups.models import Backup
 from apps.catalog.services import packages_by_application
 from apps.installs import services
 from apps.installs.errors import InstallError
@@ -31,11 +33,42 @@ def _wait_seconds() -> float:
 _yes = is_yes
 
 
-def _header_account(ctx: Context) -> Account:
-    """The account named by ``user``, after applying the header's websites."""
-    header = accounts.parse_header({k: ctx.params[k] for k in HEADER_KEYS if k in ctx.params})
+def header_params(ctx: Context, keys=HEADER_KEYS) -> dict | None:
+    """The header members of the call, with ``user`` filled in from the websites when it
+    is left out (001: "optional but recommended"; ``user_for_websites`` says how). None
+    when the call names neither: then the ids the call sends name their owners."""
+    params = {k: ctx.params[k] for k in keys if k in ctx.params}
+    if params.get("user") in (None, ""):
+        if ctx.params.get("websites") in (None, False, "", [], {}):
+            return None
+        params["user"] = accounts.user_for_websites(ctx.params["websites"], ctx.acting())
+    return params
+
+
+def _header_account(ctx: Context, *, by_id: bool = True) -> Account:
+    """The account named by ``user`` (or by the websites), after applying the header's
+    websites. When the call names neither: with ``by_id`` the key holder, so that the
+    install or backup id the call sends reaches its owner's record; otherwise (install,
+    import, migrate create a record and need an owner) ``empty_argument_user``."""
+    params = header_params(ctx)
+    if params is None:
+        if by_id:
+            return ctx.acting()
+        raise InstallError("The user argument is required.", errcode="empty_argument_user",
+                           field="user")
+    header = accounts.parse_header(params)
     with transaction.atomic():
-        return accounts.apply_header(header, acting=ctx.acting())
+        account = accounts.apply_header(header, acting=ctx.acting())
+    # later scoping (Context.principal) and the audit log see the user the header named
+    ctx.params["user"] = account.username
+    return account
+
+
+def _read_header(ctx: Context) -> None:
+    """Reads carry the request header too (001 3.1: "every request"): a header with
+    websites creates or updates its user, as any other call does."""
+    if ctx.params.get("websites") not in (None, False, "", [], {}):
+        _header_account(ctx)
 
 
 def _install_for(ctx: Context, account: Account, install_id) -> Install:
@@ -83,7 +116,7 @@ def install(ctx: Context):
     # One transaction up to the queueing: a refused install leaves no header changes
     # behind; the worker starts (on_commit) only after it commits.
     with transaction.atomic():
-        account = _header_account(ctx)
+        account = _header_account(ctx, by_id=False)
         plan = services.check_install(account, ctx.params, dryrun=ctx.dryrun,
                                       acting=ctx.acting())
         if plan.dryrun:
@@ -112,6 +145,7 @@ def uninstall(ctx: Context):
 @command("installs")
 def installs(ctx: Context):
     """v1 cmd=installs, v2 GET /installs: q, id, filter-ownedaccounts, paging."""
+    _read_header(ctx)
     qs = ctx.scoped(Install.objects.select_related("account", "website"))
     install_id = ctx.params.get("id")
     if install_id not in (None, ""):
@@ -129,10 +163,13 @@ def installs(ctx: Context):
             stored = packages_by_application(qs.values_list("installer", flat=True))
             qs = qs.filter(pk__in=[i.pk for i in qs if i.versions_available(
                 stored.get(i.installer, []))[member]])
-    items, total, has_more = page(qs, ctx.params)
+    items, total, has_more = page(qs, ctx.params, v1=not ctx.v2)
     # One query for the stored versions of every application on the page, not one a row.
     stored = packages_by_application({i.installer for i in items})
-    return list_reply([shapes.install(i, ctx.v2, stored.get(i.installer, [])) for i in items],
+    counts = dict(Backup.objects.filter(install__in=items).values("install").annotate(
+        n=Count("pk")).values_list("install", "n"))
+    return list_reply([shapes.install(i, ctx.v2, stored.get(i.installer, []),
+                                      counts.get(i.pk, 0)) for i in items],
                       total=total, has_more=has_more)
 
 
@@ -140,5 +177,5 @@ def installs(ctx: Context):
 def tasks(ctx: Context):
     """v1 cmd=tasks, v2 GET /tasks: running and recent tasks of the user (or all)."""
     qs = ctx.scoped(Task.objects.select_related("account"))
-    items, total, has_more = page(qs, ctx.params)
+    items, total, has_more = page(qs, ctx.params, v1=not ctx.v2)
     return list_reply([shapes.task(t) for t in items], total=total, has_more=has_more)

@@ -14,7 +14,7 @@ from apps.installs.sync import sync_install
 from .. import shapes
 from ..dispatch import Context, command, is_yes
 from ..paging import page
-from ..replies import list_reply, reply
+from ..replies import list_or_one, reply
 from ..v2names import install_to_v2
 from .installs import _finish, _header_account, _install_for
 
@@ -31,10 +31,7 @@ def _wants_addons(params: dict) -> bool:
     return bool(ADDON_PARAMS & set(params))
 
 
-def _account(ctx: Context):
-    if ctx.params.get("user") in (None, ""):
-        return ctx.acting()
-    return _header_account(ctx)
+_account = _header_account
 
 
 def _install(ctx: Context) -> Install:
@@ -81,10 +78,11 @@ def edit(ctx: Context):
         return _addons(ctx)
     with transaction.atomic():
         install = _install(ctx)
+        install_id = install.id  # edit delete=true deletes the row, which clears it
         result, task = editing.edit(install, ctx.params)
     if task is None:
         if result is None:
-            return reply({"id": install.id}, message="The install was removed from the "
+            return reply({"id": install_id}, message="The install was removed from the "
                          "installer; its files and tables were kept.")
         return reply(shapes.install(result, ctx.v2), message="The install was updated.")
 
@@ -142,8 +140,9 @@ def templates(ctx: Context):
     q = ctx.params.get("q")
     if isinstance(q, str) and q:
         qs = qs.search(q)
-    items, total, has_more = page(qs, ctx.params)
-    return list_reply([shapes.template(t, ctx.v2) for t in items], total=total, has_more=has_more)
+    items, total, has_more = page(qs, ctx.params, v1=not ctx.v2)
+    return list_or_one(ctx.params, [shapes.template(t, ctx.v2) for t in items], total=total,
+                       has_more=has_more)
 
 
 @command("edittemplate")
@@ -157,5 +156,6 @@ def edittemplate(ctx: Context):
 def deletetemplate(ctx: Context):
     """v1 cmd=deletetemplate, v2 DELETE /templates/{id}: the archive and the record."""
     target = _template(ctx)
+    template_id = target.id  # deleting the row clears it
     templates_svc.delete_template(target)
-    return reply({"id": target.id}, message="The template was deleted.")
+    return reply({"id": template_id}, message="The template was deleted.")

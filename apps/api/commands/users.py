@@ -12,7 +12,7 @@ from apps.accounts.validation import check_username, mask_path
 
 from ..dispatch import Context, command
 from ..paging import page
-from ..replies import list_reply, reply
+from ..replies import list_or_one, reply
 from ..v2names import for_version
 
 
@@ -61,7 +61,12 @@ def user_data(account: Account, *, v2: bool) -> dict:
 @command("guixfer")
 def guixfer(ctx: Context):
     """A one-time GUI session id for a user, reseller or the admin."""
-    header = services.parse_header(ctx.params)
+    params = ctx.params
+    if params.get("user") in (None, "") and params.get("websites") not in (None, False, ""):
+        # 3.17.1's example sends no user: its websites name the account
+        params = {**params, "user": services.user_for_websites(params["websites"],
+                                                                ctx.acting())}
+    header = services.parse_header(params)
     account = services.apply_header(header, acting=ctx.acting())
     if not account.is_active:
         raise AccountError("This account is suspended.", errcode="suspended_user")
@@ -120,5 +125,6 @@ def users(ctx: Context):
     kind = ctx.params.get("type")
     if kind in {"user", "reseller"}:
         accounts = accounts.filter(kind=kind)
-    items, total, has_more = page(accounts, ctx.params)
-    return list_reply([user_data(a, v2=ctx.v2) for a in items], total=total, has_more=has_more)
+    items, total, has_more = page(accounts, ctx.params, v1=not ctx.v2)
+    return list_or_one(ctx.params, [user_data(a, v2=ctx.v2) for a in items], total=total,
+                       has_more=has_more)

@@ -26,6 +26,7 @@ array(
 "db_pass" => "sdfsdf1",
 "db_host" => "localhost",
 );
+if (getenv("ITRON_DRYRUN")) { $query["dryrun"] = getenv("ITRON_DRYRUN"); }  // tests only
 $ch = curl_init(getenv("ITRON_HOST")."/server/v1");
 curl_setopt($ch, CURLOPT_POSTFIELDS, json_encode($query));
 $reply = curl_exec($ch);
