@@ -121,7 +121,7 @@ class InstallForm(forms.Form):
                 options = spec.get("options") or {}
                 self.fields[name] = app_form_field(name, spec, initial=self._language(
                     options, spec.get("default")))
-            elif name in app_fields.settable_fields(recipe):
+            elif name in app_fields.asked_fields(recipe):
                 self.fields[name] = app_form_field(name, spec, initial=self._initial(spec))
             else:
                 continue

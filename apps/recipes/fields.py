@@ -101,6 +101,13 @@ def app_fields(recipe) -> dict[str, dict]:
             if spec.get("type") and name not in ENGINE_FIELDS}
 
 
+def asked_fields(recipe) -> dict[str, dict]:
+    """The fields an install asks for: every one but generated secrets, whether or not an
+    edit may change it later (``settable``: an admin account is set once, at install)."""
+    return {name: spec for name, spec in app_fields(recipe).items()
+            if spec["type"] != "generated"}
+
+
 def settable_fields(recipe) -> dict[str, dict]:
     """The fields an edit may change (generated secrets never are)."""
     return {name: spec for name, spec in app_fields(recipe).items()

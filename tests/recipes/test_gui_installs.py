@@ -5,12 +5,15 @@ finished page, and the site it opens. WordPress's own walk is tests/installs/tes
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import urllib.request
 
 import pytest
 
 from tests.fixtures.browser import screenshot
+from tests.fixtures.services import free_port, stop_group, wait_for_port
 from tests.installs.conftest import drop_databases_of, make_site, owner  # noqa: F401
 from tests.recipes.conftest import build_app, register_package
 
@@ -22,8 +25,24 @@ TYPED = {"login": "keeper", "passwd": "Tulips-and-42-in-May", "email": "owner@ex
 
 
 @pytest.fixture
-def site(owner, tmp_path, php_server, mysql_query):  # noqa: F811
-    yield make_site(owner, tmp_path / "site", php_server)
+def site(owner, tmp_path, mysql_query):  # noqa: F811
+    """The owner's website, served by ``php -S`` that hides posix_getuid: Tiny Tiny RSS
+    refuses to run as root, and the suite runs as root where no web host would."""
+    started = []
+
+    def php(docroot) -> str:
+        port = free_port()
+        started.append(subprocess.Popen(
+            ["php", "-d", "disable_functions=posix_getuid", "-S", f"127.0.0.1:{port}",
+             "-t", str(docroot)], cwd=str(docroot), env={**os.environ,
+                                                         "PHP_CLI_SERVER_WORKERS": "4"},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        wait_for_port(port)
+        return f"http://127.0.0.1:{port}"
+
+    yield make_site(owner, tmp_path / "site", php)
+    for proc in started:
+        stop_group(proc)
     drop_databases_of(mysql_query, owner)
 
 
