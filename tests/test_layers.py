@@ -33,8 +33,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     # (review §7: the front door moves to api/views.py).
     ("apps.accounts.views", "apps.api"): "the /index.php front door lives in accounts",
     ("apps.accounts.management.commands.bootstrap", "apps.api"): "bootstrap makes an API key",
-    # backups/models.py still has Backup.as_api (engine-a's; the API uses shapes.backup).
-    ("apps.backups.models", "apps.api.v2names"): "Backup.as_api, read by tests/backups",
     # backups/services.py writes Install.as_api into archive meta (engine-a: own record).
     ("apps.installs.models", "apps.api.shapes"): "archive meta is the API's install record",
     # Editing, schedules, templates and updates use backups (review §7: templates,
@@ -49,7 +47,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("apps.installs.schedules", "apps.backups.models"): "automatic backups expire old ones",
     ("apps.installs.templates_service", "apps.backups"): "templates are archives",
     ("apps.installs.templates_service", "apps.backups.errors"): "templates are archives",
-    ("apps.installs.templates_service", "apps.backups.services"): "templates are archives",
     ("apps.installs.updates", "apps.backups"): "an update takes a backup first",
     # Migration from another server writes a backup archive (engine-a: backups/migrate.py).
     ("apps.installs.imports", "apps.backups"): "migration builds a backup archive",

@@ -127,33 +127,6 @@ class Backup(models.Model):
         base = self.website.display_path if self.website_id else ""
         return f"{base.rstrip('/')}/{self.path}".rstrip("/") if base else self.path
 
-    def as_api(self, v2: bool) -> dict:
-        """The backups API's record: v1 names or v2's renames. ``db-pass`` is present
-        (panels read it) but always empty: secrets never leave the server in a reply."""
-        t = str(int(self.time.timestamp())) if self.time else ""
-        bt = str(int(self.backup_time.timestamp()))
-        expiry = str(int(self.expiry.timestamp())) if self.expiry else ""
-        install = self.install_id or self.install_ref
-        data = {
-            "id": self.id, "file": str(self.archive_path), "installer": self.installer,
-            "version": self.version, "language": self.language, "time": t,
-            "owner": self.account.username, "path": self.full_path(), "url": self.url,
-            "url-domain": self.url_domain, "db-host": self.db_host, "db-type": self.db_type,
-            "db-name": self.db_name, "db-user": self.db_user, "db-pass": "",
-            "db-prefix": self.db_prefix, "list-files": list(self.list_files),
-            "list-tables": list(self.list_tables), "title": self.title,
-            "bkloc": self.backup_location, "backup-install": install,
-            "backup-location": self.backup_location, "backup-time": bt,
-            "backup-filename": self.backup_filename, "cache-time": bt,
-            "cache-archive": str(self.size), "checksum": self.checksum, "expiry": expiry,
-        }
-        if not v2:
-            return data
-        # API v2's renames: one table shared with installs and templates (apps/api/v2names.py).
-        from apps.api.v2names import install_to_v2
-
-        return install_to_v2(data)
-
 
 class BackupLocation(models.Model):
     """A remote place a user's backups are copied to (the reference's ``bkloc`` URI,

@@ -317,32 +317,34 @@ def apply_edit(plan: EditPlan, *, report: Report) -> Install | None:
 
 
 def _apply_on_site(plan: EditPlan, report: Report) -> None:
-    from apps.backups import services as backups
+    from apps.backups import archive
+    from apps.backups import tables as backup_tables
     from apps.backups.urlrewrite import UrlRewriter
+    from apps.sites.database import Database
 
     install, recipe = plan.install, plan.recipe
     old_path = install.path
     db = plan.db or DbPlan(mode="manual", host=install.db_host, name=install.db_name,
                                     user=install.db_user, password=install.db_pass,
                                     prefix=install.db_prefix)
-    access = backups.DbAccess(db.host, db.name, db.user, db.password, db.prefix)
+    access = Database(db.host, db.name, db.user, db.password, db.prefix)
     tables = [db.prefix + t[len(install.db_prefix):] for t in install.list_tables]
     config_names = list(recipe.extra_files)
     state: dict = {"moved": [], "dirs": [], "configs": {}, "rewritten": {}}
     new_path = plan.move.target if plan.move else old_path
     url = plan.move.url if plan.move else install.url
 
-    with backups._workdir(install.account) as work, open_website(install.website) as t:
+    with archive.workdir(install.account) as work, open_website(install.website) as t:
         def snapshot():
             if not tables:
                 return
             state["safety"] = work / "before-edit.sql"
             with open(state["safety"], "wb") as fh:
-                backups.dump_tables(access, tables, fh, work)
+                backup_tables.dump_tables(access, tables, fh, work)
 
         def restore_snapshot():
             if "safety" in state:
-                backups.import_dump(access, state["safety"], work)
+                backup_tables.import_dump(access, state["safety"], work)
 
         def config():
             for name in config_names:
@@ -379,7 +381,7 @@ def _apply_on_site(plan: EditPlan, report: Report) -> None:
                     t.write(_join(new_path, name), rewriter.text(data), mode=0o640)
             conn = access.connect()
             try:
-                backups.rewrite_urls(conn, tables, rewriter)
+                backup_tables.rewrite_urls(conn, tables, rewriter)
             finally:
                 conn.close()
 

@@ -27,7 +27,6 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import Account
@@ -133,10 +132,7 @@ def _recipe(params: dict):
 
 
 def _refuse_managed(url: str, website, target: str) -> None:
-    from .services import LIVE
-
-    if Install.objects.filter(status__in=LIVE).filter(
-            Q(url=url) | Q(website=website, path=target)).exists():
+    if Install.objects.occupying(url, website, target).exists():
         raise InstallError(f"An application at {url} is already managed here.",
                            errcode="invalid_argument_url_alreadyexists", field="url")
 
@@ -241,7 +237,7 @@ def _site_title(url: str, ip: str = "") -> str:
 class MigrationPlan:
     account: Account
     recipe: object
-    location: object  # backups.services.LocationPlan
+    location: object  # backups.copies.LocationPlan
     source_url: str
     source_ftu: str = field(repr=False)
     source_key: str = ""
@@ -287,7 +283,7 @@ def _source_uri(params: dict) -> tuple[str, str]:
 def check_migrate(account: Account, params: dict, *, dryrun: int = 0) -> MigrationPlan:
     import ipaddress
 
-    from apps.backups import services as backups
+    from apps.backups import copies
     from apps.backups.errors import BackupError
 
     if account is None:
@@ -318,7 +314,7 @@ def check_migrate(account: Account, params: dict, *, dryrun: int = 0) -> Migrati
                                field="source_url_ip") from None
     key = str(params.get("source_ftu_key") or "").strip()
     try:
-        location = backups.check_location(account, recipe.id, params, [], dryrun=dryrun)
+        location = copies.check_location(account, recipe.id, params, [], dryrun=dryrun)
     except BackupError as exc:
         raise InstallError(exc.message, errcode=exc.errcode, status=exc.status,
                            field=exc.field) from None
@@ -386,18 +382,17 @@ class _open_source:
 def start_migrate(plan: MigrationPlan):
     """The Install row (installing, held by its task) and the task; the source access is
     kept encrypted on the row for the worker, never in the Celery message."""
-    from apps.backups import services as backups
+    from apps.backups import copies
 
     source = {"installer": plan.recipe.id, "version": plan.version, "language": "en",
               "title": plan.recipe.name}
-    install, task = backups._new_install(plan.location, source, "migrate", "_tasks_migrating")
+    install, task = copies.new_install(plan.location, source, migrate_app_task, cmd="migrate",
+                                       label="_tasks_migrating")
     pending = dict(install.pending_secrets or {})
     pending["migrate"] = {"source_url": plan.source_url, "source_ftu": plan.source_ftu,
                           "source_key": plan.source_key, "source_ip": plan.source_ip,
                           "trust": plan.trust, "version": plan.version}
     Install.objects.filter(pk=install.pk).update(pending_secrets=pending)
-    task_id = task.id
-    transaction.on_commit(lambda: migrate_app_task.delay(task_id))
     return install, task
 
 
@@ -412,7 +407,7 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 def build_archive(plan: MigrationPlan, out_path: Path, work: Path, *, report) -> dict:
     """Pull the source application into a backup-format archive (backups app): its files
     (regular files and folders only) and a dump of its tables."""
-    from apps.backups import services as backups
+    from apps.backups import archive as backups
 
     with _open_source(plan) as (t, folder):
         report(5, 10, "Reading the source configuration")
@@ -492,7 +487,8 @@ def _dump_source(t, found: Found, source_host: str, out, work: Path) -> list[str
 def migrate_app(install: Install, *, report) -> Install:
     """Copy the source application (the install's pending ``migrate`` members) to the
     install's location. The source is only read; a failure removes what was made."""
-    from apps.backups import services as backups
+    from apps.backups import archive as backup_archive
+    from apps.backups import copies
 
     pending = (install.pending_secrets or {}).get("migrate") or {}
     try:
@@ -504,15 +500,15 @@ def migrate_app(install: Install, *, report) -> Install:
                              source_key=pending.get("source_key", ""),
                              source_ip=pending.get("source_ip", ""),
                              trust=pending.get("trust", ""), version=pending.get("version", ""))
-        with backups._workdir(install.account) as work:
+        with backup_archive.workdir(install.account) as work:
             archive = work / "migrate.tar.gz"
             built = build_archive(plan, archive, work,
                                   report=lambda lo, hi, msg: report(lo // 2, hi // 2, msg))
             found = built["found"]
             install.version = plan.version or found.version or install.version
             install.save(update_fields=["version"])
-            install = backups.deploy_archive(install, archive, None, report=report,
-                                             old_url=plan.source_url, start=50)
+            install = copies.deploy_archive(install, archive, None, report=report,
+                                            old_url=plan.source_url, start=50)
     except BaseException:
         if Install.objects.filter(pk=install.pk, status=Install.Status.INSTALLING).exists():
             install.mark_failed()

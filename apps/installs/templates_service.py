@@ -32,9 +32,9 @@ log = logging.getLogger(__name__)
 
 
 def _folder(account):
-    from apps.backups.services import user_dir
+    from apps.backups import archive
 
-    folder = user_dir(account) / "templates"
+    folder = archive.user_dir(account) / "templates"
     folder.mkdir(mode=0o700, exist_ok=True)
     return folder
 
@@ -64,8 +64,9 @@ def create_template(install: Install, *, report: Report, title: str = "") -> Tem
 
     Written under a temporary name, fsynced and renamed: a template cut short is never
     listed."""
-    from apps.backups import services as backups
+    from apps.backups import archive as backups
     from apps.backups.errors import BackupError
+    from installatron_gui.lib.archives import HashingWriter
 
     folder = _folder(install.account)
     template_id = Template._meta.get_field("id").default()
@@ -73,8 +74,8 @@ def create_template(install: Install, *, report: Report, title: str = "") -> Tem
     tmp = folder / f".{template_id}.{secrets.token_hex(4)}.part"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "wb") as fh, backups._workdir(install.account) as work:
-            writer = backups._HashingWriter(fh)
+        with os.fdopen(fd, "wb") as fh, backups.workdir(install.account) as work:
+            writer = HashingWriter(fh)
             meta = backups.write_archive(install, writer, work, report=report)
             fh.flush()
             os.fsync(fh.fileno())
@@ -140,7 +141,7 @@ def install_from_template(install: Install, *, report: Report) -> Install:
     then the new site gets its own field values (WordPress: admin login, password, email,
     title and tagline). If
     that last part fails, what was deployed is removed and the install marked failed."""
-    from apps.backups import services as backups
+    from apps.backups import archive, copies
 
     template = Template.objects.filter(pk=install.content).first()
     hidden = install.pending_fields()
@@ -148,11 +149,11 @@ def install_from_template(install: Install, *, report: Report) -> Install:
         install.mark_failed()
         raise InstallError("The template this install was to use no longer exists.",
                            errcode="invalid_argument_content")
-    info = backups.verify_archive(template.archive_path, template.checksum)
+    info = archive.verify_archive(template.archive_path, template.checksum)
     source_login = str(info.meta.get("install", {}).get("cf-login") or "")
-    install = backups.deploy_archive(install, template.archive_path, template.checksum,
-                                     report=lambda lo, hi, m: report(lo * 9 // 10, hi * 9 // 10, m),
-                                     old_url=template.url)
+    install = copies.deploy_archive(install, template.archive_path, template.checksum,
+                                    report=lambda lo, hi, m: report(lo * 9 // 10, hi * 9 // 10, m),
+                                    old_url=template.url)
     recipe = get_recipe(install.installer)
     report(90, 100, "Setting up the administrator account")
     try:

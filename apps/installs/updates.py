@@ -215,7 +215,10 @@ def update_app(install: Install, *, report: Report, version: str, revert: bool =
     (steps undone, then the backup restored when one was taken), ``update_error`` is
     notified and the error is raised with what happened to the site.
     """
+    from apps.backups import archive
+    from apps.backups import tables as backup_tables
     from apps.backups import services as backups
+    from apps.sites.database import Database
 
 
     previous = install.version
@@ -249,7 +252,7 @@ def update_app(install: Install, *, report: Report, version: str, revert: bool =
     def dump_tables():
         if not install.db_name:
             return
-        db = backups.DbAccess.of(install)
+        db = Database.of(install)
         conn = db.connect()
         try:
             state["tables"] = tables_with_prefix(conn, install.db_prefix)
@@ -257,19 +260,19 @@ def update_app(install: Install, *, report: Report, version: str, revert: bool =
             conn.close()
         state["dump"] = work / "tables-before-update.sql"
         with open(state["dump"], "wb") as fh:
-            backups.dump_tables(db, state["tables"], fh, work)
+            backup_tables.dump_tables(db, state["tables"], fh, work)
 
     def put_tables_back():
         if "dump" not in state:
             return
 
-        db = backups.DbAccess.of(install)
+        db = Database.of(install)
         conn = db.connect()
         try:
             drop_tables(conn, tables_with_prefix(conn, install.db_prefix))
         finally:
             conn.close()
-        backups.import_dump(db, state["dump"], work)
+        backup_tables.import_dump(db, state["dump"], work)
 
     def check_site():
         _test_pause()
@@ -292,7 +295,7 @@ def update_app(install: Install, *, report: Report, version: str, revert: bool =
     try:
         with open_website(install.website) as transport, \
                 tempfile.TemporaryDirectory(prefix=".update-",
-                                            dir=backups.user_dir(install.account)) as scratch:
+                                            dir=archive.user_dir(install.account)) as scratch:
             work = Path(scratch)
             app.transport = transport
             if package is not None:
@@ -338,7 +341,7 @@ def _rolled_back(install: Install, exc: BaseException, state: dict,
                  report: Report) -> BaseException:
     """After the steps were undone: restore the backup if there is one, and say what the
     site is left as. Returns the error to raise (an InstallError the user can read)."""
-    from apps.backups import services as backups
+    from apps.backups import restore
 
     reason = getattr(exc, "message", "") or "an internal error"
     if not isinstance(exc, InstallatronError):
@@ -351,7 +354,7 @@ def _rolled_back(install: Install, exc: BaseException, state: dict,
                             errcode=errcode, status=500)
     try:
         install.refresh_from_db()
-        backups.restore_backup(backup, install, report=_scaled(report, 90, 100))
+        restore.restore_backup(backup, install, report=_scaled(report, 90, 100))
     except Exception as restore_exc:  # noqa: BLE001 - said in the message, logged
         log.exception("update of %s: restoring backup %s failed", install.id, backup.id)
         detail = getattr(restore_exc, "message", type(restore_exc).__name__)

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.slow
 
 def test_a_backup_holds_only_the_install_and_a_restore_undoes_later_changes(
         site, wordpress_package, backup_dir):
+    from apps.api import shapes
     from apps.backups import services, tasks
     from apps.installs.models import Install
 
@@ -53,7 +54,8 @@ def test_a_backup_holds_only_the_install_and_a_restore_undoes_later_changes(
     assert "files/owner-notes.txt" not in names  # not in list-files
     assert set(backup.list_files) == set(install.list_files)
     assert "wp_options" in backup.list_tables
-    assert backup.as_api(False)["db-pass"] == "" and backup.as_api(True)["db_pass"] == ""
+    assert shapes.backup(backup, False)["db-pass"] == "" and \
+        shapes.backup(backup, True)["db_pass"] == ""
 
     # Change the site: a new post, an edited file, a new file inside wp-content.
     new_post(install, "Written after the backup")
