@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 
 from django.db import transaction
 from django.utils import timezone
@@ -66,20 +65,17 @@ def create_template(install: Install, *, report: Report, title: str = "") -> Tem
     listed."""
     from apps.backups import archive as backups
     from apps.backups.errors import BackupError
-    from installatron_gui.lib.archives import HashingWriter
+    from installatron_gui.lib.archives import HashingWriter, part_name, private_part, publish
 
     folder = _folder(install.account)
     template_id = Template._meta.get_field("id").default()
     final = folder / f"{template_id}.tar.gz"
-    tmp = folder / f".{template_id}.{secrets.token_hex(4)}.part"
+    tmp = part_name(final)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "wb") as fh, backups.workdir(install.account) as work:
+        with private_part(tmp) as fh, backups.workdir(install.account) as work:
             writer = HashingWriter(fh)
             meta = backups.write_archive(install, writer, work, report=report)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.rename(tmp, final)
+        publish(tmp, final)
     except OSError as exc:
         raise BackupError(f"The template could not be written: {os.strerror(exc.errno or 0)}.",
                           errcode="failed_template", status=500) from None
