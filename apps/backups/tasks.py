@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from celery import shared_task
 
 from apps.installs import notifications
+from apps.installs.holds import release_install
 from apps.installs.models import Install
-from apps.installs.services import release_install
 from apps.tasks.services import run_task
 from installatron_gui.celery import app
 from installatron_gui.lib.errors import InstallatronError
