@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "apps.installs",
     "apps.backups",
     "apps.api",
+    "apps.console",
 ]
 
 MIDDLEWARE = [
@@ -261,14 +262,20 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 # worker was killed (OOM, SIGKILL, a reboot). Five missed beats by default.
 TASK_HEARTBEAT_EVERY = float(os.environ.get("INSTALLATRON_TASK_HEARTBEAT_EVERY", "60"))
 TASK_STALE_AFTER = int(os.environ.get("INSTALLATRON_TASK_STALE_AFTER", "300"))
+# A restore whose database server stopped mid-import waits this long for it to answer
+# again (a restart) before giving up on putting the tables back (they are kept in a file).
+DB_RECOVERY_WAIT = float(os.environ.get("INSTALLATRON_DB_RECOVERY_WAIT", "60"))
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
 
-EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+# The mail server set in the admin console (apps/accounts/mail.py); without one, mail is
+# handed to EMAIL_FALLBACK_BACKEND (printed by the console backend).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "apps.accounts.mail.ConfiguredEmailBackend")
+EMAIL_FALLBACK_BACKEND = os.environ.get(
+    "EMAIL_FALLBACK_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "installer@localhost")
 
@@ -325,7 +332,8 @@ MYSQL_ADMIN = {
 
 # Website transports, by path scheme (apps.transports).
 TRANSPORT_BACKENDS = {
-    "local": "apps.transports.local.LocalTransport",
+    # as root, a website with its own uid/gid: file work runs as its owner (agent.py)
+    "local": "apps.transports.agent.local_transport",
     "ftp": "apps.transports.ftp.FtpTransport",
     "ftps": "apps.transports.ftp.FtpsTransport",
     "sftp": "apps.transports.sftp.SftpTransport",

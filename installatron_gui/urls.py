@@ -12,5 +12,6 @@ urlpatterns = [
     path("gui/backups/", include("apps.backups.urls")),
     path("gui/tasks/", include("apps.tasks.urls")),
     path("gui/hostkeys/", include("apps.transports.urls")),
+    path("gui/console/", include("apps.console.urls")),
     path("", include("apps.api.urls")),
 ]

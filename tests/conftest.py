@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 pytest_plugins = ["tests.fixtures.services", "tests.fixtures.browser", "tests.fixtures.packages",
-                  "tests.fixtures.remote", "tests.fixtures.versions"]
+                  "tests.fixtures.remote", "tests.fixtures.versions", "tests.fixtures.smtp"]
 
 ADMIN_PASSWORD = "Adm1n-pass-for-tests!"
 RESELLER_PASSWORD = "Res3ller-pass-for-tests!"

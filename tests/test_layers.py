@@ -25,6 +25,7 @@ LAYERS = [
     ["apps.installs"],
     ["apps.backups"],
     ["apps.api"],
+    ["apps.console"],  # the admin console: it sets what every layer below uses
 ]
 
 # (importing module, imported module) -> why it is still there.

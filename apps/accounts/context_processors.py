@@ -32,6 +32,7 @@ def principal(request):
         nav.append((_("Resellers"), reverse("accounts:resellers")))
         nav.append((_("Branding"), reverse("accounts:branding")))
     if user.is_admin:
+        nav.append((_("Console"), reverse("console:applications")))
         nav.append((_("Settings"), reverse("accounts:settings")))
     match = getattr(request, "resolver_match", None)
     section = SECTION_OF.get(match.view_name if match else "")

@@ -20,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from apps.tasks.services import worker_status
 
-from . import services
+from . import audit, services
 from .errors import AccountError
 from .branding import (DEFAULT_ACCENT, DEFAULT_BAR, LOGO_MAX, branding_for, reset_branding,
                        save_branding)
@@ -171,6 +171,8 @@ def account_edit(request: HttpRequest, username: str | None = None) -> HttpRespo
         except AccountError as exc:
             form.add_error(None, exc.message)
         else:
+            audit.record(principal, "account.create" if account is None else "account.change",
+                         saved.username)
             messages.success(request, _("%(name)s was saved.") % {"name": saved.username})
             return redirect("accounts:users" if saved.kind == "user" else "accounts:resellers")
     return render(request, "accounts/account_edit.html", {"form": form, "account": account})
@@ -187,6 +189,8 @@ def account_suspend(request: HttpRequest, username: str) -> HttpResponse:
         return render(request, "accounts/account_suspend.html", {"account": account})
     suspend = request.POST.get("suspended") == "yes"
     services.set_suspended(account, suspend)
+    audit.record(principal, "account.suspend" if suspend else "account.unsuspend",
+                 account.username)
     if request.htmx:
         return render(request, "accounts/account_list.html#row", {"account": account})
     messages.success(
@@ -205,6 +209,7 @@ def account_delete(request: HttpRequest, username: str) -> HttpResponse:
     if request.method == "POST":
         kind = account.kind
         services.delete_account(account)
+        audit.record(principal, "account.delete", username)
         messages.success(request, _("%(name)s was deleted.") % {"name": username})
         return redirect("accounts:users" if kind == "user" else "accounts:resellers")
     return render(request, "accounts/account_delete.html", {"account": account})
@@ -244,6 +249,7 @@ def branding_edit(request: HttpRequest) -> HttpResponse:
                "bar": (own and own.bar) or DEFAULT_BAR}
     if request.method == "POST" and "reset" in request.POST:
         reset_branding(principal)
+        audit.record(principal, "branding.reset", principal.username)
         messages.success(request, _("The plain look is back."))
         return redirect("accounts:branding")
     form = BrandingForm(request.POST or None, request.FILES or None, initial=initial)
@@ -258,6 +264,9 @@ def branding_edit(request: HttpRequest) -> HttpResponse:
         except AccountError as exc:
             form.add_error(None, exc.message)
         else:
+            audit.record(principal, "branding.change", principal.username,
+                         f"name: {data['name'][:60]!r}; accent: {data['accent']}; bar: "
+                         f"{data['bar']}" + ("; logo: new" if upload else ""))
             messages.success(request, _("The branding was saved."))
             return redirect("accounts:branding")
     return render(request, "accounts/branding.html", {"form": form, "own": own})

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from apps.accounts.models import Account, Website
+from apps.accounts.models import Account, Website, within
 from apps.recipes.base import app_name
 from apps.installs.models import new_install_id
 from installatron_gui.lib.crypto import EncryptedTextField
@@ -47,12 +47,7 @@ def parse_expiry(value, *, now=None):
 class BackupQuerySet(models.QuerySet):
     def visible_to(self, principal: Account) -> BackupQuerySet:
         """The admin sees all backups, a reseller those of its tree, a user its own."""
-        if principal.is_admin:
-            return self
-        ids = {principal.pk}
-        if principal.is_reseller:
-            ids |= principal.descendant_ids()
-        return self.filter(account_id__in=ids)
+        return self.filter(within(principal))
 
     def search(self, q: str) -> BackupQuerySet:
         """The backups API's ``q``: title, url, id, installer and owner."""

@@ -10,9 +10,12 @@ was.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import shutil
 from pathlib import Path
 
+from django.conf import settings
 from django.utils import timezone
 
 from apps.catalog.errors import CatalogError
@@ -32,6 +35,7 @@ from .archive import (
     extract_dump,
     files_package,
     left_out,
+    user_dir,
     verify_archive,
     workdir,
     write_archive,
@@ -40,7 +44,15 @@ from .copies import site_answers
 from .errors import BackupError
 from .models import Backup
 from .services import create_backup
-from .tables import drop, dump_tables, import_dump, own_tables, rewrite_urls, tables_of_others
+from .tables import (
+    db_call,
+    drop,
+    dump_tables,
+    import_dump,
+    own_tables,
+    rewrite_urls,
+    tables_of_others,
+)
 from .urlrewrite import UrlRewriter
 
 log = logging.getLogger(__name__)
@@ -78,6 +90,26 @@ def restore_backup(backup: Backup, install: Install, *, report: Report,
     return install
 
 
+def _keep_aside(install: Install, safety: Path) -> Path:
+    """Keep a restore's dump of the live tables (0600, in the owner's backup folder) when
+    they could not be put back: it must outlive the work folder."""
+    kept = user_dir(install.account) / f"tables-before-restore-{install.id}-" \
+        f"{timezone.now():%Y%m%d-%H%M%S}.sql"
+    shutil.move(safety, kept)
+    os.chmod(kept, 0o600)
+    log.error("restore of install %s: its tables could not be put back; kept in %s",
+              install.id, kept)
+    return kept
+
+
+def _remove_stale_staging(t, base: str) -> None:
+    """Staging folders a killed restore left (copies unpacked from an archive, never the
+    live files: those go aside as .itron-old-*, which is left for the owner to look at)."""
+    for name in t.listdir(base) if t.is_dir(base) else []:
+        if name.startswith(".itron-restore-"):
+            t.remove(f"{base}/{name}" if base else name)
+
+
 def replace_install(install: Install, archive: Path, checksum: str | None, *,
                     report: Report, db_mode: str | None = None, version: str = "",
                     source_url: str = "", source_prefix: str | None = None,
@@ -113,6 +145,7 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
 
     with workdir(install.account) as work, open_website(install.website) as t:
         package = work / "files.tar.gz"
+        _remove_stale_staging(t, base)
 
         def stage():
             files_package(archive, package)
@@ -142,6 +175,7 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
                 panel.create_db(DatabaseSpec(name=db.name, user=db.user,
                                              password=db.password, host=db.host), session)
                 state["created_db"] = True
+            db_call(db.refuse_server_wide)  # the archive's SQL runs with this account
             stray = tables_of_others(db, renamed)
             state["live_tables"] = own_tables(db)
             if stray:  # an archive made before neighbours in a database were told apart
@@ -149,11 +183,12 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
                     f"The backup holds tables of another application in the database "
                     f"{db.name} ({', '.join(stray[:3])}...); it was not restored.",
                     errcode="failed_backup_invalid", status=400)
-            state["safety"] = work / "live.sql"
-            with open(state["safety"], "wb") as fh:
+            safety = work / "live.sql"
+            with open(safety, "wb") as fh:
                 dump_tables(db, state["live_tables"], fh, work)
             dump = work / "restore.sql"
             extract_dump(archive, dump, set(tables), dump_prefix, install.db_prefix)
+            state["safety"] = safety  # complete: from here on the live tables change
             import_dump(db, dump, work)
             repoint = dump_prefix != install.db_prefix and recipe is not None and \
                 recipe.supports("repoint")
@@ -179,8 +214,17 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
                 return
             if "safety" not in state:
                 return
-            drop(db, own_tables(db))
-            import_dump(db, state["safety"], work)
+            try:
+                # A server that stopped mid-import is waited for (a restart), so the
+                # tables go back as they were rather than stay half-imported.
+                if not db.answers_within(settings.DB_RECOVERY_WAIT):
+                    raise BackupError("The database server did not answer again.",
+                                      errcode="failed_database", status=500)
+                drop(db, own_tables(db))
+                import_dump(db, state["safety"], work)
+            except BaseException:
+                state["kept"] = _keep_aside(install, state["safety"])
+                raise
 
         def swap():
             t.mkdir(aside)
@@ -222,7 +266,16 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
         ]
         if verify:
             steps.append(Step("verify", check_site, message="Checking the website"))
-        run_steps(steps, report=report, start=10, end=95)
+        try:
+            run_steps(steps, report=report, start=10, end=95)
+        except Exception as exc:
+            if state.get("kept"):
+                raise BackupError(
+                    "The database stopped answering during the restore and its tables "
+                    "could not be put back; they are saved as they were before in "
+                    f"{state['kept']} (import that file to get them back).",
+                    errcode="failed_database", status=500) from exc
+            raise
         report(95, 100, "Cleaning up")
         for leftover in (aside, staging):
             try:

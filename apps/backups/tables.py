@@ -21,7 +21,7 @@ from .urlrewrite import UrlRewriter
 TEXT_TYPES = {"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "json"}
 
 
-def _db_call(fn, *args, **kwargs):
+def db_call(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except InstallError as exc:
@@ -33,22 +33,22 @@ def dump_tables(db: Database, tables: list[str], out, folder: Path | None = None
     for table in tables:
         if not TABLE_RE.match(table):
             raise BackupError(f"Refusing to dump a table with an odd name: {table[:64]!r}.")
-    _db_call(db.dump, tables, out)
+    db_call(db.dump, tables, out)
 
 
 def import_dump(db: Database, dump: Path, folder: Path | None = None) -> None:
     """Feed an SQL file to the mysql client, connected as the install's own user."""
-    _db_call(db.load, dump)
+    db_call(db.load, dump)
 
 
 def own_tables(db: Database) -> list[str]:
     """The install's tables (its prefix, less neighbours'), listed over the dump's route."""
-    return reach.own_tables(_db_call(db.tables), db.prefix, db.name)
+    return reach.own_tables(db_call(db.tables), db.prefix, db.name)
 
 
 def tables_of_others(db: Database, names: list[str]) -> list[str]:
     """Of ``names`` (tables about to be written under the prefix), another install's."""
-    own = set(reach.own_tables(set(_db_call(db.tables)) | set(names), db.prefix, db.name))
+    own = set(reach.own_tables(set(db_call(db.tables)) | set(names), db.prefix, db.name))
     return sorted(n for n in names if n not in own)
 
 

@@ -147,3 +147,19 @@ class AddonPackage(models.Model):
     @property
     def path(self) -> Path:
         return Path(settings.PACKAGE_STORE) / self.archive
+
+
+class ApplicationSetting(models.Model):
+    """What the administrator decided about one application (the console's Applications):
+    switched off, it disappears from every browser and new installs of it are refused;
+    ``default_version`` is what an install that names no version gets ("": the newest)."""
+
+    application = models.CharField(max_length=64, unique=True)
+    enabled = models.BooleanField(default=True)
+    default_version = models.CharField(max_length=32, blank=True, default="")
+
+    class Meta:
+        ordering = ["application"]
+
+    def __str__(self) -> str:
+        return self.application

@@ -29,7 +29,7 @@ from installatron_gui.lib.archives import member_name, member_problem, publish, 
 from installatron_gui.lib.versions import version_key
 
 from .errors import CatalogError
-from .models import AddonPackage, AppSet, Package
+from .models import AddonPackage, ApplicationSetting, AppSet, Package
 
 log = logging.getLogger(__name__)
 
@@ -238,12 +238,43 @@ def app_set_for(account: Account | None) -> AppSet | None:
     return AppSet.objects.filter(name=account.package).first()
 
 
+def disabled_applications() -> set[str]:
+    """Applications the administrator switched off in the console."""
+    return set(ApplicationSetting.objects.filter(enabled=False)
+               .values_list("application", flat=True))
+
+
 def applications_for(account: Account | None) -> list[Recipe]:
-    """Applications with at least one stored package that ``account`` may see and install."""
+    """Applications with at least one stored package that ``account`` may see and install
+    (switched on by the administrator, in the account's application set if it has one)."""
     stored = set(Package.objects.values_list("application", flat=True).distinct())
+    stored -= disabled_applications()
     app_set = app_set_for(account)
     return [r for r in all_recipes()
             if r.id in stored and (app_set is None or app_set.allows(r.id))]
+
+
+def default_version(application: str) -> str | None:
+    """The version an install that names none gets: the console's default when it is still
+    in the store, else None (the newest)."""
+    chosen = (ApplicationSetting.objects.filter(application=application)
+              .values_list("default_version", flat=True).first())
+    if chosen and Package.objects.of(application).filter(version=chosen).exists():
+        return chosen
+    return None
+
+
+def save_application_setting(application: str, *, enabled: bool,
+                             default_version: str = "") -> ApplicationSetting:
+    """Switch an application on or off and set its default version ("" for the newest)."""
+    recipe = get_recipe(application)  # an unknown id is a CatalogError
+    if default_version and not Package.objects.of(recipe.id).filter(
+            version=default_version).exists():
+        raise CatalogError(f"Version {default_version[:32]} of {recipe.name} is not in the "
+                           "package store.", errcode="invalid_argument_version")
+    found, _ = ApplicationSetting.objects.update_or_create(
+        application=recipe.id, defaults={"enabled": enabled, "default_version": default_version})
+    return found
 
 
 def can_use(account: Account | None, application: str) -> bool:

@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Account, Website
+from apps.catalog.services import default_version
 from apps.recipes import fields as app_fields
 from apps.recipes.fields import random_login, random_password
 
@@ -84,8 +85,9 @@ class InstallForm(forms.Form):
             (u.rstrip("/") for w in websites for u in (w.vhosts or {})), None)
         # Newest first: the one most people want.
         self.fields["version"].choices = [(v, v) for v in reversed(versions)]
-        if versions:
-            self.fields["version"].initial = versions[-1]
+        if versions:  # the administrator's default version, else the newest
+            chosen = default_version(recipe.id)
+            self.fields["version"].initial = chosen if chosen in versions else versions[-1]
 
         # Automatic means a new database from the panel class, or for websites whose panel
         # lists databases instead, the first free one of those (check_install decides).

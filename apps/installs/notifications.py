@@ -2,9 +2,10 @@
 
 Each install chooses the events it wants (``Install.notification``: event names, or every
 event when the list holds ``all``); the email goes to the website's address, else the
-account's, through Django's email backend (``EMAIL_BACKEND``). Emails carry what happened,
-to which site, and the message a customer can act on; never passwords, database
-credentials or paths with credentials.
+account's, through Django's email backend (``EMAIL_BACKEND``: the console's mail server).
+Each is written in the owner's language and signed with the brand the owner sees in the
+GUI (its reseller's). Emails carry what happened, to which site, and the message a customer
+can act on; never passwords, database credentials or paths with credentials.
 """
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.mail import brand_name, has_brand, mail_language
+from apps.accounts.models import SiteSettings
 
 log = logging.getLogger(__name__)
 
@@ -51,25 +57,28 @@ def recipient(install) -> str:
     return email or getattr(install.account, "email", "") or ""
 
 
-def _body(install, event: str, context: dict) -> str:
+def _body(install, event: str, context: dict, brand: str) -> str:
     lines = [str(EVENTS[event]).format(title=install.title or install.url), ""]
-    lines.append(f"Website: {install.url}")
+    lines.append(_g("Website: %(url)s") % {"url": install.url})
     if context.get("previous") and context.get("version"):
-        lines.append(f"Version: {context['previous']} -> {context['version']}")
+        lines.append(_g("Version: %(old)s -> %(new)s")
+                     % {"old": context["previous"], "new": context["version"]})
     elif context.get("version"):
-        lines.append(f"Version: {context['version']}")
+        lines.append(_g("Version: %(version)s") % {"version": context["version"]})
     if context.get("versions"):
-        lines.append(f"Available: {context['versions']}")
+        lines.append(_g("Available: %(versions)s") % {"versions": context["versions"]})
     if context.get("backup"):
-        lines.append(f"Backup: {context['backup']}")
+        lines.append(_g("Backup: %(backup)s") % {"backup": context["backup"]})
     if context.get("source"):
-        lines.append(f"Copied from: {context['source']}")
+        lines.append(_g("Copied from: %(source)s") % {"source": context["source"]})
     if context.get("message"):
         lines += ["", str(context["message"])]
     gui = getattr(settings, "GUI_URL", "")
     if gui:
         # reverse() carries the URL prefix (FORCE_SCRIPT_NAME); GUI_URL is the origin
-        lines += ["", f"Manage it at {gui}{reverse('installs:detail', args=[install.pk])}"]
+        lines += ["", _g("Manage it at %(url)s")
+                  % {"url": f"{gui}{reverse('installs:detail', args=[install.pk])}"}]
+    lines += ["", "-- ", brand]
     return "\n".join(lines) + "\n"
 
 
@@ -87,9 +96,14 @@ def notify(install, event: str, **context) -> bool:
     if not to:
         return False
     safe = {k: context[k] for k in SAFE_KEYS if context.get(k) not in (None, "")}
-    subject = str(EVENTS[event]).format(title=install.title or install.url)
     try:
-        send_mail(subject, _body(install, event, safe), settings.DEFAULT_FROM_EMAIL, [to])
+        with translation.override(mail_language(install.account)):
+            brand = brand_name(install.account)
+            subject = str(EVENTS[event]).format(title=install.title or install.url)
+            if has_brand(install.account):  # the reseller's name first, as its portal shows
+                subject = f"[{brand}] {subject}"
+            body = _body(install, event, safe, brand)
+        send_mail(subject, body, SiteSettings.load().from_email, [to])
     except Exception:  # noqa: BLE001 - see the docstring; the log has the reason
         log.exception("notification %s for install %s could not be sent", event, install.pk)
         return False

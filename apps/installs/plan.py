@@ -14,10 +14,10 @@ import secrets
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from apps.accounts.models import Account, Website
+from apps.accounts.models import Account, SiteSettings, Website
 from apps.accounts.validation import normalize_vhost_url, vhost_target
 from apps.catalog.errors import CatalogError
-from apps.catalog.services import can_use, package_for, verify_package
+from apps.catalog.services import can_use, default_version, package_for, verify_package
 from apps.panels.base import get_panel
 from apps.recipes import fields as app_fields
 from apps.recipes.base import get_recipe
@@ -194,6 +194,24 @@ def check_language(recipe, params: dict) -> str:
     return language
 
 
+def with_install_defaults(params: dict) -> dict:
+    """``params`` with the administrator's default install options (the console's) for
+    the automation parameters the request does not give."""
+    site = SiteSettings.load()
+    defaults = {"autoup": str(site.default_autoup),
+                "autoup_backup": "1" if site.default_autoup_backup else "0",
+                "autobk": site.default_autobk, "autobk_daily": str(site.default_autobk_daily),
+                "autobk_weekly": str(site.default_autobk_weekly),
+                "autobk_monthly": str(site.default_autobk_monthly)}
+    if site.default_autobk not in ("", "custom") and not BackupSchedule.objects.filter(
+            name=site.default_autobk).exists():
+        defaults["autobk"] = ""  # a schedule removed since: no default, not a refused install
+    given = {name: value for name, value in params.items() if value is not None}
+    if given.get("autobk") not in (None, ""):  # the request's own schedule, not half of ours
+        defaults = {k: v for k, v in defaults.items() if not k.startswith("autobk")}
+    return {**defaults, **given}
+
+
 def check_backup_options(params: dict) -> dict:
     autoup = _int_in(params, "autoup", range(0, 3), 0, "invalid_argument_autoup")
     autoup_backup = flag_param(params, "autoup_backup", True)
@@ -323,7 +341,7 @@ def check_install(account: Account | None, params: dict, *, dryrun: int = 0,
         raise InstallError(exc.message, errcode="invalid_argument_application",
                            field="application") from None
     try:
-        package = package_for(recipe.id, _text(params, "version"))
+        package = package_for(recipe.id, _text(params, "version") or default_version(recipe.id))
     except CatalogError as exc:
         raise InstallError(exc.message, errcode="invalid_argument_version",
                            field="version") from None
@@ -339,7 +357,7 @@ def check_install(account: Account | None, params: dict, *, dryrun: int = 0,
         raise InstallError(f"Another application is already installed at {url}.",
                            errcode="invalid_argument_url_alreadyexists", field="url")
     values = check_fields(recipe, params, account, website)
-    options = check_backup_options(params)
+    options = check_backup_options(with_install_defaults(params))
     db = check_database(recipe, params, website)
     plan = InstallPlan(
         account=account, website=website, recipe=recipe, package=package,

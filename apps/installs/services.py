@@ -19,6 +19,7 @@ from apps.catalog.services import package_for, verify_package
 from apps.panels.base import PanelError, get_panel
 from apps.recipes import fields as app_fields
 from apps.recipes.base import get_recipe
+from apps.sites.database import refuse_server_wide
 from apps.tasks.models import Task
 from apps.tasks.services import enqueue
 from apps.transports.base import TransportError
@@ -198,6 +199,11 @@ def install_app(install: Install, *, report: Report) -> Install:
                 return
             conn = app.connect()
             try:
+                if db_mode != "panel":  # an account the caller gave: never a server-wide one
+                    cur = conn.cursor()
+                    cur.execute("SHOW GRANTS")
+                    refuse_server_wide([row[0] for row in cur.fetchall()], app.db_user,
+                                       app.db_name)
                 state["tables_before"] = set(tables_with_prefix(conn, app.db_prefix))
             finally:
                 conn.close()
@@ -214,6 +220,9 @@ def install_app(install: Install, *, report: Report) -> Install:
         def deploy_files():
             state["dirs"] = app.transport.mkdir(app.target) if app.target else []
             install.path_created = state["dirs"]
+            # Saved now: a worker killed from here on leaves folders that uninstall (with
+            # force, after the reaper) must know it made.
+            Install.objects.filter(pk=install.pk).update(path_created=state["dirs"])
             state["files"] = app.transport.put_tree(package.path, app.target)
 
         def remove_files():

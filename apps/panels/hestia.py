@@ -229,6 +229,17 @@ class HestiaPanel(BasePanel):
             if exc.code != E_NOTEXIST:
                 raise
 
+    def database_exists(self, name: str, db_type: str, website: dict) -> bool | None:
+        """Whether ``v-list-databases USER json`` (``{database: {...}}``) holds ``name``."""
+        text = self.call("v-list-databases", self.hestia_user(website), "json", output=True)
+        try:
+            data = json.loads(text) if text not in ("", "OK") else {}
+        except ValueError:
+            raise PanelError("HestiaCP sent a database list that is not JSON.") from None
+        if not isinstance(data, dict):
+            raise PanelError("HestiaCP sent a database list of an unexpected shape.")
+        return name in data
+
     # -- websites for the hand-off ----------------------------------------------------
 
     def list_web_domains(self, user: str) -> dict:

@@ -209,6 +209,10 @@ class IspmanagerPanel(BasePanel):
                 return _text(elem.get("key")) or name
         return None
 
+    def database_exists(self, name: str, db_type: str, website: dict) -> bool | None:
+        """Whether the website owner's database list (``func=db``) holds ``name``."""
+        return self._db_key(name, self.owner(website)) is not None
+
     def remove_db(self, name: str, db_type: str, website: dict) -> None:
         """``func=db.delete`` with the database's ``elid`` (its list key). ISPmanager drops
         the users that belonged only to it. Already gone counts as removed."""

@@ -79,6 +79,14 @@ class MysqlPanel(BasePanel):
             raise PanelError("The database client host setting is not a valid host name.")
         return self.client_host
 
+    def _app_host(self) -> str:
+        """The db_host an application is told: the client host, with the server's port
+        when it is not MySQL's own (a MariaDB on 3307 must be reached on 3307)."""
+        host = self._check_client_host()
+        if self.port != 3306 and host != "localhost" and ":" not in host:
+            return f"{host}:{self.port}"
+        return host
+
     @staticmethod
     def _check_identifier(name: str, what: str) -> str:
         if not isinstance(name, str) or not IDENTIFIER.match(name) or name in SYSTEM_SCHEMAS:
@@ -120,7 +128,7 @@ class MysqlPanel(BasePanel):
         finally:
             conn.close()
         return DatabaseSpec(name=name, user=name, password=generate_password(),
-                            host=self._check_client_host(), prefix=None, type="mysql")
+                            host=self._app_host(), prefix=None, type="mysql")
 
     def create_db(self, spec: DatabaseSpec, website: dict) -> None:
         """CREATE DATABASE (utf8mb4), CREATE USER, GRANT ALL on that database only.

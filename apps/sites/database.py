@@ -28,6 +28,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -42,6 +43,8 @@ from installatron_gui.lib.errors import InstallError
 
 from .files import open_website
 
+# One line of SHOW GRANTS that gives rights on every database (group 1: the rights).
+SERVER_WIDE = re.compile(r"^GRANT (.+?) ON \*\.\* TO ", re.IGNORECASE)
 log = logging.getLogger(__name__)
 
 LOCAL = "local"
@@ -94,6 +97,19 @@ def connect_db(host: str, user: str, password: str, name: str | None = None, *,
         raise InstallError(f"Could not connect to the database {name or ''} on {host} as "
                            f"{user}: {detail}", errcode=errcode, status=status,
                            field="db_host") from None
+
+
+def refuse_server_wide(grants: list[str], user: str, name: str) -> None:
+    """Refuse an account whose ``grants`` (SHOW GRANTS) give rights beyond ``USAGE`` on
+    ``*.*`` (root, an admin): an application's account is limited to its own database,
+    and SQL we run with it (an imported backup's) must not reach the server's others."""
+    wide = [m.group(1) for line in grants
+            if (m := SERVER_WIDE.match(line)) and m.group(1).strip().upper() != "USAGE"]
+    if wide:
+        raise InstallError(
+            f"The database user {user} has rights on every database of the server "
+            f"({wide[0][:60]}); give an account limited to the database {name}.",
+            errcode="invalid_argument_db_user", status=400, field="db_user")
 
 
 def is_loopback(host: str) -> bool:
@@ -199,6 +215,26 @@ class Database:
         out = self._client(["--batch", "--skip-column-names", "--execute=SHOW TABLES"],
                            f"Listing the tables of the database {self.name}", timeout=300)
         return [line for line in out.decode("utf-8", "replace").splitlines() if line]
+
+    def answers_within(self, seconds: float) -> bool:
+        """Whether the server answers (a table listing over the usual route) within
+        ``seconds``: an undo waits out a restarting server rather than leave its
+        tables half-changed."""
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                self.tables()
+                return True
+            except InstallError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(1)
+
+    def refuse_server_wide(self) -> None:
+        """refuse_server_wide for this account, its grants read over the usual route."""
+        out = self._client(["--batch", "--skip-column-names", "--execute=SHOW GRANTS"],
+                           f"Reading the rights of the database user {self.user}")
+        refuse_server_wide(out.decode("utf-8", "replace").splitlines(), self.user, self.name)
 
     def drop(self, tables: list[str]) -> None:
         """DROP TABLE IF EXISTS each of ``tables`` (names checked before)."""

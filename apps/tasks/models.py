@@ -13,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts.models import Account
+from apps.accounts.models import Account, within
 from installatron_gui.lib.errors import InstallatronError
 
 
@@ -31,10 +31,7 @@ def new_task_id() -> str:
 
 class TaskQuerySet(models.QuerySet):
     def visible_to(self, principal: Account) -> TaskQuerySet:
-        if principal.is_admin:
-            return self
-        ids = principal.descendant_ids() | {principal.pk}
-        return self.filter(account_id__in=ids)
+        return self.filter(within(principal))
 
     def running(self) -> TaskQuerySet:
         return self.filter(status__in=[Task.Status.QUEUED, Task.Status.PROCESSING])

@@ -117,3 +117,25 @@ def test_a_folder_that_cannot_be_written_fails_the_install_and_leaves_nothing(
         assert databases_of(mysql_query, site.account) == before_dbs
     finally:
         subprocess.run(["chattr", "-i", str(blog)], check=True)
+
+
+def test_a_database_account_with_rights_on_every_database_is_refused(
+        site, wordpress_package, mysql_query):
+    """An owner who gives an admin account (here: ALL ON *.*) for a pre-created database
+    gets a clear refusal before anything is written; nothing runs with that account."""
+    name = f"{site.account.username}_wide"
+    mysql_query(f"CREATE DATABASE `{name}`")
+    mysql_query("CREATE USER %s@'127.0.0.1' IDENTIFIED BY 'Wide-pass-1'", (name,))
+    mysql_query("GRANT ALL PRIVILEGES ON *.* TO %s@'127.0.0.1'", (name,))
+    try:
+        before = listing(site.root)
+        install, task = _start(site, f"{site.url}/w", db_host="127.0.0.1", db_name=name,
+                               db_user=name, db_pass="Wide-pass-1", sitetitle="Wide")
+        task = _run(task)
+        assert task.status == "failed" and task.errcode == "invalid_argument_db_user", \
+            task.message
+        assert "every database" in task.message and "Wide-pass-1" not in task.message
+        assert listing(site.root) == before
+        assert [r[0] for r in mysql_query(f"SHOW TABLES FROM `{name}`")] == []
+    finally:
+        mysql_query("DROP USER IF EXISTS %s@'127.0.0.1'", (name,))

@@ -14,7 +14,7 @@ from apps.panels.base import PanelError, get_panel
 from apps.panels.hestia import HestiaError, HestiaPanel, api_url, build_websites
 from apps.panels.http import post_form, tls_context
 
-from .fakes.common import MariaDB
+from .fakes.common import MariaDB, restore_after_the_panel_dropped_it
 from .fakes.hestia import FakeHestia
 from .fakes.tls import make_certificates
 
@@ -302,7 +302,7 @@ from tests.installs.conftest import owner, site  # noqa: E402,F401  (fixtures)
 
 @pytest.mark.slow
 def test_wordpress_installs_and_uninstalls_through_hestia(settings, mariadb, site,
-                                                       wordpress_package, mysql_query):
+                                                       wordpress_package, mysql_query, tmp_path):
     from apps.installs import services, tasks
     from apps.installs.models import Install
     from apps.tasks.models import Task
@@ -324,6 +324,7 @@ def test_wordpress_installs_and_uninstalls_through_hestia(settings, mariadb, sit
         assert "v-add-database" in [c.get("cmd") for c in server.calls]
         assert _schema_exists(mysql_query, install.db_name)
         assert "wp_options" in install.list_tables
+        restore_after_the_panel_dropped_it(install, tmp_path, settings, mysql_query)
 
         uninstall = services.start_uninstall(install)
         tasks.uninstall_app(uninstall.id, False)

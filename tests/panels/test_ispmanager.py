@@ -10,7 +10,7 @@ import pytest
 from apps.panels.base import PanelError, get_panel
 from apps.panels.ispmanager import IspmanagerError, IspmanagerPanel
 
-from .fakes.common import MariaDB
+from .fakes.common import MariaDB, restore_after_the_panel_dropped_it
 from .fakes.ispmanager import FakeIspmanager
 from .fakes.tls import make_certificates
 
@@ -205,7 +205,7 @@ from tests.installs.conftest import owner, site  # noqa: E402,F401  (fixtures)
 
 @pytest.mark.slow
 def test_wordpress_installs_and_uninstalls_through_ispmanager(settings, mariadb, site,
-                                                       wordpress_package, mysql_query):
+                                                       wordpress_package, mysql_query, tmp_path):
     from apps.installs import services, tasks
     from apps.installs.models import Install
     from apps.tasks.models import Task
@@ -228,6 +228,7 @@ def test_wordpress_installs_and_uninstalls_through_ispmanager(settings, mariadb,
         assert "db.edit" in [c.get("func") for c in server.calls]
         assert _schema_exists(mysql_query, install.db_name)
         assert "wp_options" in install.list_tables
+        restore_after_the_panel_dropped_it(install, tmp_path, settings, mysql_query)
 
         uninstall = services.start_uninstall(install)
         tasks.uninstall_app(uninstall.id, False)

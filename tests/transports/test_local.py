@@ -1,4 +1,6 @@
-"""LocalTransport on the real file system (tests run as root: chown is real)."""
+"""LocalTransport on the real file system. Tests run as root; where a website has an owner
+(uid/gid), its file work runs in an agent as that owner (agent.py): those tests hand the
+site to www-data first, as a panel's website folder belongs to its user."""
 
 from __future__ import annotations
 
@@ -10,10 +12,18 @@ from pathlib import Path
 
 import pytest
 
+from apps.transports.agent import OwnerTransport
 from apps.transports.base import TransportError, open_transport
 from apps.transports.local import LocalTransport, _rename_noreplace
 
 WWW = 33  # www-data
+
+
+def owned(site: Path) -> OwnerTransport:
+    """The website ``site`` handed to www-data (links included), reached as its owner."""
+    for path in [site, *site.rglob("*")]:
+        os.lchown(path, WWW, WWW)
+    return OwnerTransport(str(site), uid=WWW, gid=WWW)
 
 
 def snapshot(root: Path) -> dict:
@@ -202,12 +212,15 @@ def test_failed_write_leaves_the_target_and_no_temporary_file(area):
 
 def test_files_and_folders_created_get_the_website_uid_and_gid(area):
     site = area / "site"
-    t = LocalTransport(str(site), uid=WWW, gid=WWW)
+    (site / "public_html" / "old").mkdir()
+    t = owned(site)
+    os.chown(site / "public_html" / "old", 0, 0)
 
-    assert t.mkdir("public_html/blog/wp-content") == ["public_html/blog",
-                                                       "public_html/blog/wp-content"]
-    t.write("public_html/blog/wp-content/index.php", b"<?php")
-    t.write("public_html/new/deep/file.txt", b"x")
+    with t:
+        assert t.mkdir("public_html/blog/wp-content") == ["public_html/blog",
+                                                           "public_html/blog/wp-content"]
+        t.write("public_html/blog/wp-content/index.php", b"<?php")
+        t.write("public_html/new/deep/file.txt", b"x")
 
     for rel in ("public_html/blog", "public_html/blog/wp-content",
                 "public_html/blog/wp-content/index.php", "public_html/new",
@@ -215,7 +228,7 @@ def test_files_and_folders_created_get_the_website_uid_and_gid(area):
         st = (site / rel).lstat()
         assert (st.st_uid, st.st_gid) == (WWW, WWW), rel
     assert stat.S_IMODE((site / "public_html/blog").stat().st_mode) == 0o755
-    assert (site / "public_html").stat().st_uid == 0  # existing folders are left alone
+    assert (site / "public_html" / "old").stat().st_uid == 0  # existing ones are left alone
 
 
 def test_queries_report_what_is_there(area):
@@ -270,7 +283,8 @@ def test_put_tree_unpacks_and_returns_the_top_level_names_owned_by_the_website(a
     site = area / "site"
     archive = make_archive(tmp_path / "app.tar.gz", SMALL)
 
-    tops = LocalTransport(str(site), uid=WWW, gid=WWW).put_tree(archive, "public_html/blog")
+    with owned(site) as t:
+        tops = t.put_tree(archive, "public_html/blog")
 
     assert tops == ["readme.html", "wordpress"]
     root = site / "public_html" / "blog"
@@ -288,10 +302,11 @@ def test_put_tree_onto_existing_names_refuses_and_changes_nothing(area, tmp_path
     (site / "public_html" / "wordpress").mkdir()
     (site / "public_html" / "wordpress" / "keep.php").write_bytes(b"customer's file")
     archive = make_archive(tmp_path / "app.tar.gz", SMALL)
+    t = owned(site)
     before = snapshot(area)
 
-    with pytest.raises(TransportError) as err:
-        LocalTransport(str(site), uid=WWW, gid=WWW).put_tree(archive, "public_html")
+    with pytest.raises(TransportError) as err, t:
+        t.put_tree(archive, "public_html")
 
     assert (err.value.errcode, err.value.status) == ("failed_filesystem_exists", 400)
     assert "wordpress" in err.value.message
@@ -356,11 +371,11 @@ def test_put_tree_that_fails_midway_removes_what_it_created(area, tmp_path):
     archive = make_archive(tmp_path / "a.tar.gz", [
         ("app", None), ("app/index.php", b"<?php"), ("app/x", b"file"), ("app/x/y", b"oops"),
         ("z.txt", b"z")])
+    t = owned(area / "site")
     before = snapshot(area)
 
-    with pytest.raises(TransportError) as err:
-        LocalTransport(str(area / "site"), uid=WWW, gid=WWW).put_tree(archive,
-                                                                     "public_html/new/deep")
+    with pytest.raises(TransportError) as err, t:
+        t.put_tree(archive, "public_html/new/deep")
 
     assert "Unpacking the package failed" in err.value.message
     assert snapshot(area) == before

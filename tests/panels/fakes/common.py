@@ -131,3 +131,27 @@ class FakeServer:
 
     def handle(self, method, path, fields, headers):  # pragma: no cover - subclasses
         raise NotImplementedError
+
+
+def restore_after_the_panel_dropped_it(install, tmp_path, settings, mysql_query) -> None:
+    """Back ``install`` up, have the panel drop its database and user (what a panel's own
+    "delete database" does), restore: the panel makes both again and the tables return."""
+    from apps.backups import services, tasks
+    from apps.backups.models import Backup
+    from apps.panels.base import get_panel
+    from apps.tasks.models import Task
+
+    settings.BACKUP_DIR = tmp_path / "backups"
+    task = services.start_backup(install)
+    tasks.create_backup(task.id, "")
+    task = Task.objects.get(pk=task.pk)
+    assert task.status == Task.Status.COMPLETED, task.message
+    get_panel().remove_db(install.db_name, "mysql", install.website.as_session())
+    assert not mysql_query("SHOW DATABASES LIKE %s", (install.db_name,))
+    restore = services.start_restore(Backup.objects.get(pk=task.result["backup"]))
+    tasks.restore_backup(restore.id, task.result["backup"])
+    restore = Task.objects.get(pk=restore.pk)
+    assert restore.status == Task.Status.COMPLETED, restore.message
+    tables = {r[0] for r in mysql_query(f"SHOW TABLES FROM `{install.db_name}`")}
+    assert f"{install.db_prefix}options" in tables
+    assert mysql_query("SELECT 1 FROM mysql.user WHERE User = %s", (install.db_user,))

@@ -11,6 +11,8 @@ user names and the 32-character limit of the latter:
 
 - ``v-add-database USER DATABASE DBUSER DBPASS [TYPE] [HOST] [CHARSET]``
 - ``v-delete-database USER DATABASE``
+- ``v-list-databases USER [FORMAT]`` (json: ``{DATABASE: {DATABASE, DBUSER, HOST, TYPE,
+  CHARSET, U_DISK, SUSPENDED, TIME, DATE}}``)
 - ``v-list-web-domains USER [FORMAT]`` (json as Hestia prints it)
 
 Databases are really created and dropped on MariaDB, with users at ``%`` and ``localhost``
@@ -127,6 +129,7 @@ class FakeHestia(FakeServer):
             args.append(fields[f"arg{index}"])
         handler = {"v-add-database": self.add_database,
                    "v-delete-database": self.delete_database,
+                   "v-list-databases": self.list_databases,
                    "v-list-web-domains": self.list_web_domains}.get(cmd)
         if handler is None:
             return E_INVALID, f"Error: command {cmd} not found"
@@ -184,6 +187,23 @@ class FakeHestia(FakeServer):
         dbuser = record["databases"].pop(database)
         self.db.drop(database, [(dbuser, "%"), (dbuser, "localhost")])
         return OK, ""
+
+    def list_databases(self, *args):
+        if len(args) < 1:
+            return E_ARGS, "Error: Usage: v-list-databases USER [FORMAT]"
+        code, record = self._user(args[0])
+        if code:
+            return code, f"Error: user {args[0]} doesn't exist"
+        rows = {name: {"DATABASE": name, "DBUSER": dbuser, "HOST": "localhost", "TYPE": "mysql",
+                       "CHARSET": "utf8mb4", "U_DISK": "0", "SUSPENDED": "no",
+                       "TIME": "00:00:00", "DATE": "2024-01-01"}
+                for name, dbuser in record["databases"].items()}
+        if (args[1] if len(args) > 1 else "shell") == "json":
+            return OK, json.dumps(rows, indent=4) if rows else "{}"
+        lines = ["DATABASE   USER   HOST   TYPE   CHARSET   DISK   SPND   DATE"]
+        lines += [f"{n} {r['DBUSER']} localhost mysql utf8mb4 0 no 2024-01-01"
+                  for n, r in rows.items()]
+        return OK, "\n".join(lines)
 
     def list_web_domains(self, *args):
         if len(args) < 1:

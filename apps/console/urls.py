@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "console"
+
+urlpatterns = [
+    path("", views.applications, name="applications"),
+    path("apps/<str:app_id>/", views.application_edit, name="application"),
+    path("defaults/", views.defaults, name="defaults"),
+    path("email/", views.email, name="email"),
+    path("email/test/", views.email_test, name="email_test"),
+    path("audit/", views.audit_log, name="audit"),
+]

@@ -1,0 +1,209 @@
+"""The administrator's console: applications, default install options, the mail server
+and the audit log. Anyone but the admin gets 404; every change is written to the audit log
+(apps.accounts.audit) with who made it and what changed."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Cast
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.accounts import audit
+from apps.accounts.errors import AccountError
+from apps.accounts.mail import send_test_message
+from apps.accounts.models import Account, AuditEntry, SiteSettings
+from apps.api.models import ApiLog
+from apps.catalog import services as catalog
+from apps.catalog.errors import CatalogError
+from apps.catalog.models import ApplicationSetting
+from apps.recipes import all_recipes
+
+from .forms import AuditFilterForm, DefaultsForm, EmailForm, TestMessageForm
+
+PER_PAGE = 50
+
+
+def _admin(request: HttpRequest) -> Account:
+    if not request.user.is_admin:
+        raise Http404
+    return request.user
+
+
+def _applications() -> list[dict]:
+    """Every application with a stored version, switched on or off, with its settings."""
+    stored = catalog.packages_by_application(r.id for r in all_recipes())
+    chosen = {s.application: s for s in ApplicationSetting.objects.all()}
+    rows = []
+    for recipe in all_recipes():
+        if recipe.id not in stored:
+            continue
+        setting = chosen.get(recipe.id)
+        rows.append({"recipe": recipe, "versions": [p.version for p in reversed(stored[recipe.id])],
+                     "enabled": setting is None or setting.enabled,
+                     "default_version": setting.default_version if setting else ""})
+    return rows
+
+
+def _application(app_id: str) -> dict:
+    row = next((r for r in _applications() if r["recipe"].id == app_id), None)
+    if row is None:
+        raise Http404
+    return row
+
+
+@login_required
+def applications(request: HttpRequest) -> HttpResponse:
+    _admin(request)
+    return render(request, "console/applications.html", {"apps": _applications()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_edit(request: HttpRequest, app_id: str) -> HttpResponse:
+    """GET asks before switching an application off; POST switches it on or off
+    (``enabled``) or sets its default version (``default_version``)."""
+    admin = _admin(request)
+    row = _application(app_id)
+    if request.method == "GET":
+        return render(request, "console/application_disable.html", {"app": row})
+    enabled = request.POST.get("enabled", "1" if row["enabled"] else "0") == "1"
+    version = request.POST.get("default_version", row["default_version"]).strip()
+    try:
+        catalog.save_application_setting(app_id, enabled=enabled, default_version=version)
+    except CatalogError as exc:
+        messages.error(request, exc.message)
+    else:
+        detail = audit.changes({"enabled": row["enabled"], "default_version": row["default_version"]},
+                               {"enabled": enabled, "default_version": version})
+        if detail:
+            action = ("application.enable" if enabled else "application.disable") \
+                if enabled != row["enabled"] else "application.version"
+            audit.record(admin, action, app_id, detail)
+        row = _application(app_id)
+        if not request.htmx:
+            messages.success(request, _("%(name)s was saved.") % {"name": row["recipe"].name})
+    if request.htmx:
+        return render(request, "console/applications.html#app", {"app": row})
+    return redirect("console:applications")
+
+
+def _save_site(admin: Account, form, names, action: str, secret=()) -> None:
+    site = SiteSettings.load()
+    before = {name: getattr(site, name) for name in names}
+    after = {name: form.cleaned_data[name] for name in names if name in form.cleaned_data}
+    for name, value in after.items():
+        setattr(site, name, value)
+    site.save()
+    detail = audit.changes(before, after, secret)
+    if detail:
+        audit.record(admin, action, "", detail)
+
+
+def _site_form(request: HttpRequest, form_class):
+    """``form_class`` bound to the POST, showing the stored settings."""
+    site = SiteSettings.load()
+    initial = {name: getattr(site, name) for name in form_class.FIELDS}
+    return site, form_class(request.POST or None, initial=initial)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def defaults(request: HttpRequest) -> HttpResponse:
+    admin = _admin(request)
+    _site, form = _site_form(request, DefaultsForm)
+    if request.method == "POST" and form.is_valid():
+        _save_site(admin, form, DefaultsForm.FIELDS, "defaults.change")
+        messages.success(request, _("The default install options were saved."))
+        return redirect("console:defaults")
+    return render(request, "console/defaults.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def email(request: HttpRequest) -> HttpResponse:
+    admin = _admin(request)
+    site, form = _site_form(request, EmailForm)
+    if request.method == "POST" and form.is_valid():
+        names = list(EmailForm.FIELDS)
+        if form.cleaned_data["clear_password"]:
+            form.cleaned_data["smtp_password"] = ""
+            names.append("smtp_password")
+        elif form.cleaned_data["smtp_password"]:
+            names.append("smtp_password")
+        _save_site(admin, form, names, "email.change", secret=("smtp_password",))
+        messages.success(request, _("The mail server settings were saved."))
+        return redirect("console:email")
+    return render(request, "console/email.html", {
+        "form": form, "site": site,
+        "test_form": TestMessageForm(initial={"to": admin.email})})
+
+
+@login_required
+@require_POST
+def email_test(request: HttpRequest) -> HttpResponse:
+    admin = _admin(request)
+    form = TestMessageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Type the address the test message goes to."))
+        return redirect("console:email")
+    to = form.cleaned_data["to"]
+    try:
+        send_test_message(SiteSettings.load(), to)
+    except AccountError as exc:
+        audit.record(admin, "email.test", to, "failed")
+        messages.error(request, exc.message)
+    else:
+        audit.record(admin, "email.test", to, "sent")
+        messages.success(request, _("A test message was sent to %(to)s.") % {"to": to})
+    return redirect("console:email")
+
+
+def _audit_entries(data: dict):
+    """The console's changes and the API's calls (``logs``) as one list, newest first."""
+    text = CharField()
+    changes = AuditEntry.objects.annotate(
+        who=F("actor"), what=F("action"), on=F("target"), note=F("detail"),
+        source=Value("gui", output_field=text))
+    calls = ApiLog.objects.annotate(
+        who=F("user"), what=F("cmd"), on=F("install"), note=F("errcode"),
+        source=Value("api", output_field=text))
+    if data.get("user"):
+        changes = changes.filter(actor=data["user"])
+        calls = calls.filter(user=data["user"])
+    if data.get("action"):
+        changes = changes.filter(action__icontains=data["action"])
+        calls = calls.filter(cmd__icontains=data["action"])
+    zone = timezone.get_current_timezone()
+    if data.get("since"):
+        since = datetime.combine(data["since"], time.min, tzinfo=zone)
+        changes, calls = changes.filter(time__gte=since), calls.filter(time__gte=since)
+    if data.get("until"):
+        until = datetime.combine(data["until"], time.max, tzinfo=zone)
+        changes, calls = changes.filter(time__lte=until), calls.filter(time__lte=until)
+    columns = ("time", "who", "what", "on", "note", "source")
+    calls = calls.annotate(ok=Cast("result", output_field=text))
+    changes = changes.annotate(ok=Value("1", output_field=text))
+    return changes.values(*columns, "ok").union(calls.values(*columns, "ok"), all=True) \
+        .order_by("-time")
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    _admin(request)
+    form = AuditFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    page = Paginator(_audit_entries(data), PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "console/audit.html", {
+        "form": form, "page": page, "query": query.urlencode(), "filtered": bool(
+            data and any(data.values()))})
