@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
-    from apps.catalog import services as catalog
+    from installatron_gui.lib.archives import sha256_of
     from apps.recipes.wordpress import debian
     from apps.catalog.models import Package
     from apps.installs import services
@@ -88,7 +88,7 @@ def main() -> None:
     print(f"package: WordPress {built.version}, {built.files} files, "
           f"{archive.stat().st_size / 1e6:.1f} MB, built in {time.perf_counter() - t0:.1f} s")
     Package.objects.create(application="wordpress", version=built.version, archive=archive.name,
-                           sha256=catalog.file_sha256(archive), size=archive.stat().st_size)
+                           sha256=sha256_of(archive), size=archive.stat().st_size)
 
     url, server, owner = local_site()
 

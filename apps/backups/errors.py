@@ -6,3 +6,8 @@ class BackupError(InstallatronError):
     a busy install, a database that refuses the dump). ``field`` names the parameter."""
 
     errcode = "failed"
+
+
+def as_backup_error(exc: InstallatronError) -> BackupError:
+    """Another app's refusal (an install check, a transport), told as a BackupError."""
+    return BackupError(exc.message, errcode=exc.errcode, status=exc.status, field=exc.field)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from apps.transports.base import TransportError, open_transport
 from apps.transports.remote import require_own_password
+from installatron_gui.lib.archives import part_name, private_part, publish, sha256_of
 
 from .errors import BackupError
 from .models import Backup, BackupLocation, OwnerSshKey
@@ -119,22 +119,18 @@ def upload_backup(backup: Backup, uri: str, *, trust: str | None = None) -> str:
 def fetch_backup(backup: Backup, uri: str, *, trust: str | None = None) -> Path:
     """Make sure the archive is on this server: download it from ``uri`` when the local
     copy is missing, verified against the recorded checksum before it is used."""
-    from .services import file_sha256
-
     path = backup.archive_path
     if path.exists():
         return path
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    tmp = part_name(path)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "wb") as fh, \
-                _open(uri, trust, _owner(backup)) as t:
+        with private_part(tmp) as fh, _open(uri, trust, _owner(backup)) as t:
             t.read_to(_name(backup), fh)
-        if file_sha256(tmp) != backup.checksum:
+        if sha256_of(tmp) != backup.checksum:
             raise BackupError("The backup downloaded from its remote location does not match "
                               "its checksum; nothing was changed.",
                               errcode="failed_backup_invalid", status=400)
-        os.rename(tmp, path)
+        publish(tmp, path)
     except TransportError as exc:
         raise BackupError(f"The backup could not be downloaded from its remote location: "
                           f"{exc.message}", errcode="failed_backup", status=500) from None

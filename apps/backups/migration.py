@@ -37,7 +37,7 @@ from apps.sites.database import Database, is_loopback
 from apps.tasks.services import run_task
 from apps.transports.base import TransportError, open_transport
 
-from . import services as backups
+from . import archive, copies
 from .errors import BackupError
 
 SOURCE_SCHEMES = {"ftp", "ftps", "sftp", "ssh"}
@@ -47,7 +47,7 @@ SOURCE_SCHEMES = {"ftp", "ftps", "sftp", "ssh"}
 class MigrationPlan:
     account: Account
     recipe: object
-    location: object  # backups.services.LocationPlan
+    location: object  # backups.copies.LocationPlan
     source_url: str
     source_ftu: str = field(repr=False)
     source_key: str = ""
@@ -117,7 +117,7 @@ def check_migrate(account: Account, params: dict, *, dryrun: int = 0) -> Migrati
                                field="source_url_ip") from None
     key = str(params.get("source_ftu_key") or "").strip()
     try:
-        location = backups.check_location(account, recipe.id, params, [], dryrun=dryrun)
+        location = copies.check_location(account, recipe.id, params, [], dryrun=dryrun)
     except BackupError as exc:
         raise InstallError(exc.message, errcode=exc.errcode, status=exc.status,
                            field=exc.field) from None
@@ -185,14 +185,13 @@ def start_migrate(plan: MigrationPlan):
     kept encrypted on the row for the worker, never in the Celery message."""
     source = {"installer": plan.recipe.id, "version": plan.version, "language": "en",
               "title": plan.recipe.name}
-    install, task = backups._new_install(plan.location, source, "migrate", "_tasks_migrating")
+    install, task = copies.new_install(plan.location, source, migrate_app_task, cmd="migrate",
+                                       label="_tasks_migrating")
     pending = dict(install.pending_secrets or {})
     pending["migrate"] = {"source_url": plan.source_url, "source_ftu": plan.source_ftu,
                           "source_key": plan.source_key, "source_ip": plan.source_ip,
                           "trust": plan.trust, "version": plan.version}
     Install.objects.filter(pk=install.pk).update(pending_secrets=pending)
-    task_id = task.id
-    transaction.on_commit(lambda: migrate_app_task.delay(task_id))
     return install, task
 
 
@@ -217,7 +216,7 @@ def build_archive(plan: MigrationPlan, out_path: Path, work: Path, *, report) ->
             t.get_tree(folder, raw)
             report(40, 55, "Dumping the source database")
             tables = _dump_source(t, found, source_ip_host, dump, work)
-            meta = {"format": backups.FORMAT, "path": folder, "list-tables": tables,
+            meta = {"format": archive.FORMAT, "path": folder, "list-tables": tables,
                     "install": {"installer": plan.recipe.id, "version": found.version,
                                 "url": plan.source_url, "db-prefix": found.db_prefix,
                                 "title": plan.recipe.name}}
@@ -232,7 +231,7 @@ def build_archive(plan: MigrationPlan, out_path: Path, work: Path, *, report) ->
                         name = name.strip("/")
                         if not name or not (member.isreg() or member.isdir()):
                             continue  # links and special files are not copied
-                        member.name = f"{backups.FILES}/{name}"
+                        member.name = f"{archive.FILES}/{name}"
                         member.pax_headers = {}
                         member.uid = member.gid = 0
                         member.uname = member.gname = ""
@@ -241,13 +240,13 @@ def build_archive(plan: MigrationPlan, out_path: Path, work: Path, *, report) ->
                         tar.addfile(member, src.extractfile(member) if member.isreg()
                                     else None)
                 dump.seek(0)
-                info = tarfile.TarInfo(backups.DUMP)
+                info = tarfile.TarInfo(archive.DUMP)
                 info.size = dump.seek(0, 2)
                 dump.seek(0)
                 info.mode = 0o600
                 tar.addfile(info, dump)
                 meta["list-files"] = sorted(files)
-                _add(tar, backups.META, json.dumps(meta).encode())
+                _add(tar, archive.META, json.dumps(meta).encode())
     return {"found": found, "meta": meta}
 
 
@@ -291,14 +290,14 @@ def migrate_app(install: Install, *, report) -> Install:
                              source_key=pending.get("source_key", ""),
                              source_ip=pending.get("source_ip", ""),
                              trust=pending.get("trust", ""), version=pending.get("version", ""))
-        with backups._workdir(install.account) as work:
+        with archive.workdir(install.account) as work:
             archive = work / "migrate.tar.gz"
             built = build_archive(plan, archive, work,
                                   report=lambda lo, hi, msg: report(lo // 2, hi // 2, msg))
             found = built["found"]
             install.version = plan.version or found.version or install.version
             install.save(update_fields=["version"])
-            install = backups.deploy_archive(install, archive, None, report=report,
+            install = copies.deploy_archive(install, archive, None, report=report,
                                              old_url=plan.source_url, start=50)
     except BaseException:
         if Install.objects.filter(pk=install.pk, status=Install.Status.INSTALLING).exists():

@@ -9,13 +9,13 @@ from contextlib import contextmanager
 from celery import shared_task
 
 from apps.installs import notifications
+from apps.installs.holds import release_install
 from apps.installs.models import Install
-from apps.installs.services import release_install
 from apps.tasks.services import run_task
 from installatron_gui.celery import app
 from installatron_gui.lib.errors import InstallatronError
 
-from . import schedules, services, templates_service
+from . import copies, restore, schedules, services, templates_service
 from .errors import BackupError
 from .migration import migrate_app_task  # noqa: F401  (registered with the worker)
 from .models import Backup, BackupLocation, parse_expiry
@@ -117,7 +117,7 @@ def restore_backup(task_id: str, backup_id: str, db_mode: str = "") -> None:
                 uri = locations.uri_of(backup)
                 if uri:
                     locations.fetch_backup(backup, uri)
-                install = services.restore_backup(backup, install, report=report,
+                install = restore.restore_backup(backup, install, report=report,
                                                   db_mode=db_mode or None)
         finally:
             release_install(task.install, task.id)
@@ -137,7 +137,7 @@ def restore_to(task_id: str, backup_id: str) -> None:
         except BackupError:
             install.mark_failed()
             raise
-        install = services.restore_to(backup, install, report=report)
+        install = copies.restore_to(backup, install, report=report)
         return f"The backup was restored to {install.url}.", {"backup": backup_id,
                                                               "install": install.id}
 
@@ -155,7 +155,7 @@ def clone_install(task_id: str, source_id: str) -> None:
                 install.mark_failed()
                 raise
             with _failure_notice("clone_error", source_id):
-                install = services.clone_install(source, install, report=report)
+                install = copies.clone_install(source, install, report=report)
         finally:
             _release_held(task)
         return f"The clone is at {install.url}.", {"install": install.id, "source": source_id}
@@ -171,7 +171,7 @@ def push_stage(task_id: str, stage_id: str) -> None:
         try:
             stage, live = _install(stage_id), _install(task.install)
             _check_message(task, stage, live, held=stage, agree=stage.stage_of == live.id)
-            live, safety = services.push_stage(stage, live, report=report)
+            live, safety = restore.push_stage(stage, live, report=report)
         finally:
             _release_held(task)
         return (f"The stage was copied to {live.url}; the live site as it was before is "

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,15 +25,16 @@ from apps.recipes import fields as app_fields
 from apps.recipes.base import get_recipe
 from apps.tasks.models import Task
 from apps.tasks.services import enqueue
+from installatron_gui.lib.archives import HashingWriter, part_name, private_part, publish
 
-from . import services as backups
+from . import archive, copies
 from .errors import BackupError
 
 log = logging.getLogger(__name__)
 
 
 def _folder(account):
-    folder = backups.user_dir(account) / "templates"
+    folder = archive.user_dir(account) / "templates"
     folder.mkdir(mode=0o700, exist_ok=True)
     return folder
 
@@ -67,15 +67,12 @@ def create_template(install: Install, *, report: Report, title: str = "") -> Tem
     folder = _folder(install.account)
     template_id = Template._meta.get_field("id").default()
     final = folder / f"{template_id}.tar.gz"
-    tmp = folder / f".{template_id}.{secrets.token_hex(4)}.part"
+    tmp = part_name(final)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "wb") as fh, backups._workdir(install.account) as work:
-            writer = backups._HashingWriter(fh)
-            meta = backups.write_archive(install, writer, work, report=report)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.rename(tmp, final)
+        with private_part(tmp) as fh, archive.workdir(install.account) as work:
+            writer = HashingWriter(fh)
+            meta = archive.write_archive(install, writer, work, report=report)
+        publish(tmp, final)
     except OSError as exc:
         raise BackupError(f"The template could not be written: {os.strerror(exc.errno or 0)}.",
                           errcode="failed_template", status=500) from None
@@ -126,11 +123,11 @@ def install_from_template(install: Install, *, report: Report) -> Install:
         install.mark_failed()
         raise InstallError("The template this install was to use no longer exists.",
                            errcode="invalid_argument_content")
-    info = backups.verify_archive(template.archive_path, template.checksum)
+    info = archive.verify_archive(template.archive_path, template.checksum)
     source_login = str(info.meta.get("install", {}).get("cf-login") or "")
-    install = backups.deploy_archive(install, template.archive_path, template.checksum,
-                                     report=lambda lo, hi, m: report(lo * 9 // 10, hi * 9 // 10, m),
-                                     old_url=template.url)
+    install = copies.deploy_archive(install, template.archive_path, template.checksum,
+                                    report=lambda lo, hi, m: report(lo * 9 // 10, hi * 9 // 10, m),
+                                    old_url=template.url)
     recipe = get_recipe(install.installer)
     report(90, 100, "Setting up the administrator account")
     try:

@@ -17,7 +17,7 @@ import tarfile
 import urllib.request
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -25,6 +25,7 @@ from django.db import transaction
 from apps.accounts.models import Account
 from apps.recipes import Recipe, all_recipes, get_recipe
 from installatron_gui.lib import versions
+from installatron_gui.lib.archives import member_name, member_problem, publish, sha256_of
 from installatron_gui.lib.versions import version_key
 
 from .errors import CatalogError
@@ -56,19 +57,11 @@ def store_dir() -> Path:
     return path
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def check_archive(path: Path, *, marker: str = "") -> ArchiveInfo:
     """Refuse an archive that could write anything but plain files below its target.
 
-    Every member must be a regular file or a directory with a relative name and no ``..``
-    part; ``marker`` (e.g. ``wp-includes/version.php``) must be at the root, which also
+    Every member must pass ``member_problem`` (a regular file or a folder with a safe
+    relative name and no set-id bits); ``marker`` (e.g. ``wp-includes/version.php``) must be at the root, which also
     catches archives wrapped in a top-level folder.
     """
     files = dirs = unpacked = 0
@@ -79,16 +72,18 @@ def check_archive(path: Path, *, marker: str = "") -> ArchiveInfo:
                 if count > MAX_MEMBERS:
                     raise CatalogError("The archive has too many members.",
                                        errcode="invalid_argument_archive")
-                name = _safe_member_name(member.name)
+                problem = member_problem(member)
+                if problem:
+                    raise CatalogError(
+                        f"The archive member '{member.name[:120]!r}' {problem}; only files "
+                        "and folders with relative names are allowed.",
+                        errcode="invalid_argument_archive")
+                name = member_name(member.name) or "."
                 if member.isdir():
                     dirs += 1
-                elif member.isreg():
+                else:
                     files += 1
                     unpacked += member.size
-                else:
-                    raise CatalogError(
-                        f"The archive member '{name}' is a link or a device; only files and "
-                        "folders are allowed.", errcode="invalid_argument_archive")
                 if unpacked > MAX_UNPACKED_BYTES:
                     raise CatalogError("The archive unpacks to more than 4 GiB.",
                                        errcode="invalid_argument_archive")
@@ -103,23 +98,6 @@ def check_archive(path: Path, *, marker: str = "") -> ArchiveInfo:
             f"The archive has no '{marker}' at its root; files must not be wrapped in a folder.",
             errcode="invalid_argument_archive")
     return ArchiveInfo(files=files, dirs=dirs, unpacked_bytes=unpacked)
-
-
-def _safe_member_name(raw: str) -> str:
-    name = raw[2:] if raw.startswith("./") else raw
-    shown = name[:120]
-    if not name or name in {".", "./"}:
-        return "."
-    if "\x00" in name or "\\" in name:
-        raise CatalogError(f"The archive member '{shown!r}' has an unsafe name.",
-                           errcode="invalid_argument_archive")
-    if name.startswith("/"):
-        raise CatalogError(f"The archive member '{shown}' has an absolute path.",
-                           errcode="invalid_argument_archive")
-    if ".." in PurePosixPath(name).parts:
-        raise CatalogError(f"The archive member '{shown}' climbs out of the target with '..'.",
-                           errcode="invalid_argument_archive")
-    return name.rstrip("/")
 
 
 def check_version(version: str) -> str:
@@ -178,7 +156,7 @@ def _copy_into_store(archive: Path, final_name: str, *, marker: str, sha256: str
         os.chmod(temp, 0o600)
         with transaction.atomic():
             row = create(archive=final_name, sha256=actual, size=temp.stat().st_size)
-            os.replace(temp, store / final_name)
+            publish(temp, store / final_name)
     finally:
         temp.unlink(missing_ok=True)
     return row
@@ -219,7 +197,7 @@ def verify_package(package: Package) -> None:
     if not package.path.is_file():
         raise CatalogError(f"The archive of {package} is missing from the store.",
                            errcode="failed_package_missing", status=500)
-    if file_sha256(package.path) != package.sha256:
+    if sha256_of(package.path) != package.sha256:
         log.error("package %s: sha256 mismatch in %s", package, package.path)
         raise CatalogError(f"The archive of {package} is damaged (checksum mismatch).",
                            errcode="failed_package_checksum", status=500)

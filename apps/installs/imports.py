@@ -15,7 +15,6 @@ import posixpath
 import re
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import Account
@@ -120,10 +119,7 @@ def recipe_of(params: dict):
 
 
 def _refuse_managed(url: str, website, target: str) -> None:
-    from .services import LIVE
-
-    if Install.objects.filter(status__in=LIVE).filter(
-            Q(url=url) | Q(website=website, path=target)).exists():
+    if Install.objects.occupying(url, website, target).exists():
         raise InstallError(f"An application at {url} is already managed here.",
                            errcode="invalid_argument_url_alreadyexists", field="url")
 

@@ -31,8 +31,8 @@ from .models import LIVE, Install  # noqa: F401  (LIVE re-exported)
 from .plan import InstallPlan, archive_names
 from .reach import (connect_db, drop_tables, open_website, remove_empty_dirs, tables_size,
                     tables_with_prefix)
-# Names that moved to plan, reach and holds, still read here by backups/ and imports.py
-# (engine-a's side) until they import them from there.
+# Names that moved to plan, reach and holds, still read here by imports.py and tests
+# until they import them from there (backups/ does already).
 from .plan import (  # noqa: F401  isort: skip
     SHADOWING, DbPlan, check_database, check_install, check_language, check_url)
 from .reach import TABLE_RE, own_tables, split_host, tables_of_others  # noqa: F401  isort: skip

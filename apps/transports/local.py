@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from installatron_gui.lib.archives import member_name, member_problem
 from installatron_gui.lib.children import child_env
 
 from .base import Transport, TransportError
@@ -433,24 +434,20 @@ class LocalTransport(Transport):
 
 
 def check_archive(fh: BinaryIO, *, compressed: bool = True) -> list[str]:
-    """The sorted top-level names of a package archive, after checking every member is a
-    regular file or folder with a safe relative name and no special mode bits."""
+    """The sorted top-level names of a package archive, after checking every member
+    (``member_problem``: a regular file or folder with a safe relative name and no
+    special mode bits)."""
     tops: set[str] = set()
     try:
         with tarfile.open(fileobj=fh, mode="r:gz" if compressed else "r:") as tar:
             for member in tar:
-                name = member.name
-                while name.startswith("./"):
-                    name = name[2:]
-                parts = [p for p in name.split("/") if p not in ("", ".")]
-                if (not (member.isreg() or member.isdir()) or name.startswith("/")
-                        or "\x00" in name or "\\" in name or ".." in parts
-                        or member.mode & 0o7000):
+                if member_problem(member):
                     raise TransportError(f"The package contains an unsafe entry "
-                                         f"'{name[:200]}'; it was not unpacked.",
+                                         f"'{member.name[:200]}'; it was not unpacked.",
                                          errcode="failed_package_invalid")
-                if parts:
-                    tops.add(parts[0])
+                name = member_name(member.name)
+                if name:
+                    tops.add(name.split("/")[0])
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise TransportError(f"The package archive is damaged: {exc}.",
                              errcode="failed_package_invalid") from None

@@ -30,7 +30,9 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from apps.backups import archive, restore
 from apps.backups import services as backups
+from apps.backups import tables as backup_tables
 from apps.catalog.errors import CatalogError
 from apps.catalog.services import package_for, upgrade_from, verify_package, versions_available_from
 from apps.installs import addons, notifications
@@ -41,6 +43,7 @@ from apps.installs.reach import drop_tables, open_website, tables_with_prefix
 from apps.installs.services import app_context, record_tables
 from apps.installs.steps import Report, Step, opcache_settle, run_steps
 from apps.recipes.base import get_recipe
+from apps.sites.database import Database
 from apps.tasks.models import Task
 from apps.tasks.services import enqueue
 from installatron_gui.lib.errors import InstallatronError
@@ -247,7 +250,7 @@ def update_app(install: Install, *, report: Report, version: str, revert: bool =
     def dump_tables():
         if not install.db_name:
             return
-        db = backups.DbAccess.of(install)
+        db = Database.of(install)
         conn = db.connect()
         try:
             state["tables"] = tables_with_prefix(conn, install.db_prefix)
@@ -255,19 +258,19 @@ def update_app(install: Install, *, report: Report, version: str, revert: bool =
             conn.close()
         state["dump"] = work / "tables-before-update.sql"
         with open(state["dump"], "wb") as fh:
-            backups.dump_tables(db, state["tables"], fh, work)
+            backup_tables.dump_tables(db, state["tables"], fh, work)
 
     def put_tables_back():
         if "dump" not in state:
             return
 
-        db = backups.DbAccess.of(install)
+        db = Database.of(install)
         conn = db.connect()
         try:
             drop_tables(conn, tables_with_prefix(conn, install.db_prefix))
         finally:
             conn.close()
-        backups.import_dump(db, state["dump"], work)
+        backup_tables.import_dump(db, state["dump"], work)
 
     def check_site():
         _test_pause()
@@ -290,7 +293,7 @@ def update_app(install: Install, *, report: Report, version: str, revert: bool =
     try:
         with open_website(install.website) as transport, \
                 tempfile.TemporaryDirectory(prefix=".update-",
-                                            dir=backups.user_dir(install.account)) as scratch:
+                                            dir=archive.user_dir(install.account)) as scratch:
             work = Path(scratch)
             app.transport = transport
             if package is not None:
@@ -347,7 +350,7 @@ def _rolled_back(install: Install, exc: BaseException, state: dict,
                             errcode=errcode, status=500)
     try:
         install.refresh_from_db()
-        backups.restore_backup(backup, install, report=_scaled(report, 90, 100))
+        restore.restore_backup(backup, install, report=_scaled(report, 90, 100))
     except Exception as restore_exc:  # noqa: BLE001 - said in the message, logged
         log.exception("update of %s: restoring backup %s failed", install.id, backup.id)
         detail = getattr(restore_exc, "message", type(restore_exc).__name__)

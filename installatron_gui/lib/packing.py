@@ -8,11 +8,14 @@ import io
 import tarfile
 from pathlib import Path
 
+from .archives import written_atomically
+
 
 def write_archive(dest: Path, files: dict[str, Path], dirs: set[str],
                   contents: dict[str, bytes], *, mtime: int) -> None:
     """A reproducible ``.tar.gz``: sorted members, owner 0, fixed modes and mtimes, gzip
-    without a name or time. ``files`` are read through symlinks (the content, not the link)."""
+    without a name or time. ``files`` are read through symlinks (the content, not the link).
+    Written under a temporary name and renamed: ``dest`` is a whole archive or absent."""
 
     def info(name: str, *, is_dir: bool = False, size: int = 0, mode: int = 0o644):
         member = tarfile.TarInfo(name)
@@ -26,7 +29,7 @@ def write_archive(dest: Path, files: dict[str, Path], dirs: set[str],
 
     entries = sorted([(d, None) for d in dirs] + [(f, "file") for f in files]
                      + [(c, "content") for c in contents])
-    with open(dest, "wb") as raw, \
+    with written_atomically(Path(dest)) as raw, \
             gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz, \
             tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name, kind in entries:

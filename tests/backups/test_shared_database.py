@@ -117,7 +117,8 @@ def test_an_archive_that_holds_a_neighbours_tables_is_refused_and_changes_nothin
         site, wordpress_package, backup_dir):
     """A backup written before neighbours were told apart lists ``wp_b_*`` too: restoring
     it would overwrite them with old rows, so it is refused before anything changes."""
-    from apps.backups.services import DbAccess, dump_tables
+    from apps.backups.tables import dump_tables
+    from apps.sites.database import Database
 
     first = run_install(site, f"{site.url}/blog", title="First Blog")
     second = run_install(site, f"{site.url}/other", title="Second Blog", db_host=first.db_host,
@@ -126,7 +127,7 @@ def test_an_archive_that_holds_a_neighbours_tables_is_refused_and_changes_nothin
     backup = run_backup(first)
     # Rewrite it the way the old code wrote it: the neighbour's tables in dump and list.
     with open(backup_dir / "neighbour.sql", "w+b") as fh:
-        dump_tables(DbAccess.of(second), list(second.list_tables), fh, backup_dir)
+        dump_tables(Database.of(second), list(second.list_tables), fh, backup_dir)
         fh.seek(0)
         extra = fh.read()
     def old_style(name: str, data: bytes) -> bytes:

@@ -7,8 +7,9 @@ import pytest
 from django.core.management import call_command
 
 from apps.catalog import services
-from apps.recipes.wordpress import debian
 from apps.catalog.models import Package
+from apps.recipes.wordpress import debian
+from installatron_gui.lib.archives import sha256_of
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def test_the_wordpress_archive_is_sorted_with_fixed_owners_and_times(members):
 
 def test_rebuilding_wordpress_gives_the_same_bytes(wordpress_archive, tmp_path):
     again = debian.build_wordpress_archive(tmp_path / "again.tar.gz")
-    assert services.file_sha256(again.path) == wordpress_archive.sha256
+    assert sha256_of(again.path) == wordpress_archive.sha256
 
 
 def test_the_build_command_adds_wordpress_with_debians_language_files(db, store):

@@ -127,7 +127,7 @@ def test_a_server_restarted_during_the_import_leaves_the_tables_as_they_were(
 
 def test_a_server_that_stays_down_keeps_the_tables_in_a_file_the_message_names(
         site, server, wordpress_package, backup_dir, transactional_db, settings):
-    from apps.backups.services import import_dump
+    from apps.backups.tables import import_dump
     from apps.sites.database import Database
     from apps.tasks.models import Task
 

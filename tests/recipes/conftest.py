@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from installatron_gui.lib.archives import sha256_of
 from tests.backups.conftest import backup_dir  # noqa: F401  (autouse: a per-test BACKUP_DIR)
 from tests.installs.conftest import ADMIN_PASS, Site, fetch, listing, owner, site  # noqa: F401
 
@@ -40,7 +41,7 @@ def notebook_archive(tmp_path_factory) -> BuiltApp:
     pack_tree(TEST_RECIPES / "notebook" / "app", path)
     services.check_archive(path, marker="version.php")
     return BuiltApp(store=store, archive=path.name, version="1.2.0",
-                    sha256=services.file_sha256(path), size=path.stat().st_size)
+                    sha256=sha256_of(path), size=path.stat().st_size)
 
 
 @pytest.fixture
@@ -78,7 +79,7 @@ def _build_app(tmp_path_factory, app_id: str, marker: str | None) -> BuiltApp:
     path = built.path.rename(store / f"{app_id}-{built.version}.tar.gz")
     services.check_archive(path, marker=marker or recipe.archive_marker)
     return BuiltApp(store=store, archive=path.name, version=built.version,
-                    sha256=services.file_sha256(path), size=path.stat().st_size)
+                    sha256=sha256_of(path), size=path.stat().st_size)
 
 
 def register_package(settings, monkeypatch, application: str, built: BuiltApp):

@@ -196,7 +196,7 @@ def test_every_connection_of_one_transport_goes_to_the_address_checked_first(
 
 def test_a_migration_source_is_checked_too(listener, refuse_private, user):
     """source_ftu, and source_url_ip that replaces its host, go through the same policy."""
-    from apps.installs import imports
+    from apps.backups import migration as imports
     from apps.installs.errors import InstallError
     from apps.recipes.base import get_recipe
 

@@ -15,6 +15,7 @@ import urllib.request
 
 import pytest
 
+from installatron_gui.lib.archives import sha256_of
 from tests.recipes.conftest import BuiltApp, register_package
 
 
@@ -40,7 +41,7 @@ def mediawiki_archive(tmp_path_factory, mediawiki_package) -> BuiltApp:
     os.link(mediawiki_package.path, path)
     services.check_archive(path, marker=get_recipe("mediawiki").archive_marker)
     return BuiltApp(store=store, archive=path.name, version=mediawiki_package.version,
-                    sha256=services.file_sha256(path), size=path.stat().st_size)
+                    sha256=sha256_of(path), size=path.stat().st_size)
 
 
 @pytest.fixture

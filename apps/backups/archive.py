@@ -1,0 +1,280 @@
+"""The backup archive: where archives live, how one is written, and how one read back is
+checked before anything is changed.
+
+One archive per backup, ``<BACKUP_DIR>/<user>/<id>.tar.gz`` (mode 0600, outside every web
+root), holding::
+
+    installatron.json   the install's record at backup time (no passwords)
+    database.sql        mysqldump of the install's own tables
+    files/...           the install's own files (its list-files), regular files and folders
+
+Every archive is treated as untrusted when it is read back (restore, restore to, import):
+checksum first, then every member (``installatron_gui.lib.archives.member_problem``),
+before anything on the website or the database server changes.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import io
+import json
+import logging
+import os
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from apps.accounts.models import Account
+from apps.installs.models import Install
+from apps.installs.reach import TABLE_RE, open_website
+from apps.installs.steps import Report
+from apps.sites.database import Database
+from installatron_gui.lib import archives
+from installatron_gui.lib.archives import member_name, member_problem, sha256_of
+
+from .errors import BackupError
+from .tables import copy_dump, dump_tables, own_tables
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+META = "installatron.json"
+DUMP = "database.sql"
+FILES = "files"
+# An archive larger than this once unpacked is refused (a gzip bomb, or not ours).
+MAX_UNPACKED = int(getattr(settings, "BACKUP_MAX_UNPACKED", 64 * 1024**3))
+MAX_MEMBERS = 1_000_000
+# importbackup reads the archive through the website's transport in one piece.
+MAX_IMPORT = int(getattr(settings, "BACKUP_MAX_IMPORT", 4 * 1024**3))
+MAX_META = 1024 * 1024
+
+
+# --------------------------------------------------------------------------- storage
+
+
+def user_dir(account: Account) -> Path:
+    """``BACKUP_DIR/<user>``, private to us (0700), created on first use."""
+    base = Path(settings.BACKUP_DIR)
+    base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder = base / account.username
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+@contextmanager
+def workdir(account: Account) -> Iterator[Path]:
+    """A private scratch folder beside the user's backups, removed afterwards."""
+    with archives.workdir(user_dir(account)) as path:
+        yield path
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _own_files_excludes(transport, install: Install) -> list[str]:
+    """get_tree exclude patterns: every top-level name that is not the install's."""
+    own = set(install.list_files)
+    return [glob.escape(name) for name in transport.listdir(install.path) if name not in own]
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o600
+    info.mtime = int(timezone.now().timestamp())
+    tar.addfile(info, io.BytesIO(data))
+
+
+def write_archive(install: Install, out, work: Path, *, report: Report | None = None) -> dict:
+    """Write a backup archive of ``install`` to the binary file ``out``.
+
+    Returns the metadata stored in it (``list-files``, ``list-tables``, skipped links).
+    """
+    if install.website is None:
+        raise BackupError("The website of this install no longer exists.",
+                          errcode="failed_filesystem_missing", status=500)
+    db = Database.of(install)
+    skipped: list[str] = []
+    with open_website(install.website) as transport:
+        if report:
+            report(5, 60, "Collecting the files")
+        with tempfile.TemporaryFile(dir=work) as raw:
+            transport.get_tree(install.path, raw, exclude=_own_files_excludes(transport, install))
+            files_present = sorted({n.split("/")[0] for n in _names(raw)})
+            if report:
+                report(60, 70, "Dumping the database")
+            tables: list[str] = []
+            with tempfile.TemporaryFile(dir=work) as dump:
+                if db.name:
+                    # Listed over the same route as the dump: a site whose database
+                    # answers only on its own host is listed there too.
+                    tables = own_tables(db)
+                    dump_tables(db, tables, dump, work)
+                meta = {
+                    "format": FORMAT,
+                    "install": {k: v for k, v in install.as_api(False).items()
+                                if k not in ("db-pass", "task", "status")},
+                    "path": install.path,
+                    "list-files": files_present,
+                    "list-tables": tables,
+                    "skipped": skipped,
+                    "created": int(timezone.now().timestamp()),
+                }
+                if report:
+                    report(70, 95, "Compressing the archive")
+                with tarfile.open(fileobj=out, mode="w:gz", compresslevel=6,
+                                  format=tarfile.PAX_FORMAT) as tar:
+                    raw.seek(0)
+                    with tarfile.open(fileobj=raw, mode="r:") as src:
+                        for member in src:
+                            if not (member.isreg() or member.isdir()):
+                                # Links and special files cannot be restored safely.
+                                skipped.append(member.name)
+                                continue
+                            member.name = f"{FILES}/{member.name}"
+                            # A stale PAX "path" header would win over the new name.
+                            member.pax_headers = {}
+                            member.uid = member.gid = 0
+                            member.uname = member.gname = ""
+                            member.mode &= 0o777
+                            tar.addfile(member, src.extractfile(member) if member.isreg()
+                                        else None)
+                    dump.seek(0)
+                    info = tarfile.TarInfo(DUMP)
+                    info.size = os.fstat(dump.fileno()).st_size
+                    info.mode = 0o600
+                    info.mtime = meta["created"]
+                    tar.addfile(info, dump)
+                    _add_bytes(tar, META, json.dumps(meta, indent=1).encode())
+    if skipped:
+        log.info("backup of %s: left out %d links/special files", install.id, len(skipped))
+    return meta
+
+
+def _names(raw) -> list[str]:
+    raw.seek(0)
+    with tarfile.open(fileobj=raw, mode="r:") as tar:
+        return [m.name for m in tar]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass
+class ArchiveInfo:
+    meta: dict
+    tops: list[str]
+    has_dump: bool
+    files: int
+    unpacked: int
+
+
+def verify_archive(path: Path, checksum: str | None = None) -> ArchiveInfo:
+    """Check a backup archive before anything is changed: checksum, then every member.
+
+    Allowed: ``installatron.json``, ``database.sql`` and ``files/...``; only regular files
+    and folders, no links, devices or fifos, no absolute or ``..`` names, no set-id bits,
+    and a sane total size. Raises BackupError (``failed_backup_invalid``) otherwise.
+    """
+    def bad(msg: str) -> BackupError:
+        return BackupError(f"The backup archive is unsafe or damaged: {msg} Nothing was "
+                           "changed.", errcode="failed_backup_invalid", status=400)
+
+    try:
+        if checksum is not None and sha256_of(path) != checksum:
+            raise bad("its checksum does not match.")
+        meta = None
+        tops: set[str] = set()
+        seen: set[str] = set()
+        count = unpacked = 0
+        has_dump = False
+        with tarfile.open(path, mode="r:gz") as tar:
+            for member in tar:
+                count += 1
+                unpacked += max(member.size, 0)
+                name = member.name
+                if count > MAX_MEMBERS or unpacked > MAX_UNPACKED:
+                    raise bad("it is too large once unpacked.")
+                problem = member_problem(member, exact=True)
+                if problem:
+                    raise bad(f"the entry '{name[:200]}' {problem}.")
+                if name in seen:
+                    raise bad(f"the entry '{name[:200]}' appears twice.")
+                seen.add(name.rstrip("/"))
+                if name == META and member.isreg():
+                    if member.size > MAX_META:
+                        raise bad("its description is too large.")
+                    try:
+                        meta = json.loads(tar.extractfile(member).read())
+                    except ValueError:
+                        raise bad("its description is not JSON.") from None
+                elif name == DUMP and member.isreg():
+                    has_dump = True
+                elif name.rstrip("/") == FILES and member.isdir():
+                    pass
+                elif name.startswith(FILES + "/"):
+                    tops.add(name.split("/")[1])
+                else:
+                    raise bad(f"the entry '{name[:200]}' does not belong in a backup.")
+    except (tarfile.TarError, OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise bad(f"{type(exc).__name__}.") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("install"), dict):
+        raise bad("it has no installatron.json.")
+    if not tops:
+        raise bad("it holds no files.")
+    return ArchiveInfo(meta=meta, tops=sorted(tops), has_dump=has_dump, files=count,
+                       unpacked=unpacked)
+
+
+def files_package(path: Path, out_path: Path) -> None:
+    """The ``files/`` part of a verified archive as a plain .tar.gz for put_tree."""
+    with tarfile.open(path, mode="r:gz") as src, \
+            tarfile.open(out_path, mode="w:gz", compresslevel=1,
+                         format=tarfile.PAX_FORMAT) as dst:
+        for member in src:
+            if not member.name.startswith(FILES + "/"):
+                continue
+            if member_problem(member, exact=True):
+                raise BackupError("The backup archive changed while it was read.",
+                                  errcode="failed_backup_invalid")
+            member.name = member.name[len(FILES) + 1:]
+            member.pax_headers = {}
+            dst.addfile(member, src.extractfile(member) if member.isreg() else None)
+
+
+def extract_dump(path: Path, out_path: Path, tables: set[str], old_prefix: str,
+                  new_prefix: str) -> None:
+    with tarfile.open(path, mode="r:gz") as src, open(out_path, "wb") as dst:
+        member = src.getmember(DUMP)
+        copy_dump(src.extractfile(member), dst, tables, old_prefix, new_prefix)
+
+
+def left_out(info: ArchiveInfo) -> list[str]:
+    """The paths the backup could not hold (links, special files; write_archive's
+    ``skipped``): a restore keeps whatever is at them now, never deletes it."""
+    names = info.meta.get("skipped") or []
+    if not isinstance(names, list) or not all(isinstance(n, str) and member_name(n, exact=True) is not None
+                                              for n in names):
+        raise BackupError("The backup archive's list of left-out links is damaged; it was "
+                          "not used.", errcode="failed_backup_invalid")
+    return sorted({n.rstrip("/") for n in names})
+
+
+def dump_tables_of(info: ArchiveInfo, prefix: str | None = None) -> list[str]:
+    """The archive's table list, each a plain name starting with the archive's prefix."""
+    tables = info.meta.get("list-tables") or []
+    if prefix is None:
+        prefix = str(info.meta.get("install", {}).get("db-prefix") or "")
+    if not isinstance(tables, list) or not all(
+            isinstance(t, str) and TABLE_RE.match(t) and t.startswith(prefix)
+            for t in tables):
+        raise BackupError("The backup archive lists tables that are not the application's; "
+                          "it was not used.", errcode="failed_backup_invalid")
+    return tables
