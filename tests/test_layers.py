@@ -30,10 +30,7 @@ LAYERS = [
 ]
 
 # (importing module, imported module) -> why it is still there.
-ALLOWED: dict[tuple[str, str], str] = {
-    # backups/services.py writes Install.as_api into archive meta (engine-a: own record).
-    ("apps.installs.models", "apps.api.shapes"): "archive meta is the API's install record",
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def _layer(module: str) -> int | None:

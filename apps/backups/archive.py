@@ -34,6 +34,7 @@ from django.utils import timezone
 from apps.accounts.models import Account
 from apps.installs.models import Install
 from apps.installs.reach import TABLE_RE, open_website
+from apps.installs.record import record
 from apps.installs.steps import Report
 from apps.sites.database import Database
 from installatron_gui.lib import archives
@@ -119,7 +120,7 @@ def write_archive(install: Install, out, work: Path, *, report: Report | None = 
                     dump_tables(db, tables, dump, work)
                 meta = {
                     "format": FORMAT,
-                    "install": {k: v for k, v in install.as_api(False).items()
+                    "install": {k: v for k, v in record(install).items()
                                 if k not in ("db-pass", "task", "status")},
                     "path": install.path,
                     "list-files": files_present,

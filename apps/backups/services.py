@@ -26,6 +26,7 @@ from apps.installs.holds import busy_error, hold_install
 from apps.installs.models import Install
 from apps.installs.notifications import notify
 from apps.installs.reach import open_website
+from apps.installs.record import record
 from apps.installs.steps import Report, Step, run_steps
 from apps.tasks.models import Task
 from apps.tasks.services import enqueue
@@ -365,7 +366,7 @@ def start_clone(source: Install, plan: LocationPlan, *,
     A ``stage`` clone remembers its source, to be pushed back onto it later."""
     from . import tasks
 
-    meta = source.as_api(False)
+    meta = record(source)
     install, task = new_install(plan, meta, tasks.clone_install, source.id, cmd="clone",
                                 label="_tasks_cloning")
     if stage:

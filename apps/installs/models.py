@@ -218,13 +218,6 @@ class Install(models.Model):
             else None
         return schedule.counts() if schedule else {"daily": 0, "weekly": 0, "monthly": 0}
 
-    def as_api(self, v2: bool) -> dict:
-        """Kept for backups/services.py, which writes this record into a backup archive's
-        meta; the wire format is the API's (``apps.api.shapes.install``). Remove once
-        the archive has its own record."""
-        from apps.api.shapes import install  # backward edge, see tests/test_layers.py
-
-        return install(self, v2)
 
 # Statuses whose install still occupies its URL and files.
 LIVE = [Install.Status.INSTALLING, Install.Status.INSTALLED, Install.Status.UNINSTALLING]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from apps.api import shapes
+
 from .conftest import (
     assert_nowhere_in_tables,
     db_rows,
@@ -28,7 +30,7 @@ def _stage_of(live, url: str):
     task.refresh_from_db()
     assert task.status == "completed", task.message
     stage = Install.objects.select_related("account", "website").get(pk=stage.pk)
-    assert stage.stage_of == live.id and stage.as_api(True)["stage_of"] == live.id
+    assert stage.stage_of == live.id and shapes.install(stage, True)["stage_of"] == live.id
     return stage
 
 

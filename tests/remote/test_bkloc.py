@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from apps.api import shapes
 from tests.fixtures.locations import add_location
 
 from .conftest import db_rows, run_backup, run_install, table_snapshot
@@ -34,7 +35,7 @@ def test_backups_go_to_a_remote_location_and_come_back_verified(scheme, site, re
         remote_site.mkdir()
         bkloc = server.url("ftps", "/backups")
     install = run_install(site, f"{site.url}/blog", title="Bkloc Blog", bkloc=bkloc)
-    assert install.bkloc == bkloc and server.password not in install.as_api(False)["bkloc"]
+    assert install.bkloc == bkloc and server.password not in shapes.install(install, False)["bkloc"]
     # The reference: a bkloc URI is associated with the user; it is listed in the GUI.
     assert BackupLocation.objects.get(account=site.account).uri == bkloc
 

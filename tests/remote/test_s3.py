@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from apps.api import shapes
 from apps.transports.base import TransportError, open_transport
 from tests.fixtures.locations import add_location
 
@@ -53,7 +54,7 @@ def test_a_backup_goes_to_s3_and_comes_back(site, s3d, wordpress_package):
 
     bkloc = s3d.url("blog")
     install = run_install(site, f"{site.url}/blog", title="S3 Blog", bkloc=bkloc)
-    assert s3d.secret_key not in install.as_api(False)["bkloc"]
+    assert s3d.secret_key not in shapes.install(install, False)["bkloc"]
     assert BackupLocation.objects.get(account=site.account).scheme == "s3"
     backup = run_backup(install)
     task = Task.objects.filter(install=install.id, cmd="backup").latest("created")
