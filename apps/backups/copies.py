@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from django.utils import timezone
-
 from apps.accounts.models import Account
 from apps.catalog.errors import CatalogError
 from apps.installs.errors import InstallError
@@ -307,11 +305,7 @@ def deploy_archive(install: Install, archive: Path, checksum: str | None, *,
     except BaseException:
         install.mark_failed()
         raise
-    install.status = Install.Status.INSTALLED
-    install.pending_secrets = None
-    install.task = None
-    install.cache_time = timezone.now()
-    install.save()
+    install.mark_installed()
     return install
 
 

@@ -157,6 +157,15 @@ class Install(models.Model):
                                                   pending_secrets=None)
         self.task = None
 
+    def mark_installed(self) -> None:
+        """The end of a successful install, copy or migration: installed, released, the
+        secrets kept for the worker dropped, the cached sizes dated; everything saved."""
+        self.status = self.Status.INSTALLED
+        self.pending_secrets = None
+        self.task = None
+        self.cache_time = timezone.now()
+        self.save()
+
     def pending_fields(self) -> dict:
         """The secret field values kept for the worker on ``pending_secrets`` (a row
         queued before fields were data has its admin password as ``passwd``)."""

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils import timezone
 
 from apps.catalog.errors import CatalogError
 from apps.catalog.services import package_for, verify_package
@@ -282,11 +281,7 @@ def install_app(install: Install, *, report: Report) -> Install:
     except BaseException:
         install.mark_failed()
         raise
-    install.status = Install.Status.INSTALLED
-    install.pending_secrets = None
-    install.task = None
-    install.cache_time = timezone.now()
-    install.save()
+    install.mark_installed()
     return install
 
 
