@@ -291,13 +291,13 @@ def migrate_app(install: Install, *, report) -> Install:
                              source_ip=pending.get("source_ip", ""),
                              trust=pending.get("trust", ""), version=pending.get("version", ""))
         with archive.workdir(install.account) as work:
-            archive = work / "migrate.tar.gz"
-            built = build_archive(plan, archive, work,
+            path = work / "migrate.tar.gz"
+            built = build_archive(plan, path, work,
                                   report=lambda lo, hi, msg: report(lo // 2, hi // 2, msg))
             found = built["found"]
             install.version = plan.version or found.version or install.version
             install.save(update_fields=["version"])
-            install = copies.deploy_archive(install, archive, None, report=report,
+            install = copies.deploy_archive(install, path, None, report=report,
                                              old_url=plan.source_url, start=50)
     except BaseException:
         if Install.objects.filter(pk=install.pk, status=Install.Status.INSTALLING).exists():

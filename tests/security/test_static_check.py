@@ -30,3 +30,14 @@ def test_the_check_finds_what_it_is_for(tmp_path):
     result = subprocess.run([ruff, "check", "--isolated", "--select", "S", "--output-format",
                              "concise", str(bad)], capture_output=True, text=True, timeout=60)
     assert "S602" in result.stdout and "S608" in result.stdout, result.stdout
+
+
+def test_no_name_is_used_before_it_exists():
+    """Names that cannot resolve at run time (undefined, or a local that shadows a module
+    it then uses before assigning: a merge of moved modules once left one in migration)."""
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    result = subprocess.run([ruff, "check", "--isolated", "--select", "F821,F822,F823",
+                             "--output-format", "concise", "apps", "installatron_gui",
+                             "benchmarks"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
