@@ -25,10 +25,12 @@ def below(pk: int) -> RawSQL:
     sub-resellers), as one recursive query to use inside another (``pk__in=below(pk)``):
     a reseller's lists cost one query however deep and wide the tree (MariaDB 10.2+, MySQL 8,
     SQLite 3.8.3+). UNION, not UNION ALL: an ownership cycle ends instead of looping."""
+    # The only names in the text are our model's table, quoted; the id is a parameter.
     table = connection.ops.quote_name(Account._meta.db_table)
-    return RawSQL(f"WITH RECURSIVE tree (id) AS (SELECT id FROM {table} WHERE owner_id = %s "
-                  f"UNION SELECT a.id FROM {table} a JOIN tree t ON a.owner_id = t.id) "
-                  "SELECT id FROM tree", [pk])
+    sql = (f"WITH RECURSIVE tree (id) AS (SELECT id FROM {table} WHERE owner_id = %s "  # noqa: S608
+           f"UNION SELECT a.id FROM {table} a JOIN tree t ON a.owner_id = t.id) "
+           "SELECT id FROM tree")
+    return RawSQL(sql, [int(pk)])  # noqa: S611 (see above)
 
 
 def within(principal: Account, field: str = "account") -> models.Q:

@@ -36,7 +36,8 @@ _CONF_BOOL = re.compile(r"^\$CONF\['(\w+)'\]\s*=\s*(true|false);", re.M)
 
 
 def setup_hash(password: str) -> str:
-    return crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))
+    """bcrypt, as PHP's password_hash(PASSWORD_DEFAULT) writes it."""
+    return crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))  # noqa: S324 (bcrypt)
 
 
 def config_text(app, setup_password_hash: str) -> str:
