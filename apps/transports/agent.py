@@ -45,8 +45,9 @@ PROJECT = Path(__file__).resolve().parents[2]
 # owners cannot look (/root) and no owner can change the code the next agent runs.
 AGENT_MODULES = ("apps/__init__.py", "apps/transports/__init__.py", "apps/transports/agent.py",
                  "apps/transports/base.py", "apps/transports/local.py",
-                 "installatron_gui/lib/__init__.py", "installatron_gui/lib/children.py",
-                 "installatron_gui/lib/errors.py", "installatron_gui/lib/tarfix.py")
+                 "installatron_gui/lib/__init__.py", "installatron_gui/lib/archives.py",
+                 "installatron_gui/lib/children.py", "installatron_gui/lib/errors.py",
+                 "installatron_gui/lib/tarfix.py")
 # installatron_gui's __init__ starts Celery (a quarter of a second per website opened): the
 # package is registered bare, tarfix applied by hand. -I keeps PYTHON* variables and the
 # owner's site-packages out, -B writes no bytecode into the shared folder.

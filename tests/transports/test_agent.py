@@ -126,3 +126,26 @@ def test_owners_cannot_change_the_code_the_agent_runs():
         st = path.lstat()
         assert st.st_uid == 0 and not st.st_mode & 0o022, path
     assert not list(home.rglob("*.pyc"))
+
+
+def test_the_agents_copy_holds_every_module_its_code_imports():
+    """The agent runs a copy of a few modules (AGENT_MODULES): one of ours that they import
+    and the copy lacks would make every agent die at its start."""
+    import ast
+
+    from apps.transports.agent import AGENT_MODULES, PROJECT
+
+    listed = set(AGENT_MODULES)
+    for rel in AGENT_MODULES:
+        tree = ast.parse((PROJECT / rel).read_text())
+        package = rel.rpartition("/")[0].replace("/", ".")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                name = ("." * node.level and package + ".") + (node.module or "") \
+                    if node.level else node.module or ""
+            elif isinstance(node, ast.Import):
+                name = node.names[0].name
+            else:
+                continue
+            if name.startswith(("apps.", "installatron_gui.")):
+                assert name.replace(".", "/") + ".py" in listed, (rel, name)
