@@ -338,7 +338,7 @@ V2_ROUTES: list[tuple[str, str, str, dict]] = [
 V2_ROOTS = ("browser", "installs", "backups", "templates", "users", "logs", "tasks")
 
 
-# Members that may hold a "/": WordPress plugin ids as the plugins list shows them
+# Members that may hold a "/": add-on ids as the plugins list shows them
 # ("akismet/akismet.php"), sent as they are or as %2F (which the server decodes first).
 _SLASHED = {"plugin"}
 

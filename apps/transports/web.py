@@ -1,6 +1,6 @@
 """put_tree and get_tree of ftp/ftps/sftp websites through the website's own web server.
 
-Copying a package file by file costs a few round trips per file (WordPress: 77 s onto an
+Copying a package file by file costs a few round trips per file (2,600 files: 77 s onto an
 ``ftp://`` website at 20 ms). When a vhost of the website reaches the folder and runs
 PHP, one archive and a one-time script (webtar.php) are uploaded instead and the script
 is called over HTTP, dialling the website's ``vhost_ip`` when it has one:
