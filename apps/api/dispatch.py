@@ -261,10 +261,13 @@ def _dispatch(request, call: ApiCall, cmd, route_params, refuse, via) -> JsonRes
 def _record(request, call: ApiCall, cmd, response: JsonResponse, via: str) -> None:
     """One ApiLog row per authenticated call: names and outcome only, never values."""
 
-    try:
-        body = json.loads(response.content)
-    except ValueError:
-        body = {}
+    if response.streaming:
+        body = {"result": True}  # only whole lists stream, and only once they are allowed
+    else:
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            body = {}
     cmd = ALIASES.get(cmd.lower(), cmd.lower()) if isinstance(cmd, str) else ""
     user = call.params.get("user") if isinstance(call.params, dict) else None
     user = user if isinstance(user, str) and USERNAME_RE.match(user) else ""

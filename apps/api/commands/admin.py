@@ -11,8 +11,8 @@ from installatron_gui.lib.errors import InstallatronError
 from .. import shapes
 from ..dispatch import Context, command
 from ..models import ApiLog
-from ..paging import page
-from ..replies import list_reply, reply
+from ..paging import list_response
+from ..replies import reply
 
 
 def _time(value, name: str) -> datetime | None:
@@ -68,8 +68,8 @@ def logs(ctx: Context):
         qs = qs.filter(time__gte=since)
     if until:
         qs = qs.filter(time__lte=until)
-    items, total, has_more = page(qs, ctx.params, v1=not ctx.v2)
-    return list_reply([entry.as_api() for entry in items], total=total, has_more=has_more)
+    return list_response(qs, ctx.params, lambda items: [entry.as_api() for entry in items],
+                         v1=not ctx.v2)
 
 
 @command("detach")

@@ -11,8 +11,8 @@ from apps.installs.models import Install
 
 from .. import shapes
 from ..dispatch import Context, command, is_yes
-from ..paging import page
-from ..replies import list_or_one, reply
+from ..paging import list_response
+from ..replies import reply
 from .installs import _finish, _header_account, _install_for
 
 
@@ -78,9 +78,8 @@ def backups(ctx: Context):
     q = ctx.params.get("q")
     if isinstance(q, str) and q:
         qs = qs.search(q)
-    items, total, has_more = page(qs, ctx.params, v1=not ctx.v2)
-    return list_or_one(ctx.params, [shapes.backup(b, ctx.v2) for b in items], total=total,
-                       has_more=has_more)
+    return list_response(qs, ctx.params, lambda items: [shapes.backup(b, ctx.v2) for b in items],
+                         v1=not ctx.v2)
 
 
 @command("editbackup")

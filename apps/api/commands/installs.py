@@ -19,8 +19,8 @@ from installatron_gui.lib.errors import status_for
 
 from .. import shapes
 from ..dispatch import Context, command, is_yes
-from ..paging import page
-from ..replies import error_reply, list_reply, reply
+from ..paging import list_response
+from ..replies import error_reply, reply
 
 # Only these members describe the account; install's own language/email are the app's.
 HEADER_KEYS = ("user", "reseller", "websites")
@@ -163,19 +163,22 @@ def installs(ctx: Context):
             stored = packages_by_application(qs.values_list("installer", flat=True))
             qs = qs.filter(pk__in=[i.pk for i in qs if i.versions_available(
                 stored.get(i.installer, []))[member]])
-    items, total, has_more = page(qs, ctx.params, v1=not ctx.v2)
-    # One query for the stored versions of every application on the page, not one a row.
-    stored = packages_by_application({i.installer for i in items})
-    counts = dict(Backup.objects.filter(install__in=items).values("install").annotate(
-        n=Count("pk")).values_list("install", "n"))
-    return list_reply([shapes.install(i, ctx.v2, stored.get(i.installer, []),
-                                      counts.get(i.pk, 0)) for i in items],
-                      total=total, has_more=has_more)
+
+    def shape(items):
+        # One query for the stored versions of every application in the list, and one
+        # for their backup counts, not one a row.
+        stored = packages_by_application({i.installer for i in items})
+        counts = dict(Backup.objects.filter(install__in=items).values("install").annotate(
+            n=Count("pk")).values_list("install", "n"))
+        return [shapes.install(i, ctx.v2, stored.get(i.installer, []), counts.get(i.pk, 0))
+                for i in items]
+
+    return list_response(qs, ctx.params, shape, v1=not ctx.v2)
 
 
 @command("tasks")
 def tasks(ctx: Context):
     """v1 cmd=tasks, v2 GET /tasks: running and recent tasks of the user (or all)."""
     qs = ctx.scoped(Task.objects.select_related("account"))
-    items, total, has_more = page(qs, ctx.params, v1=not ctx.v2)
-    return list_reply([shapes.task(t) for t in items], total=total, has_more=has_more)
+    return list_response(qs, ctx.params, lambda items: [shapes.task(t) for t in items],
+                         v1=not ctx.v2)

@@ -13,8 +13,8 @@ from apps.installs.sync import sync_install
 
 from .. import shapes
 from ..dispatch import Context, command, is_yes
-from ..paging import page
-from ..replies import list_or_one, reply
+from ..paging import list_response
+from ..replies import reply
 from ..v2names import install_to_v2
 from .installs import _finish, _header_account, _install_for
 
@@ -140,9 +140,8 @@ def templates(ctx: Context):
     q = ctx.params.get("q")
     if isinstance(q, str) and q:
         qs = qs.search(q)
-    items, total, has_more = page(qs, ctx.params, v1=not ctx.v2)
-    return list_or_one(ctx.params, [shapes.template(t, ctx.v2) for t in items], total=total,
-                       has_more=has_more)
+    return list_response(qs, ctx.params,
+                         lambda items: [shapes.template(t, ctx.v2) for t in items], v1=not ctx.v2)
 
 
 @command("edittemplate")

@@ -11,8 +11,8 @@ from apps.accounts.models import Account
 from apps.accounts.validation import check_username, mask_path
 
 from ..dispatch import Context, command
-from ..paging import page
-from ..replies import list_or_one, reply
+from ..paging import list_response
+from ..replies import reply
 from ..v2names import for_version
 
 
@@ -125,6 +125,5 @@ def users(ctx: Context):
     kind = ctx.params.get("type")
     if kind in {"user", "reseller"}:
         accounts = accounts.filter(kind=kind)
-    items, total, has_more = page(accounts, ctx.params, v1=not ctx.v2)
-    return list_or_one(ctx.params, [user_data(a, v2=ctx.v2) for a in items], total=total,
-                       has_more=has_more)
+    return list_response(accounts, ctx.params,
+                         lambda items: [user_data(a, v2=ctx.v2) for a in items], v1=not ctx.v2)

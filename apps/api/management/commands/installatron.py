@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand
 from django.http import HttpRequest
 
 from apps.api import dispatch
-from apps.api.replies import error_reply
+from apps.api.replies import content_of, error_reply
 from apps.api.request import ApiCall
 from installatron_gui.lib.errors import InstallatronError
 from installatron_gui.lib.phpform import FormError, parse_pairs
@@ -91,7 +91,7 @@ def run_cli(argv: list[str], stdin) -> tuple[int, dict]:
     request = HttpRequest()
     request.method = "POST"
     response = dispatch.run_call(request, call, via="cli")
-    reply = json.loads(response.content)
+    reply = json.loads(content_of(response))
     return (0 if reply.get("result") else 1), reply
 
 
