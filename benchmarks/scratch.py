@@ -1,5 +1,5 @@
-"""What the engine benchmarks share: a scratch data folder (SQLite, the filesystem broker and
-a package store inside it, so nothing else is touched), Django set up on it, and a local
+"""What the engine benchmarks share: a scratch data folder (SQLite or a scratch MySQL
+database, the filesystem broker and a package store inside it, so nothing else is touched), Django set up on it, and a local
 website served by ``php -S`` for a throw-away owner. Import it before anything of Django's."""
 
 from __future__ import annotations
@@ -17,8 +17,14 @@ SCRATCH = Path(tempfile.mkdtemp(prefix="itron-bench-"))
 os.environ.update({"INSTALLATRON_DATA": str(SCRATCH / "data"),
                    "INSTALLATRON_PACKAGES": str(SCRATCH / "packages"),
                    "DJANGO_SETTINGS_MODULE": "installatron_gui.settings"})
+# A benchmark that wants MySQL names a scratch database it made (BENCH_MYSQL_DB, reached
+# with the DB_* settings); otherwise SQLite inside SCRATCH. The broker is always the
+# filesystem one inside SCRATCH.
+MYSQL_DB = os.environ.pop("BENCH_MYSQL_DB", "")
 for name in ("DB", "DB_NAME", "CELERY_BROKER_URL"):
-    os.environ.pop(name, None)  # SQLite and the filesystem broker inside SCRATCH
+    os.environ.pop(name, None)
+if MYSQL_DB:
+    os.environ.update({"DB": "mysql", "DB_NAME": MYSQL_DB})
 
 import django  # noqa: E402
 

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -18,11 +17,18 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from apps.tasks.services import worker_status
+from installatron_gui.lib.pages import IdsFirstPaginator
 
 from . import audit, keys, services
+from .branding import (
+    DEFAULT_ACCENT,
+    DEFAULT_BAR,
+    LOGO_MAX,
+    branding_for,
+    reset_branding,
+    save_branding,
+)
 from .errors import AccountError
-from .branding import (DEFAULT_ACCENT, DEFAULT_BAR, LOGO_MAX, branding_for, reset_branding,
-                       save_branding)
 from .forms import AccountForm, BrandingForm, LoginForm
 from .models import Account, Branding
 
@@ -135,7 +141,7 @@ def account_list(request: HttpRequest, kind: str) -> HttpResponse:
     if q:
         accounts = accounts.filter(username__icontains=q)
 
-    page = Paginator(accounts, PER_PAGE).get_page(request.GET.get("page"))
+    page = IdsFirstPaginator(accounts, PER_PAGE).get_page(request.GET.get("page"))
     template = "accounts/account_list.html"
     if request.htmx:
         template += "#rows"

@@ -4,11 +4,11 @@ call, a reseller the calls about itself and the accounts below it."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from apps.accounts.models import Account
+from installatron_gui.lib.pages import IdsFirstPaginator
 
 from .models import ApiLog
 
@@ -34,7 +34,7 @@ def activity(request: HttpRequest) -> HttpResponse:
     failed = request.GET.get("failed") == "1"
     if failed:
         entries = entries.filter(result=False)
-    page = Paginator(entries, PER_PAGE).get_page(request.GET.get("page"))
+    page = IdsFirstPaginator(entries, PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "api/activity.html", {

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from django.http import HttpResponse
 
 from installatron_gui.lib.errors import InstallatronError
+from installatron_gui.lib.pages import rows
 
 from .replies import list_or_one, streamed_list
 
@@ -51,7 +52,7 @@ def page(queryset, params: dict, *, v1: bool = False):
         offset = (max(_int(params.get("page"), "page", 1), 1) - 1) * limit
     offset = min(offset, MAX_OFFSET)
     total = queryset.count()
-    items = list(queryset[offset : offset + limit])
+    items = rows(queryset, offset, offset + limit)
     return items, total, offset + len(items) < total
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,6 +15,7 @@ from apps.installs.models import Install
 from apps.tasks.models import Task
 from apps.tasks.services import enqueue
 from installatron_gui.lib.errors import InstallatronError
+from installatron_gui.lib.pages import IdsFirstPaginator
 
 from . import locations, services, tasks
 from .forms import LocationForm
@@ -51,7 +51,7 @@ def list(request: HttpRequest) -> HttpResponse:  # noqa: A001 - the url name is 
     install_id = request.GET.get("install", "").strip()
     if install_id:
         backups = backups.filter(install_ref=install_id)
-    page = Paginator(backups, PER_PAGE).get_page(request.GET.get("page"))
+    page = IdsFirstPaginator(backups, PER_PAGE).get_page(request.GET.get("page"))
     _name_remote_copies(principal, page.object_list)
     running = (Task.objects.visible_to(principal).running()
                .filter(cmd__in=["backup", "restore", "restoreto", "clone"]).order_by("-created"))

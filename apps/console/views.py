@@ -8,7 +8,6 @@ from datetime import datetime, time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import CharField, F, Value
 from django.db.models.functions import Cast
 from django.http import Http404, HttpRequest, HttpResponse
@@ -26,6 +25,7 @@ from apps.catalog import services as catalog
 from apps.catalog.errors import CatalogError
 from apps.catalog.models import ApplicationSetting
 from apps.recipes import all_recipes
+from installatron_gui.lib.pages import IdsFirstPaginator
 
 from .forms import AuditFilterForm, DefaultsForm, EmailForm, TestMessageForm
 
@@ -201,7 +201,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     _admin(request)
     form = AuditFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    page = Paginator(_audit_entries(data), PER_PAGE).get_page(request.GET.get("page"))
+    page = IdsFirstPaginator(_audit_entries(data), PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "console/audit.html", {

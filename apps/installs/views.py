@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -20,6 +19,7 @@ from apps.catalog.errors import CatalogError
 from apps.recipes.base import Recipe, get_recipe
 from apps.tasks.models import Task
 from installatron_gui.lib.errors import InstallatronError
+from installatron_gui.lib.pages import IdsFirstPaginator
 
 from . import addons, editing, services
 from .errors import InstallError
@@ -71,7 +71,7 @@ def install_list(request: HttpRequest) -> HttpResponse:
     only_updates = request.GET.get("updates") == "1"
     if only_updates:
         installs = installs.filter(pk__in=list(catalog.updates_for(installs)))
-    page = Paginator(installs, PER_PAGE).get_page(request.GET.get("page"))
+    page = IdsFirstPaginator(installs, PER_PAGE).get_page(request.GET.get("page"))
     updates = catalog.updates_for(page.object_list)
     for install in page.object_list:
         install.update_to = updates.get(install.pk, "")

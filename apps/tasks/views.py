@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.vary import vary_on_headers
+
+from installatron_gui.lib.pages import IdsFirstPaginator
 
 from .models import Task
 
@@ -32,7 +33,7 @@ def describe(tasks) -> list[Task]:
 @vary_on_headers("HX-Request")  # the partial must never stand in for the page in a cache
 def task_list(request: HttpRequest) -> HttpResponse:
     tasks = Task.objects.visible_to(request.user).select_related("account")
-    page = Paginator(tasks, PER_PAGE).get_page(request.GET.get("page"))
+    page = IdsFirstPaginator(tasks, PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = describe(page.object_list)
     # Poll only while something on this page still runs (STYLE 19).
     running = any(not task.done for task in page.object_list)
