@@ -302,6 +302,9 @@ PACKAGE_STORE = Path(os.environ.get("INSTALLATRON_PACKAGES", DATA_DIR / "package
 RECIPE_DIRS = [Path(d) for d in env_list("INSTALLATRON_RECIPE_DIRS")]
 # Local backups, outside any web root (apps.backups).
 BACKUP_DIR = Path(os.environ.get("INSTALLATRON_BACKUPS", DATA_DIR / "backups"))
+# How new backups are compressed: "zstd" (<id>.tar.zst) or "gzip" (<id>.tar.gz). Either
+# kind (and plain tar) is read back whatever this says.
+BACKUP_COMPRESSION = os.environ.get("INSTALLATRON_BACKUP_COMPRESSION", "zstd").strip().lower()
 
 # The panel class: creates and removes databases (Installatron's generateDB/createDB/removeDB).
 PANEL_BACKENDS = {

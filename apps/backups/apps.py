@@ -9,6 +9,7 @@ class BackupsConfig(AppConfig):
         from apps.accounts.services import reattach_when_saved
         from apps.installs.services import register_template_installer
 
+        from . import checks  # noqa: F401  (registers the BACKUP_COMPRESSION check)
         from . import receivers  # noqa: F401  (remembers bklocs, forgets backups on edit)
         from .templates_service import install_from_template
 

@@ -1,12 +1,15 @@
 """The backup archive: where archives live, how one is written, and how one read back is
 checked before anything is changed.
 
-One archive per backup, ``<BACKUP_DIR>/<user>/<id>.tar.gz`` (mode 0600, outside every web
-root), holding::
+One archive per backup, ``<BACKUP_DIR>/<user>/<id>.tar.zst`` (or ``.tar.gz`` with
+``BACKUP_COMPRESSION = "gzip"``; mode 0600, outside every web root), holding::
 
-    installatron.json   the install's record at backup time (no passwords)
     database.sql        mysqldump of the install's own tables
     files/...           the install's own files (its list-files), regular files and folders
+    installatron.json   the install's record at backup time (no passwords)
+
+Written and read as streams (``installatron_gui.lib.compression``); what is read is
+recognised by its first bytes (zstd, gzip or plain tar), never by its name.
 
 Every archive is treated as untrusted when it is read back (restore, restore to, import):
 checksum first, then every member (``installatron_gui.lib.archives.member_problem``),
@@ -16,7 +19,6 @@ before anything on the website or the database server changes.
 from __future__ import annotations
 
 import glob
-import gzip
 import io
 import json
 import logging
@@ -38,7 +40,8 @@ from apps.installs.record import record
 from apps.installs.steps import Report
 from apps.sites.database import Database
 from installatron_gui.lib import archives
-from installatron_gui.lib.archives import member_name, member_problem, sha256_of
+from installatron_gui.lib.archives import CHUNK, member_name, member_problem, sha256_of
+from installatron_gui.lib.compression import GZIP, SUFFIXES, ZSTD, tar_reader, tar_writer
 
 from .errors import BackupError
 from .tables import copy_dump, dump_tables, own_tables
@@ -49,7 +52,8 @@ FORMAT = 1
 META = "installatron.json"
 DUMP = "database.sql"
 FILES = "files"
-# An archive larger than this once unpacked is refused (a gzip bomb, or not ours).
+# An archive larger than this once unpacked is refused (a zstd or gzip bomb, or not ours);
+# settings.BACKUP_MAX_UNPACKED overrides it.
 MAX_UNPACKED = int(getattr(settings, "BACKUP_MAX_UNPACKED", 64 * 1024**3))
 MAX_MEMBERS = 1_000_000
 # importbackup reads the archive through the website's transport in one piece.
@@ -85,7 +89,19 @@ def _own_files_excludes(transport, install: Install) -> list[str]:
     return [glob.escape(name) for name in transport.listdir(install.path) if name not in own]
 
 
-def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+def compression() -> str:
+    """How new archives are compressed (``settings.BACKUP_COMPRESSION``: ZSTD or GZIP; the
+    system check reports any other value, which writes zstd)."""
+    value = getattr(settings, "BACKUP_COMPRESSION", ZSTD)
+    return value if value in (ZSTD, GZIP) else ZSTD
+
+
+def archive_name(stem: str, kind: str | None = None) -> str:
+    """``<stem>.tar.zst`` or ``<stem>.tar.gz``: an archive's file name for its compression."""
+    return f"{stem}{SUFFIXES[kind or compression()]}"
+
+
+def add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     info = tarfile.TarInfo(name)
     info.size = len(data)
     info.mode = 0o600
@@ -93,8 +109,48 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def write_archive(install: Install, out, work: Path, *, report: Report | None = None) -> dict:
-    """Write a backup archive of ``install`` to the binary file ``out``.
+def add_dump(tar: tarfile.TarFile, dump, mtime: int) -> None:
+    """The file ``dump`` (a mysqldump) as the archive's ``database.sql``."""
+    dump.seek(0)
+    info = tarfile.TarInfo(DUMP)
+    info.size = os.fstat(dump.fileno()).st_size
+    info.mode = 0o600
+    info.mtime = mtime
+    tar.addfile(info, dump)
+
+
+def add_files(tar: tarfile.TarFile, raw) -> tuple[list[str], list[str]]:
+    """Copy the tar in the file ``raw`` (a get_tree stream) under ``files/``: regular
+    files and folders, owned by nobody, without special bits. Returns the sorted
+    top-level names it held and the paths left out (links and special files, which
+    cannot be restored safely)."""
+    raw.seek(0)
+    tops: set[str] = set()
+    skipped: list[str] = []
+    with tarfile.open(fileobj=raw, mode="r|", bufsize=CHUNK) as src:
+        for member in src:
+            name = member.name.removeprefix("./")
+            name = name.strip("/")
+            if not name:
+                continue
+            tops.add(name.split("/")[0])
+            if not (member.isreg() or member.isdir()):
+                skipped.append(name)
+                continue
+            member.name = f"{FILES}/{name}"
+            # A stale PAX "path" header would win over the new name.
+            member.pax_headers = {}
+            member.uid = member.gid = 0
+            member.uname = member.gname = ""
+            member.mode &= 0o777
+            tar.addfile(member, src.extractfile(member) if member.isreg() else None)
+    return sorted(tops), skipped
+
+
+def write_archive(install: Install, out, work: Path, *, report: Report | None = None,
+                  kind: str | None = None) -> dict:
+    """Write a backup archive of ``install`` to the binary file ``out``, compressed as
+    ``kind`` (default: ``compression()``), as one stream.
 
     Returns the metadata stored in it (``list-files``, ``list-tables``, skipped links).
     """
@@ -102,67 +158,40 @@ def write_archive(install: Install, out, work: Path, *, report: Report | None = 
         raise BackupError("The website of this install no longer exists.",
                           errcode="failed_filesystem_missing", status=500)
     db = Database.of(install)
-    skipped: list[str] = []
-    with open_website(install.website) as transport:
+    with open_website(install.website) as transport, \
+            tempfile.TemporaryFile(dir=work) as raw, tempfile.TemporaryFile(dir=work) as dump:
         if report:
             report(5, 60, "Collecting the files")
-        with tempfile.TemporaryFile(dir=work) as raw:
-            transport.get_tree(install.path, raw, exclude=_own_files_excludes(transport, install))
-            files_present = sorted({n.split("/")[0] for n in _names(raw)})
-            if report:
-                report(60, 70, "Dumping the database")
-            tables: list[str] = []
-            with tempfile.TemporaryFile(dir=work) as dump:
-                if db.name:
-                    # Listed over the same route as the dump: a site whose database
-                    # answers only on its own host is listed there too.
-                    tables = own_tables(db)
-                    dump_tables(db, tables, dump, work)
-                meta = {
-                    "format": FORMAT,
-                    "install": {k: v for k, v in record(install).items()
-                                if k not in ("db-pass", "task", "status")},
-                    "path": install.path,
-                    "list-files": files_present,
-                    "list-tables": tables,
-                    "skipped": skipped,
-                    "created": int(timezone.now().timestamp()),
-                }
-                if report:
-                    report(70, 95, "Compressing the archive")
-                with tarfile.open(fileobj=out, mode="w:gz", compresslevel=6,
-                                  format=tarfile.PAX_FORMAT) as tar:
-                    raw.seek(0)
-                    with tarfile.open(fileobj=raw, mode="r:") as src:
-                        for member in src:
-                            if not (member.isreg() or member.isdir()):
-                                # Links and special files cannot be restored safely.
-                                skipped.append(member.name)
-                                continue
-                            member.name = f"{FILES}/{member.name}"
-                            # A stale PAX "path" header would win over the new name.
-                            member.pax_headers = {}
-                            member.uid = member.gid = 0
-                            member.uname = member.gname = ""
-                            member.mode &= 0o777
-                            tar.addfile(member, src.extractfile(member) if member.isreg()
-                                        else None)
-                    dump.seek(0)
-                    info = tarfile.TarInfo(DUMP)
-                    info.size = os.fstat(dump.fileno()).st_size
-                    info.mode = 0o600
-                    info.mtime = meta["created"]
-                    tar.addfile(info, dump)
-                    _add_bytes(tar, META, json.dumps(meta, indent=1).encode())
+        transport.get_tree(install.path, raw, exclude=_own_files_excludes(transport, install))
+        if report:
+            report(60, 70, "Dumping the database")
+        tables: list[str] = []
+        if db.name:
+            # Listed over the same route as the dump: a site whose database
+            # answers only on its own host is listed there too.
+            tables = own_tables(db)
+            dump_tables(db, tables, dump, work)
+        if report:
+            report(70, 95, "Compressing the archive")
+        created = int(timezone.now().timestamp())
+        with tar_writer(out, kind or compression()) as tar:
+            # The dump first: a restore reads it without going through every file.
+            add_dump(tar, dump, created)
+            files_present, skipped = add_files(tar, raw)
+            meta = {
+                "format": FORMAT,
+                "install": {k: v for k, v in record(install).items()
+                            if k not in ("db-pass", "task", "status")},
+                "path": install.path,
+                "list-files": files_present,
+                "list-tables": tables,
+                "skipped": skipped,
+                "created": created,
+            }
+            add_bytes(tar, META, json.dumps(meta, indent=1).encode())
     if skipped:
         log.info("backup of %s: left out %d links/special files", install.id, len(skipped))
     return meta
-
-
-def _names(raw) -> list[str]:
-    raw.seek(0)
-    with tarfile.open(fileobj=raw, mode="r:") as tar:
-        return [m.name for m in tar]
 
 
 # --------------------------------------------------------------------------- reading
@@ -188,6 +217,7 @@ def verify_archive(path: Path, checksum: str | None = None) -> ArchiveInfo:
         return BackupError(f"The backup archive is unsafe or damaged: {msg} Nothing was "
                            "changed.", errcode="failed_backup_invalid", status=400)
 
+    limit = int(getattr(settings, "BACKUP_MAX_UNPACKED", MAX_UNPACKED))
     try:
         if checksum is not None and sha256_of(path) != checksum:
             raise bad("its checksum does not match.")
@@ -196,12 +226,12 @@ def verify_archive(path: Path, checksum: str | None = None) -> ArchiveInfo:
         seen: set[str] = set()
         count = unpacked = 0
         has_dump = False
-        with tarfile.open(path, mode="r:gz") as tar:
+        with tar_reader(path, whole=True) as tar:
             for member in tar:
                 count += 1
                 unpacked += max(member.size, 0)
                 name = member.name
-                if count > MAX_MEMBERS or unpacked > MAX_UNPACKED:
+                if count > MAX_MEMBERS or unpacked > limit:
                     raise bad("it is too large once unpacked.")
                 problem = member_problem(member, exact=True)
                 if problem:
@@ -224,7 +254,7 @@ def verify_archive(path: Path, checksum: str | None = None) -> ArchiveInfo:
                     tops.add(name.split("/")[1])
                 else:
                     raise bad(f"the entry '{name[:200]}' does not belong in a backup.")
-    except (tarfile.TarError, OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (tarfile.TarError, OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
         raise bad(f"{type(exc).__name__}.") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("install"), dict):
         raise bad("it has no installatron.json.")
@@ -236,9 +266,8 @@ def verify_archive(path: Path, checksum: str | None = None) -> ArchiveInfo:
 
 def files_package(path: Path, out_path: Path) -> None:
     """The ``files/`` part of a verified archive as a plain .tar.gz for put_tree."""
-    with tarfile.open(path, mode="r:gz") as src, \
-            tarfile.open(out_path, mode="w:gz", compresslevel=1,
-                         format=tarfile.PAX_FORMAT) as dst:
+    with tar_reader(path) as src, open(out_path, "wb") as out, \
+            tar_writer(out, GZIP, level=1) as dst:
         for member in src:
             if not member.name.startswith(FILES + "/"):
                 continue
@@ -251,10 +280,16 @@ def files_package(path: Path, out_path: Path) -> None:
 
 
 def extract_dump(path: Path, out_path: Path, tables: set[str], old_prefix: str,
-                  new_prefix: str) -> None:
-    with tarfile.open(path, mode="r:gz") as src, open(out_path, "wb") as dst:
-        member = src.getmember(DUMP)
-        copy_dump(src.extractfile(member), dst, tables, old_prefix, new_prefix)
+                 new_prefix: str) -> None:
+    """The archive's dump, its tables renamed from ``old_prefix`` to ``new_prefix``
+    (``copy_dump``), into the file ``out_path``."""
+    with tar_reader(path) as src, open(out_path, "wb") as dst:
+        for member in src:
+            if member.name == DUMP and member.isreg():
+                copy_dump(src.extractfile(member), dst, tables, old_prefix, new_prefix)
+                return
+    raise BackupError("The backup archive has no database dump.",
+                      errcode="failed_backup_invalid")
 
 
 def left_out(info: ArchiveInfo) -> list[str]:

@@ -34,6 +34,7 @@ from apps.tasks.services import enqueue
 from apps.transports.base import TransportError
 
 from .archive import (
+    archive_name,
     dump_tables_of,
     extract_dump,
     files_package,
@@ -320,7 +321,7 @@ def clone_install(source: Install, install: Install, *, report: Report) -> Insta
     config for the new database, and the old URL replaced everywhere in the tables."""
     try:
         with workdir(source.account) as work:
-            archive = work / "clone.tar.gz"
+            archive = work / archive_name("clone")
             with open(archive, "wb") as fh:
                 write_archive(source, fh, work,
                               report=lambda lo, hi, msg: report(lo // 3, hi // 3, msg))

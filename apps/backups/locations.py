@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from apps.transports.base import TransportError, open_transport
 from apps.transports.remote import require_own_password
 from installatron_gui.lib.archives import part_name, private_part, publish, sha256_of
+from installatron_gui.lib.compression import SUFFIXES
 
 from .errors import BackupError
 from .models import Backup, BackupLocation, OwnerSshKey
@@ -78,7 +79,9 @@ def _owner(backup: Backup):
 
 
 def _name(backup: Backup) -> str:
-    return f"{backup.id}.tar.gz"
+    """The copy's name there: the backup's id with its archive's suffix (.tar.gz for
+    every backup made before zstd)."""
+    return backup.id + next((s for s in SUFFIXES.values() if backup.file.endswith(s)), ".tar.gz")
 
 
 def upload_backup(backup: Backup, uri: str, *, trust: str | None = None) -> str:

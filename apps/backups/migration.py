@@ -12,11 +12,9 @@ by ``apps.installs.imports.detect`` (the recipe's ``detect_install`` hook).
 
 from __future__ import annotations
 
-import io
 import ipaddress
 import json
 import posixpath
-import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +34,7 @@ from apps.recipes.base import Found, get_recipe
 from apps.sites.database import Database, is_loopback
 from apps.tasks.services import run_task
 from apps.transports.base import TransportError, open_transport
+from installatron_gui.lib.compression import ZSTD, tar_writer
 
 from . import archive, copies
 from .errors import BackupError
@@ -195,14 +194,6 @@ def start_migrate(plan: MigrationPlan):
     return install, task
 
 
-def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    info.mode = 0o600
-    info.mtime = int(timezone.now().timestamp())
-    tar.addfile(info, io.BytesIO(data))
-
-
 def build_archive(plan: MigrationPlan, out_path: Path, work: Path, *, report) -> dict:
     """Pull the source application into a backup-format archive: its files
     (regular files and folders only) and a dump of its tables."""
@@ -220,33 +211,11 @@ def build_archive(plan: MigrationPlan, out_path: Path, work: Path, *, report) ->
                     "install": {"installer": plan.recipe.id, "version": found.version,
                                 "url": plan.source_url, "db-prefix": found.db_prefix,
                                 "title": plan.recipe.name}}
-            files: set[str] = set()
-            with tarfile.open(out_path, mode="w:gz", compresslevel=1,
-                              format=tarfile.PAX_FORMAT) as tar:
-                raw.seek(0)
-                with tarfile.open(fileobj=raw, mode="r:") as src:
-                    for member in src:
-                        name = member.name[2:] if member.name.startswith("./") \
-                            else member.name
-                        name = name.strip("/")
-                        if not name or not (member.isreg() or member.isdir()):
-                            continue  # links and special files are not copied
-                        member.name = f"{archive.FILES}/{name}"
-                        member.pax_headers = {}
-                        member.uid = member.gid = 0
-                        member.uname = member.gname = ""
-                        member.mode &= 0o777
-                        files.add(name.split("/")[0])
-                        tar.addfile(member, src.extractfile(member) if member.isreg()
-                                    else None)
-                dump.seek(0)
-                info = tarfile.TarInfo(archive.DUMP)
-                info.size = dump.seek(0, 2)
-                dump.seek(0)
-                info.mode = 0o600
-                tar.addfile(info, dump)
-                meta["list-files"] = sorted(files)
-                _add(tar, archive.META, json.dumps(meta).encode())
+            with open(out_path, "wb") as out, tar_writer(out, ZSTD) as tar:
+                archive.add_dump(tar, dump, int(timezone.now().timestamp()))
+                # Links and special files are not copied.
+                meta["list-files"], _links = archive.add_files(tar, raw)
+                archive.add_bytes(tar, archive.META, json.dumps(meta).encode())
     return {"found": found, "meta": meta}
 
 
@@ -291,7 +260,7 @@ def migrate_app(install: Install, *, report) -> Install:
                              source_ip=pending.get("source_ip", ""),
                              trust=pending.get("trust", ""), version=pending.get("version", ""))
         with archive.workdir(install.account) as work:
-            path = work / "migrate.tar.gz"
+            path = work / archive.archive_name("migrate", ZSTD)
             built = build_archive(plan, path, work,
                                   report=lambda lo, hi, msg: report(lo // 2, hi // 2, msg))
             found = built["found"]

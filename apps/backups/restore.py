@@ -32,6 +32,7 @@ from apps.sites.urlrewrite import UrlRewriter
 from installatron_gui.lib.errors import InstallatronError
 
 from .archive import (
+    archive_name,
     dump_tables_of,
     extract_dump,
     files_package,
@@ -314,7 +315,7 @@ def push_stage(stage: Install, live: Install, *, report: Report) -> tuple[Instal
     safety = create_backup(live, report=part(0, 30),
                            title=f"Before the push from the stage at {stage.url}"[:255])
     with workdir(stage.account) as work:
-        archive = work / "stage.tar.gz"
+        archive = work / archive_name("stage")
         with open(archive, "wb") as fh:
             write_archive(stage, fh, work, report=part(30, 50))
         live = replace_install(live, archive, None, report=part(50, 100),

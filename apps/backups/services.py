@@ -32,9 +32,18 @@ from apps.tasks.models import Task
 from apps.tasks.services import enqueue
 from apps.transports.base import TransportError
 from installatron_gui.lib.archives import HashingWriter, part_name, private_part, publish, sha256_of
+from installatron_gui.lib.compression import kind_of_file
 
 from . import locations
-from .archive import dump_tables_of, user_dir, verify_archive, workdir, write_archive
+from .archive import (
+    archive_name,
+    compression,
+    dump_tables_of,
+    user_dir,
+    verify_archive,
+    workdir,
+    write_archive,
+)
 from .copies import LocationPlan, check_location, new_install
 from .errors import BackupError, as_backup_error
 from .models import Backup, parse_expiry
@@ -45,12 +54,14 @@ MAX_IMPORT = int(getattr(settings, "BACKUP_MAX_IMPORT", 4 * 1024**3))
 STALE_PART_SECONDS = 6 * 3600
 
 
-def _download_name(installer: str, domain: str, title: str, when) -> str:
-    """The reference's style: app_host_Title_date.tar.gz, safe in a header."""
+def _download_name(installer: str, domain: str, title: str, when, kind: str) -> str:
+    """The reference's style: app_host_Title_date.tar.gz (.tar.zst for zstd), safe in
+    a header."""
     host = re.sub(r"[^A-Za-z0-9]+", "-", domain or "site").strip("-")
     title = re.sub(r"[^A-Za-z0-9]+", "-", title or installer).strip("-")[:40]
     installer = re.sub(r"[^A-Za-z0-9_]+", "", installer)[:64] or "app"
-    return f"{installer}_{host}_{title}_{when.strftime('%Y-%m-%d_%H-%M-%S')}.tar.gz"
+    return archive_name(f"{installer}_{host}_{title}_{when.strftime('%Y-%m-%d_%H-%M-%S')}",
+                        kind)
 
 
 # --------------------------------------------------------------------------- backups
@@ -66,14 +77,15 @@ def create_backup(install: Install, *, report: Report, expiry=None, title: str =
     """
     folder = user_dir(install.account)
     backup_id = Backup._meta.get_field("id").default()
-    final = folder / f"{backup_id}.tar.gz"
+    kind = compression()
+    final = folder / archive_name(backup_id, kind)
     tmp = part_name(final)
     state: dict = {}
 
     def write():
         with private_part(tmp) as fh, workdir(install.account) as work:
             writer = HashingWriter(fh)
-            state["meta"] = write_archive(install, writer, work, report=report)
+            state["meta"] = write_archive(install, writer, work, report=report, kind=kind)
         state["sha"], state["size"] = writer.sha.hexdigest(), writer.size
 
     def publish_archive():
@@ -95,7 +107,7 @@ def create_backup(install: Install, *, report: Report, expiry=None, title: str =
             db_prefix=install.db_prefix, title=title or install.title,
             list_files=meta["list-files"], list_tables=meta["list-tables"], backup_time=now,
             backup_filename=_download_name(install.installer, install.url_domain,
-                                           title or install.title, now),
+                                           title or install.title, now, kind),
             size=state["size"],
             checksum=state["sha"], expiry=expiry)
         # Not a column: what the task tells the owner about this run (left-out links).
@@ -128,8 +140,7 @@ def import_backup(account: Account, path: str, *, website=None) -> Backup:
                           errcode="invalid_argument_path", field="path")
     folder = user_dir(account)
     backup_id = Backup._meta.get_field("id").default()
-    final = folder / f"{backup_id}.tar.gz"
-    tmp = part_name(final)
+    tmp = part_name(folder / backup_id)
     website = website if website is not None and website in websites else websites[0]
     try:
         try:
@@ -145,6 +156,9 @@ def import_backup(account: Account, path: str, *, website=None) -> Backup:
         tables = dump_tables_of(info)
         meta = info.meta["install"]
         files = sorted(info.tops)
+        # Named after what it is (zstd or gzip; a plain tar is kept as it came).
+        kind = kind_of_file(tmp)
+        final = folder / archive_name(backup_id, kind)
         publish(tmp, final)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -171,7 +185,8 @@ def import_backup(account: Account, path: str, *, website=None) -> Backup:
         db_name=text("db-name", 128), db_user=text("db-user", 128),
         db_prefix=text("db-prefix", 64), title=text("title"), list_files=files,
         list_tables=tables, backup_time=now, size=final.stat().st_size,
-        backup_filename=_download_name(installer, text("url-domain"), text("title"), now),
+        backup_filename=_download_name(installer, text("url-domain"), text("title"), now,
+                                       kind),
         checksum=sha256_of(final), imported=True)
 
 

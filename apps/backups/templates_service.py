@@ -66,7 +66,7 @@ def create_template(install: Install, *, report: Report, title: str = "") -> Tem
     listed."""
     folder = _folder(install.account)
     template_id = Template._meta.get_field("id").default()
-    final = folder / f"{template_id}.tar.gz"
+    final = folder / archive.archive_name(template_id)
     tmp = part_name(final)
     try:
         with private_part(tmp) as fh, archive.workdir(install.account) as work:

@@ -14,6 +14,7 @@ from apps.accounts.models import Account
 from apps.installs.models import Install
 from apps.tasks.models import Task
 from apps.tasks.services import enqueue
+from installatron_gui.lib.compression import CONTENT_TYPES, SUFFIXES, kind_of
 from installatron_gui.lib.errors import InstallatronError
 from installatron_gui.lib.pages import IdsFirstPaginator
 
@@ -105,9 +106,11 @@ def download(request: HttpRequest, pk: str) -> FileResponse:
         fh = open(backup.archive_path, "rb")  # noqa: SIM115 - FileResponse closes it
     except OSError:
         raise Http404 from None
+    kind = kind_of(fh.read(4))  # what the file is, whatever its name says
+    fh.seek(0)
     return FileResponse(fh, as_attachment=True,
-                        filename=backup.backup_filename or f"{backup.pk}.tar.gz",
-                        content_type="application/gzip")
+                        filename=backup.backup_filename or f"{backup.pk}{SUFFIXES[kind]}",
+                        content_type=CONTENT_TYPES[kind])
 
 
 @login_required
