@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tarfile
 
 import pytest
 
@@ -96,13 +95,25 @@ def new_post(install, title: str, content: str = "Changed content", guid: str = 
             (content, title, guid))
 
 
-def rewrite_archive(backup, change) -> None:
+def archive_members(path) -> dict[str, bytes | None]:
+    """Every member of the archive at ``path`` (zstd, gzip or plain): name -> bytes
+    (None for a folder)."""
+    from installatron_gui.lib.compression import tar_reader
+
+    with tar_reader(path, whole=True) as tar:
+        return {m.name: tar.extractfile(m).read() if m.isreg() else None for m in tar}
+
+
+def rewrite_archive(backup, change, kind: str | None = None) -> None:
     """Rewrite ``backup``'s archive member by member (``change(name, data)`` returns a
-    regular member's new bytes) and record the new checksum, as a tampered or
-    old-format archive would be."""
+    regular member's new bytes), compressed as it was or as ``kind``, and record the new
+    checksum, as a tampered or old-format archive would be."""
+    from installatron_gui.lib.compression import kind_of_file, tar_reader, tar_writer
+
     path = backup.archive_path
-    rewritten = path.with_name("rewritten.tar.gz")
-    with tarfile.open(path) as src, tarfile.open(rewritten, "w:gz") as dst:
+    rewritten = path.with_name("rewritten.part")
+    with tar_reader(path) as src, open(rewritten, "wb") as out, \
+            tar_writer(out, kind or kind_of_file(path)) as dst:
         for member in src:
             data = None
             if member.isreg():

@@ -8,11 +8,18 @@ Real WordPress installs, real MariaDB, the tasks' bodies run in this process.
 from __future__ import annotations
 
 import json
-import tarfile
 
 import pytest
 
-from .conftest import db_rows, fetch, new_post, rewrite_archive, run_backup, run_install
+from .conftest import (
+    archive_members,
+    db_rows,
+    fetch,
+    new_post,
+    rewrite_archive,
+    run_backup,
+    run_install,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -66,8 +73,7 @@ def test_restore_backup_and_uninstall_leave_a_neighbour_install_alone(
     backup = run_backup(first)
     assert "wp_options" in backup.list_tables
     assert not [t for t in backup.list_tables if t.startswith("wp_b_")]
-    with tarfile.open(backup.archive_path) as tar:
-        dump = tar.extractfile("database.sql").read()
+    dump = archive_members(backup.archive_path)["database.sql"]
     assert b"`wp_b_" not in dump
 
     new_post(first, "Written after the backup")

@@ -27,7 +27,7 @@ def test_api_backup_list_edit_restore_delete(site, worker, api, stranger, backup
     assert body["result"] is True, body
     data = body["data"]
     assert data["backup-install"] == install.id and data["db-pass"] == ""
-    assert data["backup-filename"].endswith(".tar.gz") and int(data["cache-archive"]) > 0
+    assert data["backup-filename"].endswith(".tar.zst") and int(data["cache-archive"]) > 0
     assert data["expiry"] and int(data["expiry"]) > time.time() + 6 * 86400
     assert install.db_pass not in str(body)
     backup_id = data["id"]
@@ -67,7 +67,7 @@ def test_api_backup_list_edit_restore_delete(site, worker, api, stranger, backup
     assert clone["result"] is True and clone["data"]["url"] == f"{site.url}/copy"
 
     assert api.v2("DELETE", f"/backups/{backup_id}", {"user": user}).status_code == 200
-    assert not list(backup_dir.rglob("*.tar.gz"))
+    assert not list(backup_dir.rglob("*.tar.*"))
     assert not any(install.db_pass in line for line in worker.output)
 
 
@@ -96,7 +96,8 @@ def test_a_worker_killed_mid_backup_leaves_no_backup_listed(site, worker, api, b
 
     assert not Backup.objects.exists()
     assert api.v1("backups", user=site.account.username).json()["data"] == []
-    assert not list(folder.glob("*.tar.gz"))  # only the hidden temporary file is there
+    # Only the hidden temporary file is there, no archive under its final name.
+    assert not [p for p in folder.iterdir() if p.name.endswith((".tar.zst", ".tar.gz"))]
     assert list(folder.glob(".*.part"))
     assert Task.objects.get(pk=task.pk).status == "processing"
     # The sweeper removes the leftover once it is stale.
