@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scratch import SCRATCH, local_site  # noqa: E402  (sets Django up on a scratch folder)
+from scratch import SCRATCH, local_site, wordpress_package  # noqa: E402  (sets Django up on a scratch folder)
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
@@ -73,22 +73,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
-    from installatron_gui.lib.archives import sha256_of
-    from apps.recipes.wordpress import debian
-    from apps.catalog.models import Package
     from apps.installs import services
 
     call_command("migrate", verbosity=0)
-    store = Path(settings.PACKAGE_STORE)
-    store.mkdir(parents=True, exist_ok=True)
     print(f"scratch: {SCRATCH}")
-    t0 = time.perf_counter()
-    built = debian.build_wordpress_archive(store / "build.tar.gz")
-    archive = built.path.rename(store / f"wordpress-{built.version}.tar.gz")
-    print(f"package: WordPress {built.version}, {built.files} files, "
-          f"{archive.stat().st_size / 1e6:.1f} MB, built in {time.perf_counter() - t0:.1f} s")
-    Package.objects.create(application="wordpress", version=built.version, archive=archive.name,
-                           sha256=sha256_of(archive), size=archive.stat().st_size)
+    archive = wordpress_package()
 
     url, server, owner = local_site()
 

@@ -33,6 +33,29 @@ django.setup()
 from tests.fixtures.processes import free_port, wait_for_port  # noqa: E402
 
 
+def wordpress_package():
+    """WordPress from Debian's /usr/share/wordpress in the scratch package store, with its
+    Package row; returns the archive's path."""
+    import time
+
+    from django.conf import settings
+
+    from apps.catalog.models import Package
+    from apps.recipes.wordpress import debian
+    from installatron_gui.lib.archives import sha256_of
+
+    store = Path(settings.PACKAGE_STORE)
+    store.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    built = debian.build_wordpress_archive(store / "build.tar.gz")
+    archive = built.path.rename(store / f"wordpress-{built.version}.tar.gz")
+    print(f"package: WordPress {built.version}, {built.files} files, "
+          f"{archive.stat().st_size / 1e6:.1f} MB, built in {time.perf_counter() - t0:.1f} s")
+    Package.objects.create(application="wordpress", version=built.version, archive=archive.name,
+                           sha256=sha256_of(archive), size=archive.stat().st_size)
+    return archive
+
+
 def local_site():
     """A website folder served by ``php -S`` (4 workers) and an owner who has it; returns
     (url, the server process: stop it with processes.stop_group, the owner)."""
