@@ -244,7 +244,7 @@ def deploy_archive(install: Install, archive: Path, checksum: str | None, *,
 
         def deploy_files():
             package = work / "files.tar.gz"
-            files_package(archive, package)
+            files_package(archive, package, compress=not app.transport.same_machine)
             state["dirs"] = app.transport.mkdir(app.target) if app.target else []
             install.path_created = state["dirs"]
             state["files"] = app.transport.put_tree(package, app.target)

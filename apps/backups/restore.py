@@ -149,7 +149,7 @@ def replace_install(install: Install, archive: Path, checksum: str | None, *,
         _remove_stale_staging(t, base)
 
         def stage():
-            files_package(archive, package)
+            files_package(archive, package, compress=not t.same_machine)
             state["tops"] = t.put_tree(package, staging)
             for name in keep:  # this install's own configuration replaces the archive's
                 if t.exists(join(name)) and not t.is_dir(join(name)):

@@ -233,6 +233,7 @@ class OwnerTransport(Transport):
     """A local website whose file work runs in a process with the website's uid/gid."""
 
     has_shell = False
+    same_machine = True
 
     def __init__(self, root: str, *, uid: int | None = None, gid: int | None = None,
                  **options):

@@ -25,6 +25,9 @@ class Transport:
 
     #: True where ``run`` is available (a shell on the website's host).
     has_shell = False
+    #: True where put_tree reads its archive on this machine (a local website): nothing
+    #: crosses a network, so callers may pack it without compressing (gzip level 0).
+    same_machine = False
 
     def __init__(self, root: str, *, uid: int | None = None, gid: int | None = None, **options):
         self.root = root

@@ -80,6 +80,7 @@ class LocalTransport(Transport):
     """A website whose ``path`` is a local absolute folder (it must exist)."""
 
     has_shell = False
+    same_machine = True
 
     def __init__(self, root: str, *, uid: int | None = None, gid: int | None = None,
                  **options):
