@@ -214,6 +214,7 @@ def build_archive(plan: MigrationPlan, out_path: Path, work: Path, *, report) ->
             with open(out_path, "wb") as out, tar_writer(out, ZSTD) as tar:
                 archive.add_dump(tar, dump, int(timezone.now().timestamp()))
                 # Links and special files are not copied.
+                raw.seek(0)
                 meta["list-files"], _links = archive.add_files(tar, raw)
                 archive.add_bytes(tar, archive.META, json.dumps(meta).encode())
     return {"found": found, "meta": meta}

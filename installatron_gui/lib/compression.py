@@ -33,6 +33,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 # Measured on WordPress plus 100 MB of uploads (benchmarks/backup.py): level 3 on every
 # core writes about as fast as `tar --zstd`; gzip's 6 is tar -z's own default.
 ZSTD_LEVEL = 3
+ZSTD_THREADS = -1
 GZIP_LEVEL = 6
 BUFSIZE = 1 << 20
 # Past the tar end-of-archive blocks a writer pads to its record size (10 KiB for GNU
@@ -59,7 +60,7 @@ class _ZstdWriter:
     asks of a file besides ``write``); ``close`` ends the frame and leaves ``out`` open."""
 
     def __init__(self, out: BinaryIO, level: int):
-        cctx = zstandard.ZstdCompressor(level=level, threads=-1, write_checksum=True)
+        cctx = zstandard.ZstdCompressor(level=level, threads=ZSTD_THREADS, write_checksum=True)
         self.z = cctx.stream_writer(out, closefd=False)
         self.written = 0
 

@@ -204,3 +204,41 @@ def test_a_bomb_is_refused_by_the_unpacked_limit_and_nothing_is_kept(settings, u
     assert "too large once unpacked" in caught.value.message
     assert not Backup.objects.exists()
     assert not [p for p in backup_dir.rglob("*") if p.is_file()]
+
+
+class _Dropping:
+    """A transport whose get_tree sends whole members, then its connection drops (before
+    the tar's end, so what arrived reads as a complete shorter tar)."""
+
+    def __init__(self, members: int, size: int = 1024):
+        self.members, self.size = members, size
+
+    def get_tree(self, rel, out, *, exclude=None):
+        from apps.transports.base import TransportError
+
+        for n in range(self.members):
+            info = tarfile.TarInfo(f"f{n}")
+            info.size = self.size
+            out.write(info.tobuf(format=tarfile.PAX_FORMAT) + bytes(self.size)
+                      + bytes(-self.size % tarfile.BLOCKSIZE))
+        raise TransportError("The connection dropped.")
+
+
+def test_a_get_tree_cut_between_members_fails_the_backup_with_its_own_error():
+    from apps.backups.archive import add_files, tree_stream
+    from apps.transports.base import TransportError
+    from installatron_gui.lib.compression import tar_writer
+
+    with pytest.raises(TransportError, match="dropped"):
+        with tree_stream(_Dropping(3), "", []) as raw, io.BytesIO() as out, \
+                tar_writer(out, "zstd") as tar:
+            add_files(tar, raw)
+
+
+def test_a_reader_that_fails_stops_get_tree_instead_of_hanging():
+    from apps.backups.archive import tree_stream
+
+    with pytest.raises(ValueError, match="reader"):
+        with tree_stream(_Dropping(64, 1 << 20), "", []) as raw:
+            raw.read(1000)
+            raise ValueError("the reader gave up")
