@@ -72,7 +72,7 @@ class Backup(models.Model):
     install_ref = models.CharField(max_length=32, blank=True, default="")
     website = models.ForeignKey(Website, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="+")
-    # The archive, relative to settings.BACKUP_DIR ("<user>/<id>.tar.gz").
+    # The archive, relative to settings.BACKUP_DIR ("<user>/<id>.tar.zst", or .tar.gz).
     file = models.CharField(max_length=255)
     installer = models.CharField(max_length=64)
     version = models.CharField(max_length=32, blank=True, default="")

@@ -277,7 +277,7 @@ class Template(models.Model):
     # The source's URL (replaced by the new install's) and table prefix at saving time.
     url = models.CharField(max_length=2048, blank=True, default="")
     db_prefix = models.CharField(max_length=64, blank=True, default="")
-    # The archive, relative to settings.BACKUP_DIR ("<user>/templates/<id>.tar.gz").
+    # The archive, relative to settings.BACKUP_DIR ("<user>/templates/<id>.tar.zst", or .tar.gz).
     file = models.CharField(max_length=255)
     list_files = models.JSONField(default=list, blank=True)
     list_tables = models.JSONField(default=list, blank=True)

@@ -123,7 +123,8 @@ def test_an_old_targz_backup_still_restores_and_deletes_after_the_switch_to_zstd
 
 @pytest.mark.parametrize(("kind", "suffix"), [("zstd", ".tar.zst"), ("gzip", ".tar.gz"),
                                               ("plain", ".tar")])
-def test_importbackup_reads_every_format_whatever_its_name(blog, backup_dir, kind, suffix):  # noqa: F811
+def test_importbackup_reads_every_format_whatever_its_name(
+        blog, backup_dir, kind, suffix):  # noqa: F811
     from apps.backups.services import import_backup
 
     root = Path(blog.website.path)
@@ -229,16 +230,16 @@ def test_a_get_tree_cut_between_members_fails_the_backup_with_its_own_error():
     from apps.transports.base import TransportError
     from installatron_gui.lib.compression import tar_writer
 
-    with pytest.raises(TransportError, match="dropped"):
-        with tree_stream(_Dropping(3), "", []) as raw, io.BytesIO() as out, \
-                tar_writer(out, "zstd") as tar:
-            add_files(tar, raw)
+    with pytest.raises(TransportError, match="dropped"), \
+            tree_stream(_Dropping(3), "", []) as raw, io.BytesIO() as out, \
+            tar_writer(out, "zstd") as tar:
+        add_files(tar, raw)
 
 
 def test_a_reader_that_fails_stops_get_tree_instead_of_hanging():
     from apps.backups.archive import tree_stream
 
-    with pytest.raises(ValueError, match="reader"):
-        with tree_stream(_Dropping(64, 1 << 20), "", []) as raw:
-            raw.read(1000)
-            raise ValueError("the reader gave up")
+    with pytest.raises(ValueError, match="reader"), \
+            tree_stream(_Dropping(64, 1 << 20), "", []) as raw:
+        raw.read(1000)
+        raise ValueError("the reader gave up")
