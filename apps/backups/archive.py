@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connections
 from django.utils import timezone
 
 from apps.accounts.models import Account
@@ -141,6 +142,8 @@ def tree_stream(transport, rel: str, exclude: list[str]) -> Iterator:
                 writer.close()  # the reader sees the end (recorded failure first)
             except OSError:
                 pass  # the reader is gone already: its own error is the one raised
+            # A reconnecting transport may have read its known host keys in this thread.
+            connections.close_all()
 
     thread = threading.Thread(target=produce, name="get_tree", daemon=True)
     thread.start()
