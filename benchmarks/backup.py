@@ -148,6 +148,7 @@ def main() -> None:
         "mysql < dump")}
     sizes: dict[str, int] = {}
     noop = (lambda *a: None)
+    install = None
     try:
         plan = services.check_install(owner, {
             "application": "wordpress", "url": f"{url}/blog", "sitetitle": "Bench",
@@ -176,6 +177,8 @@ def main() -> None:
             print(f"run {run + 1}/{args.runs}: " + ", ".join(
                 f"{k} {v[-1]:.2f} s" for k, v in ours.items()), flush=True)
     finally:
+        if install is not None:  # its database and database user too
+            services.uninstall_app(install, report=noop)
         stop_group(server)
 
     med = {k: statistics.median(v) for k, v in {**ours, **raw}.items()}
