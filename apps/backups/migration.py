@@ -32,6 +32,7 @@ from apps.installs.errors import InstallError
 from apps.installs.imports import check_detects, detect, recipe_of
 from apps.installs.models import Install
 from apps.installs.reach import connect_db, own_tables, split_host, tables_with_prefix
+from apps.installs.sync import detect_settings
 from apps.recipes.base import Found, get_recipe
 from apps.sites.database import Database, is_loopback
 from apps.tasks.services import run_task
@@ -303,6 +304,8 @@ def migrate_app(install: Install, *, report) -> Install:
         if Install.objects.filter(pk=install.pk, status=Install.Status.INSTALLING).exists():
             install.mark_failed()
         raise
+    # The copy's own settings, as an import reads them (cf-login, cf-email, ...).
+    detect_settings(install)
     return install
 
 

@@ -5,6 +5,7 @@ keep as their record of the install (so the archive does not depend on the API l
 from __future__ import annotations
 
 from apps.recipes.fields import api_members
+from installatron_gui import __version__
 
 
 def record(i, packages: list | None = None, numbackups: int | None = None) -> dict:
@@ -20,6 +21,8 @@ def record(i, packages: list | None = None, numbackups: int | None = None) -> di
         "version": i.version,
         "language": i.language,
         "time": str(int(i.time.timestamp())),
+        # 001: the version of the installer that made the record (ours).
+        "agent": __version__,
         "owner": i.account.username,
         "status": i.status,
         "path": i.full_path(),

@@ -480,6 +480,17 @@ class Recipe:
         ``detect``."""
         raise self._unsupported("detect")
 
+    def detect_settings(self, conn, prefix: str, *, app=None) -> dict:
+        """Import and migrate, once the site is adopted: the field values the site already
+        has (field name -> value, as ``read_settings`` gives them, plus ``login``, the
+        administrator's account, when the application can tell who that is; ``locale``
+        for its language). The engine stores those that are stored fields of the
+        manifest, so ``cf-login``, ``cf-email``, ``cf-sitetitle`` are the site's own and
+        ``createadminsso`` knows whom to sign in. Same ``conn``/``app`` rule as
+        ``read_settings``. The default is ``read_settings`` with no administrator
+        known (so no ``login``)."""
+        return self.read_settings(conn, prefix, "", app=app)
+
     # Package building (``manage.py build_package APP``).
     def build_package(self, out_dir: Path, *, source: str | None = None,
                       languages: bool = False,
