@@ -228,6 +228,10 @@ def with_install_defaults(params: dict) -> dict:
     return {**defaults, **given}
 
 
+# The install-wide add-on update settings (check_addon_autoup).
+ADDON_AUTOUP = ("autoup_plugins", "autoup_themes")
+
+
 def check_backup_options(params: dict) -> dict:
     autoup = _int_in(params, "autoup", range(0, 3), 0, "invalid_argument_autoup")
     autoup_backup = flag_param(params, "autoup_backup", True)
@@ -278,6 +282,13 @@ def check_backup_options(params: dict) -> dict:
     return {"autoup": autoup, "autoup_backup": autoup_backup, "autobk": autobk,
             "autobk_daily": counts["daily"], "autobk_weekly": counts["weekly"],
             "autobk_monthly": counts["monthly"], "bkloc": bkloc or "", "notification": names}
+
+
+def check_addon_autoup(params: dict) -> dict:
+    """``autoup_plugins`` and ``autoup_themes``: 0 none, 1 all, 2 custom (v1 values; v2's
+    enums come back as these through the API)."""
+    return {name: _int_in(params, name, range(0, 3), 0, f"invalid_argument_{name}")
+            for name in ADDON_AUTOUP}
 
 
 def check_database(recipe, params: dict, website: Website) -> DbPlan:

@@ -244,6 +244,19 @@ class Recipe:
     def authordescription(self) -> str:
         return self.manifest.get("authordescription", "")
 
+    def texts(self, language: str = "") -> dict[str, str]:
+        """``description`` and ``authordescription`` in an Installatron language code
+        (the browser API's ``language``): the manifest's ``translations`` of that code
+        (``{"de": {"description": ...}}``), English for what it does not translate."""
+        own = self.manifest.get("translations", {}).get((language or "").lower(), {})
+        return {"description": own.get("description") or self.description,
+                "authordescription": own.get("authordescription") or self.authordescription}
+
+    def tags(self, version: str) -> list[str]:
+        """The browser API's ``tags`` of one release (``security``): the manifest's
+        ``tags`` for that version, if any."""
+        return list(self.manifest.get("tags", {}).get(version, []))
+
     @property
     def links(self) -> dict[str, str]:
         """site, docs, support, changelog, ... (the browser API's link_* members)."""

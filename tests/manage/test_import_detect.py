@@ -10,7 +10,7 @@ from http.cookiejar import CookieJar
 
 import pytest
 
-from .conftest import db_rows, run_install
+from .conftest import db_rows, run_backup, run_install
 
 pytestmark = pytest.mark.slow
 
@@ -22,6 +22,21 @@ IMPORT_MEMBERS = {
     "db-prefix", "title", "list-files", "list-tables", "autoup", "bkloc", "autobk", "cf-login",
     "cf-email", "cf-sitetitle", "cf-sitetagline", "cache-tables", "link-admin", "cache-files",
     "cache-time", "cache-numbackups",
+}  # fmt: skip
+# 001 3.7's view example (the same exception), and 3.6's backup example.
+VIEW_MEMBERS = IMPORT_MEMBERS | {
+    "file", "cf-passwd", "version-autouped", "version-notified", "time-updated",
+    "plugin-updates-available", "plugin-updates-notified", "theme-updates-notified",
+    "autoup-plugins", "autoup-themes", "backup-time", "version-available", "list-notification",
+    "cache-preview", "theme-updates-available", "list-plugins", "list-themes",
+}  # fmt: skip
+BACKUP_MEMBERS = {
+    "id", "file", "installer", "version", "language", "time", "agent", "owner", "path",
+    "path-created", "url", "url-domain", "db-host", "db-type", "db-name", "db-user", "db-pass",
+    "list-files", "list-tables", "autoup", "bkloc", "autobk", "title", "cf-email",
+    "version-available", "version-available-minor", "version-autouped", "version-notified",
+    "cf-login", "cf-passwd", "backup-schedule", "backup-install", "backup-location",
+    "backup-time", "backup-filename", "cache-time", "cache-archive",
 }  # fmt: skip
 ADMIN_CAPS = 'a:1:{s:13:"administrator";b:1;}'
 
@@ -87,6 +102,34 @@ def test_an_imported_wordpress_has_its_admin_and_createadminsso_signs_it_in(
     assert status == 200 and landed.rstrip("/").endswith("/blog/wp-admin"), landed
     assert "Dashboard" in page and "chief" in page
     assert any(name.startswith("wordpress_logged_in_") for name in cookies)
+
+    # A backup keeps the detected members; view (3.7) and backups (3.6) show every
+    # member of the documents' examples; the backup task measured its rate.
+    install = Install.objects.select_related("account", "website").get(pk=data["id"])
+    backup = run_backup(install)
+    view = api.v1("view", user=user, id=install.id, addons="1").json()["data"]
+    assert VIEW_MEMBERS <= set(view), VIEW_MEMBERS - set(view)
+    assert view["backup-time"] == str(int(backup.backup_time.timestamp()))
+    assert view["cf-passwd"] == "" and view["plugin-updates-available"] == 0
+    listed = api.v1("backups", user=user).json()["data"][0]
+    assert BACKUP_MEMBERS <= set(listed), BACKUP_MEMBERS - set(listed)
+    assert (listed["cf-login"], listed["backup-schedule"]) == ("chief", "")
+    task = next(t for t in api.v1("tasks", user=user).json()["data"] if t["cmd"] == "backup")
+    assert task["rate"] > 0 and task["message"] == "_tasks_shared_complete"
+
+    # Uninstall leaves no sign-in file (issue 13 item 7): neither a link nobody opened
+    # nor one of ours whose record is gone; the folder was there before, and is empty.
+    from apps.installs import services, tasks
+
+    assert api.v1("createadminsso", user=user, id=install.id).json()["result"] is True
+    blog = site.docroot / "blog"
+    (blog / f"itron-sso-{'ab' * 16}.php").write_text("<?php exit;")
+    assert len([p for p in blog.iterdir() if p.name.startswith("itron-sso-")]) == 2
+    task = services.start_uninstall(install)
+    tasks.uninstall_app(task.id, False)
+    task.refresh_from_db()
+    assert task.status == "completed", task.message
+    assert list(blog.iterdir()) == []
 
 
 def test_an_import_whose_database_cannot_be_read_keeps_empty_fields(site, wordpress_package,
