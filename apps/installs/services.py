@@ -35,6 +35,7 @@ from .reach import (connect_db, drop_tables, open_website, remove_empty_dirs, ta
 from .plan import (  # noqa: F401  isort: skip
     SHADOWING, DbPlan, check_database, check_install, check_language, check_url)
 from .reach import TABLE_RE, own_tables, split_host, tables_of_others  # noqa: F401  isort: skip
+from .sso import remove_sign_in_files
 from .steps import Report, Step, run_steps
 
 log = logging.getLogger(__name__)
@@ -326,6 +327,7 @@ def uninstall_app(install: Install, *, report: Report, force: bool = False) -> l
         if bad:
             raise InstallError(f"The install lists an unsafe file name {bad[0][:64]!r}.")
         with open_website(install.website) as transport:
+            remove_sign_in_files(install, transport)
             for name in install.list_files:
                 transport.remove(posixpath.join(install.path, name) if install.path else name)
             remove_empty_dirs(transport, list(install.path_created or []))

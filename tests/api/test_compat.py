@@ -225,3 +225,33 @@ def test_backup_records_show_the_install_as_it_was(api, install):
     assert (data["cf-login"], data["backup-schedule"]) == ("admin", "custom")
     v2 = _body(api.v2("GET", "/backups"))["data"][0]
     assert (v2["path_created"], v2["autoup"], v2["login"]) == (True, "all", "admin")
+
+
+def test_delete_with_background_queues_a_task_and_answers_with_it(api, install, settings,
+                                                                 tmp_path):
+    """001 3.13: ``background`` makes delete a task, the reply carrying its table (as
+    the other background calls); without it the backup goes at once."""
+    from apps.backups import tasks
+    from apps.backups.models import Backup
+
+    settings.BACKUP_DIR = tmp_path
+    backups = []
+    for n in range(2):
+        (tmp_path / f"b{n}.tar.gz").write_bytes(b"archive")
+        backups.append(Backup.objects.create(account=install.account, install=install,
+                                             file=f"b{n}.tar.gz", installer="wordpress",
+                                             checksum="0" * 64, url=install.url))
+    body = _body(api.v1("delete", id=backups[0].id, background="1"))
+    assert body["result"] is True and body["data"] is None, body
+    task = body["task"]
+    assert {"id", "user", "ws_label", "url", "title", "label", "status", "rate", "percentMin",
+            "percentMax", "message", "cmd", "install", "time"} <= set(task)
+    assert (task["cmd"], task["status"]) == ("delete", "queued")
+    assert Backup.objects.filter(pk=backups[0].id).exists()  # not yet: the task does it
+    tasks.delete_backup(task["id"], backups[0].id)
+    assert Task.objects.get(pk=task["id"]).status == "completed"
+    assert not Backup.objects.filter(pk=backups[0].id).exists()
+    assert not (tmp_path / "b0.tar.gz").exists()
+    body = _body(api.v2("DELETE", f"/backups/{backups[1].id}"))
+    assert body["result"] is True and body["data"] == {"id": backups[1].id}
+    assert not (tmp_path / "b1.tar.gz").exists()
