@@ -109,16 +109,16 @@ def detect_settings(install: Install) -> None:
                  install.id)
         return
     try:
-        if install.db_name:
-            conn = _Db(install).connect()
-            try:
-                found = recipe.detect_settings(conn, install.db_prefix)
-            finally:
-                conn.close()
-        else:
-            with open_website(install.website) as t:
-                found = recipe.detect_settings(
-                    None, "", app=services.app_context(install, recipe, transport=t))
+        with open_website(install.website) as t:
+            app = services.app_context(install, recipe, transport=t)
+            if not install.db_name:
+                found = recipe.detect_settings(None, "", app=app)
+            else:
+                conn = _Db(install).connect()
+                try:
+                    found = recipe.detect_settings(conn, install.db_prefix, app=app)
+                finally:
+                    conn.close()
     except (InstallatronError, MySQLdb.Error) as exc:
         log.warning("settings of imported install %s not read: %s", install.id,
                     getattr(exc, "errcode", type(exc).__name__))

@@ -499,9 +499,10 @@ class Recipe:
         administrator's account, when the application can tell who that is; ``locale``
         for its language). The engine stores those that are stored fields of the
         manifest, so ``cf-login``, ``cf-email``, ``cf-sitetitle`` are the site's own and
-        ``createadminsso`` knows whom to sign in. Same ``conn``/``app`` rule as
-        ``read_settings``. The default is ``read_settings`` with no administrator
-        known (so no ``login``)."""
+        ``createadminsso`` knows whom to sign in. ``app`` (its ``transport`` open) is
+        always given, so a database application may read its configuration files too;
+        ``conn`` is None for an application without a database. The default is
+        ``read_settings`` with no administrator known (so no ``login``)."""
         return self.read_settings(conn, prefix, "", app=app)
 
     # Package building (``manage.py build_package APP``).
