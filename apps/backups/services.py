@@ -21,11 +21,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Account
+from apps.installs import record as records
 from apps.installs.errors import InstallError
 from apps.installs.holds import busy_error, hold_install
 from apps.installs.models import Install
 from apps.installs.notifications import notify
-from apps.installs import record as records
 from apps.installs.reach import open_website
 from apps.installs.record import record
 from apps.installs.steps import Report, Step, run_steps

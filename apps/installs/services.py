@@ -26,7 +26,7 @@ from installatron_gui.lib.errors import InstallatronError
 
 from .errors import InstallError
 from .holds import busy_error, hold_install, release_install  # noqa: F401  (re-exported)
-from .models import LIVE, Install  # noqa: F401  (LIVE re-exported)
+from .models import LIVE, Install  # LIVE is also read from here
 from .plan import InstallPlan, archive_names
 from .reach import (connect_db, drop_tables, free_table_prefix, open_website,
                     remove_empty_dirs, tables_size, tables_with_prefix)
