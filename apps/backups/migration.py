@@ -35,7 +35,7 @@ from apps.installs.reach import connect_db, own_tables, split_host, tables_with_
 from apps.installs.sync import detect_settings
 from apps.recipes.base import Found, get_recipe
 from apps.sites.database import Database, is_loopback
-from apps.tasks.services import run_task
+from apps.tasks.services import RateMeter, run_task
 from apps.transports.base import TransportError, open_transport
 
 from . import archive, copies
@@ -214,7 +214,9 @@ def build_archive(plan: MigrationPlan, out_path: Path, work: Path, *, report) ->
         report(10, 40, "Copying the source files")
         with tempfile.TemporaryFile(dir=work) as raw, \
                 tempfile.TemporaryFile(dir=work) as dump:
-            t.get_tree(folder, raw)
+            meter = RateMeter(raw)  # the tasks API's rate: the source's files coming in
+            t.get_tree(folder, meter)
+            meter.note()
             report(40, 55, "Dumping the source database")
             tables = _dump_source(t, found, source_ip_host, dump, work)
             meta = {"format": archive.FORMAT, "path": folder, "list-tables": tables,

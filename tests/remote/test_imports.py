@@ -112,6 +112,7 @@ def test_it_migrates_wordpress_from_a_remote_server_into_a_local_website(
     migration.migrate_app_task(task.id)
     task.refresh_from_db()
     assert task.status == "completed", task.message
+    assert task.rate > 0  # the source's files, measured as they came in (bytes/s)
     copy = Install.objects.get(pk=install.pk)
     assert copy.status == Install.Status.INSTALLED and copy.pending_secrets is None
     assert copy.db_name != source.db_name and copy.version == source.version
