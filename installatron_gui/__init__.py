@@ -5,3 +5,6 @@ from .lib import tarfix
 tarfix.apply()
 
 __all__ = ("celery_app",)
+
+# The product's version (pyproject.toml's): the install records' ``agent`` member.
+__version__ = "0.1.0"

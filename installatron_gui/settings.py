@@ -64,6 +64,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 # Where the GUI is reached from a browser; guixfer replies point there.
 # Empty means "the host the API request came to".
 GUI_URL = os.environ.get("INSTALLATRON_GUI_URL", "").rstrip("/")
+# The browser API's link_installersupport: where customers report a problem with an
+# application's packaging here (the hosting company's support page); empty: none.
+INSTALLER_SUPPORT_URL = os.environ.get("INSTALLATRON_SUPPORT_URL", "")
 
 INSTALLED_APPS = [
     "django.contrib.auth",

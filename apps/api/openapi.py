@@ -61,7 +61,10 @@ SCHEMAS: dict[str, dict] = {
         "properties": {
             "id": STR, "user": STR, "ws_label": STR, "url": STR, "title": STR, "label": STR,
             "status": {"enum": ["queued", "processing", "completed", "failed"]},
-            "percentMin": INT, "percentMax": INT, "message": STR, "errcode": NULLABLE_STR,
+            "rate": INT, "percentMin": INT, "percentMax": INT,
+            "message": {"type": "string", "description": "A message key "
+                        "(_tasks_shared_copyingfiles, ...); the sentence is in text."},
+            "text": STR, "errcode": NULLABLE_STR,
             "cmd": STR, "install": STR, "time": INT,
         },
     },
@@ -85,6 +88,9 @@ SCHEMAS: dict[str, dict] = {
             "notification": STR_LIST, **SHOWN, "cache_tables": INT, "cache_files": INT, "cache_time": INT,
             "cache_numbackups": INT, "link_admin": STR, "task": NULLABLE_STR,
             "stage_of": {**STR, "description": "A stage clone: the id of its live install."},
+            "agent": {**STR, "description": "The version of this server."},
+            "autoup_plugins": {"enum": ["none", "all", "custom"]},
+            "autoup_themes": {"enum": ["none", "all", "custom"]},
         },
     },
     "Backup": {
@@ -99,7 +105,11 @@ SCHEMAS: dict[str, dict] = {
             "tables": STR_LIST, "title": STR, "bkloc": STR, "backup_install": STR,
             "backup_location": STR, "backup_time": INT, "backup_filename": STR,
             "cache_time": {"type": ["integer", "null"]}, "cache_archive": INT,
-            "checksum": STR, "expiry": {"type": ["integer", "null"]},
+            "checksum": STR, "expiry": {"type": ["integer", "null"]}, "agent": STR,
+            "path_created": BOOL, "backup_schedule": STR,
+            "autoup": {"enum": ["none", "all", "custom", ""]},
+            "autobk": {"enum": ["none", "custom", "schedule"]},
+            "autobk_schedule": NULLABLE_STR,
         },
     },
     "InstallPlan": {
@@ -124,6 +134,7 @@ SCHEMAS: dict[str, dict] = {
             "links": {"type": "object", "additionalProperties": STR},
             "link_admin": STR, "requirements": {"type": "object"}, "languages": STR_LIST,
             "fields": {"type": "object"}, "images": STR_LIST, "upgrade_from": STR,
+            "tags": STR_LIST,
         },
     },
     "Website": {

@@ -61,6 +61,11 @@ BACKUP_RENAMES: dict[str, str] = {
     "cache-archive": "cache_archive",
     "version-available-minor": "version_available_minor",
     "version-notified": "version_notified",
+    # The view's members beside 002's table (001 3.7's example), renamed the same way.
+    "plugin-updates-available": "plugin_updates_available",
+    "plugin-updates-notified": "plugin_updates_notified",
+    "theme-updates-available": "theme_updates_available",
+    "theme-updates-notified": "theme_updates_notified",
 }
 
 # The guide's modified return values: v1 integer (as the v1 replies spell it) -> v2 enum.

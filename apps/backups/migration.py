@@ -30,9 +30,10 @@ from apps.installs.errors import InstallError
 from apps.installs.imports import check_detects, detect, recipe_of
 from apps.installs.models import Install
 from apps.installs.reach import connect_db, own_tables, split_host, tables_with_prefix
+from apps.installs.sync import detect_settings
 from apps.recipes.base import Found, get_recipe
 from apps.sites.database import Database, is_loopback
-from apps.tasks.services import run_task
+from apps.tasks.services import RateMeter, run_task
 from apps.transports.base import TransportError, open_transport
 from installatron_gui.lib.compression import ZSTD, tar_writer
 
@@ -204,7 +205,9 @@ def build_archive(plan: MigrationPlan, out_path: Path, work: Path, *, report) ->
         report(10, 40, "Copying the source files")
         with tempfile.TemporaryFile(dir=work) as raw, \
                 tempfile.TemporaryFile(dir=work) as dump:
-            t.get_tree(folder, raw)
+            meter = RateMeter(raw)  # the tasks API's rate: the source's files coming in
+            t.get_tree(folder, meter)
+            meter.note()
             report(40, 55, "Dumping the source database")
             tables = _dump_source(t, found, source_ip_host, dump, work)
             meta = {"format": archive.FORMAT, "path": folder, "list-tables": tables,
@@ -273,6 +276,8 @@ def migrate_app(install: Install, *, report) -> Install:
         if Install.objects.filter(pk=install.pk, status=Install.Status.INSTALLING).exists():
             install.mark_failed()
         raise
+    # The copy's own settings, as an import reads them (cf-login, cf-email, ...).
+    detect_settings(install)
     return install
 
 

@@ -101,6 +101,10 @@ class Backup(models.Model):
     checksum = models.CharField(max_length=64)
     expiry = models.DateTimeField(null=True, blank=True, db_index=True)
     imported = models.BooleanField(default=False)
+    # The install's record members the backups API shows as they were at backup time
+    # (agent, path-created, autoup, autobk, cf-*, version-*: record.kept_by_backups)
+    # and backup-schedule (the autobk of an automatic backup, "" for one asked for).
+    members = models.JSONField(default=dict, blank=True)
 
     objects = BackupQuerySet.as_manager()
 

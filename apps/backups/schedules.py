@@ -85,7 +85,8 @@ def autobackup_install(install: Install, periods: list[str], *, report: Report):
     """
     try:
         backup = services.create_backup(install, report=report,
-                                        title=f"Automatic backup ({', '.join(periods)})")
+                                        title=f"Automatic backup ({', '.join(periods)})",
+                                        schedule=install.autobk)
     except InstallatronError as exc:
         notifications.notify(install, "autobk_error", message=exc.message)
         raise

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Account
+from apps.installs import record as records
 from apps.installs.errors import InstallError
 from apps.installs.holds import busy_error, hold_install
 from apps.installs.models import Install
@@ -29,7 +30,7 @@ from apps.installs.reach import open_website
 from apps.installs.record import record
 from apps.installs.steps import Report, Step, run_steps
 from apps.tasks.models import Task
-from apps.tasks.services import enqueue
+from apps.tasks.services import RateMeter, enqueue
 from apps.transports.base import TransportError
 from installatron_gui.lib.archives import HashingWriter, part_name, private_part, publish, sha256_of
 from installatron_gui.lib.compression import kind_of_file
@@ -67,7 +68,8 @@ def _download_name(installer: str, domain: str, title: str, when, kind: str) -> 
 # --------------------------------------------------------------------------- backups
 
 
-def create_backup(install: Install, *, report: Report, expiry=None, title: str = "") -> Backup:
+def create_backup(install: Install, *, report: Report, expiry=None, title: str = "",
+                  schedule: str = "") -> Backup:
     """Back up an install's files (its list-files only) and tables into one archive.
 
     The archive is written under a temporary name in the user's backup folder, flushed,
@@ -84,8 +86,10 @@ def create_backup(install: Install, *, report: Report, expiry=None, title: str =
 
     def write():
         with private_part(tmp) as fh, workdir(install.account) as work:
-            writer = HashingWriter(fh)
+            meter = RateMeter(fh)  # the tasks API's rate
+            writer = HashingWriter(meter)
             state["meta"] = write_archive(install, writer, work, report=report, kind=kind)
+            meter.note()
         state["sha"], state["size"] = writer.sha.hexdigest(), writer.size
 
     def publish_archive():
@@ -109,7 +113,9 @@ def create_backup(install: Install, *, report: Report, expiry=None, title: str =
             backup_filename=_download_name(install.installer, install.url_domain,
                                            title or install.title, now, kind),
             size=state["size"],
-            checksum=state["sha"], expiry=expiry)
+            checksum=state["sha"], expiry=expiry,
+            members={**records.kept_by_backups(records.record(install)),
+                     "backup-schedule": schedule})
         # Not a column: what the task tells the owner about this run (left-out links).
         state["backup"].left_out = list(meta["skipped"])
 
@@ -187,7 +193,10 @@ def import_backup(account: Account, path: str, *, website=None) -> Backup:
         list_tables=tables, backup_time=now, size=final.stat().st_size,
         backup_filename=_download_name(installer, text("url-domain"), text("title"), now,
                                        kind),
-        checksum=sha256_of(final), imported=True)
+        checksum=sha256_of(final), imported=True,
+        # An archive from elsewhere: only short texts, and not too many of them.
+        members={**{k[:64]: v[:255] for k, v in list(records.kept_by_backups(meta).items())[:64]
+                    if isinstance(v, str)}, "backup-schedule": ""})
 
 
 def delete_backup(backup: Backup) -> None:
@@ -280,6 +289,14 @@ def start_backup(install: Install, *, expiry=None, location: str = "") -> Task:
                    label="_tasks_backingup", install=install)
     _hold(install, task)
     return task
+
+
+def start_delete_backup(backup: Backup) -> Task:
+    """Queue the deletion of ``backup`` (the delete API's ``background``)."""
+    from . import tasks
+
+    return enqueue(tasks.delete_backup, backup.id, cmd="delete", label="_tasks_deleting",
+                   account=backup.account, url=backup.url, title=backup.title)
 
 
 def check_restore(backup: Backup, *, db_mode: str | None = None, dryrun: int = 0) -> Install:

@@ -104,6 +104,20 @@ def create_backup(task_id: str, expiry: str = "", location: str = "") -> None:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def delete_backup(task_id: str, backup_id: str) -> None:
+    """The delete API with ``background``: the archive, its remote copy and the row."""
+
+    def body(task, report):
+        backup = Backup.objects.filter(pk=backup_id).first()
+        if backup is not None:  # a redelivered message finds it gone: done already
+            report(10, 90, "Removing files")
+            services.delete_backup(backup)
+        return "The backup was deleted.", {"id": backup_id}
+
+    run_task(task_id, body)
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def restore_backup(task_id: str, backup_id: str, db_mode: str = "") -> None:
     def body(task, report):
         try:

@@ -37,8 +37,10 @@ from .errors import InstallError
 from .holds import busy_error, hold_install, release_install
 from .models import Install
 from .plan import (
+    ADDON_AUTOUP,
     SHADOWING,
     DbPlan,
+    check_addon_autoup,
     check_backup_options,
     check_database,
     check_language,
@@ -52,7 +54,7 @@ from .steps import Report, Step, run_steps
 log = logging.getLogger(__name__)
 
 STORED = ("autoup", "autoup_backup", "notification", "autobk", "autobk_daily", "autobk_weekly",
-          "autobk_monthly", "bkloc")
+          "autobk_monthly", "bkloc", *ADDON_AUTOUP)
 DB_FIELDS = ("db_host", "db_name", "db_user", "db_pass", "db_prefix")
 # Every parameter edit understands (plus the request header's, which the API strips), and
 # the application's own fields, which its manifest names (fields.py; checked there).
@@ -149,7 +151,9 @@ def _check_stored(install: Install, params: dict) -> dict:
         "bkloc": install.bkloc or "local", "notification": ",".join(install.notification),
     }
     merged.update({n: params[n] for n in STORED if _given(params, n)})
-    return check_backup_options(merged)
+    addon_autoup = check_addon_autoup({n: getattr(install, n) for n in ADDON_AUTOUP}
+                                      | {n: params[n] for n in ADDON_AUTOUP if _given(params, n)})
+    return {**check_backup_options(merged), **addon_autoup}
 
 
 def _check_app_fields(plan: EditPlan, params: dict) -> dict:

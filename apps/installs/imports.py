@@ -19,11 +19,12 @@ from django.utils import timezone
 
 from apps.accounts.models import Account
 from apps.recipes.base import Found
-from apps.sites.database import LOCAL, SSH, Database, route_for, shell_of
+from apps.sites.database import SSH, Database, route_for, shell_of
 from installatron_gui.lib.errors import InstallatronError
 
 from .errors import InstallError
 from .models import Install
+from .sync import detect_settings
 
 log = logging.getLogger(__name__)
 
@@ -172,33 +173,15 @@ def import_install(account: Account, params: dict, *, dryrun: int = 0) -> Instal
             db_type="mysql" if found.db_name else "", db_host=found.db_host,
             db_name=found.db_name, db_user=found.db_user, db_pass=found.db_pass,
             db_prefix=found.db_prefix, db_created_by_panel=False,
-            title=_app_title(recipe, website, found) or _site_title(url, url_ip) or recipe.name,
-            list_files=names,
+            title="", list_files=names,
             list_tables=tables, cache_files=files_bytes, cache_tables=table_bytes,
             cache_time=timezone.now(), status=Install.Status.INSTALLED)
+    # The site's own settings: its admin account, email, title (cf-login, ...).
+    detect_settings(install)
+    if not install.title:
+        install.title = _site_title(url, url_ip) or recipe.name
+        install.save(update_fields=["title"])
     return install
-
-
-def _app_title(recipe, website, found: Found) -> str:
-    """The title the application keeps in its tables (``read_settings``), when its
-    database answers from here."""
-    import MySQLdb
-
-    from .services import connect_db
-
-    if not recipe.supports("read_settings") or \
-            route_for(website, found.db_host) != LOCAL:
-        return ""
-    try:
-        conn = connect_db(found.db_host, found.db_user, found.db_pass, found.db_name)
-    except InstallError:
-        return ""
-    try:
-        return str(recipe.read_settings(conn, found.db_prefix, "").get("sitetitle") or "")[:255]
-    except MySQLdb.Error:
-        return ""
-    finally:
-        conn.close()
 
 
 def _site_title(url: str, ip: str = "") -> str:

@@ -97,6 +97,10 @@ class Install(models.Model):
     list_tables = models.JSONField(default=list, blank=True)
     autoup = models.PositiveSmallIntegerField(default=0)
     autoup_backup = models.BooleanField(default=True)
+    # Plugin and theme updates (the reference's autoup_plugins/autoup_themes, WordPress):
+    # 0 none, 1 all, 2 custom (each add-on's own flag, the edit's plugin/theme autoup).
+    autoup_plugins = models.PositiveSmallIntegerField(default=0)
+    autoup_themes = models.PositiveSmallIntegerField(default=0)
     bkloc = EncryptedTextField(blank=True, default="")  # may carry FTP/SSH credentials
     autobk = models.CharField(max_length=64, blank=True, default="")
     autobk_daily = models.PositiveSmallIntegerField(default=0)

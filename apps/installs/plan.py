@@ -54,6 +54,9 @@ class DbPlan:
     prefix: str = ""
     # A temporary address to reach db_host from here (the reference's db_host_ip).
     host_ip: str = ""
+    # website mode without a db_prefix: the worker takes another free prefix when this
+    # one is in use in the database (001 3.17.3: "let Installatron manage table prefixes").
+    auto_prefix: bool = False
 
 
 @dataclass
@@ -228,6 +231,10 @@ def with_install_defaults(params: dict) -> dict:
     return {**defaults, **given}
 
 
+# The install-wide add-on update settings (check_addon_autoup).
+ADDON_AUTOUP = ("autoup_plugins", "autoup_themes")
+
+
 def check_backup_options(params: dict) -> dict:
     autoup = _int_in(params, "autoup", range(0, 3), 0, "invalid_argument_autoup")
     autoup_backup = flag_param(params, "autoup_backup", True)
@@ -280,6 +287,13 @@ def check_backup_options(params: dict) -> dict:
             "autobk_monthly": counts["monthly"], "bkloc": bkloc or "", "notification": names}
 
 
+def check_addon_autoup(params: dict) -> dict:
+    """``autoup_plugins`` and ``autoup_themes``: 0 none, 1 all, 2 custom (v1 values; v2's
+    enums come back as these through the API)."""
+    return {name: _int_in(params, name, range(0, 3), 0, f"invalid_argument_{name}")
+            for name in ADDON_AUTOUP}
+
+
 def check_database(recipe, params: dict, website: Website) -> DbPlan:
     if not recipe.needs_database:
         return DbPlan(mode="none", type="")
@@ -309,16 +323,18 @@ def check_database(recipe, params: dict, website: Website) -> DbPlan:
                                errcode="invalid_argument_application", field="application")
         used = set(Install.objects.filter(website=website, status__in=LIVE)
                    .values_list("db_name", flat=True))
-        for db in website.databases or []:
-            if db.get("type", "mysql") != "mysql" or db["name"] in used:
-                continue
-            password = db.get("pass") or given["db_pass"] or ""
-            return DbPlan(mode="website", host=db.get("host") or "localhost", name=db["name"],
-                          user=db.get("user") or db["name"], password=password,
-                          prefix=prefix or recipe.table_prefix, host_ip=host_ip)
-        raise InstallError("Every database listed for this website is in use; create another "
-                           "database in your control panel first.",
-                           errcode="failed_database_create", status=500, field="db_name")
+        listed = [db for db in website.databases or [] if db.get("type", "mysql") == "mysql"]
+        if not listed:
+            raise InstallError("This website lists no MySQL database; create one in your "
+                               "control panel first.",
+                               errcode="failed_database_create", status=500, field="db_name")
+        # A database of its own if one is free, else one shared under another table prefix.
+        db = next((d for d in listed if d["name"] not in used), listed[0])
+        password = db.get("pass") or given["db_pass"] or ""
+        return DbPlan(mode="website", host=db.get("host") or "localhost", name=db["name"],
+                      user=db.get("user") or db["name"], password=password,
+                      prefix=prefix or recipe.table_prefix, host_ip=host_ip,
+                      auto_prefix=not prefix)
     return DbPlan(mode="panel", prefix=prefix or recipe.table_prefix, host_ip=host_ip)
 
 
@@ -447,7 +463,7 @@ def check_resources(plan: InstallPlan) -> None:
             clash = tables_with_prefix(conn, plan.db.prefix)
         finally:
             conn.close()
-        if clash:
+        if clash and not plan.db.auto_prefix:  # else the worker takes a free prefix
             raise InstallError(f"The database {plan.db.name} already has tables with the prefix "
                                f"'{plan.db.prefix}'; choose another db_prefix.",
                                errcode="invalid_argument_db_prefix", field="db_prefix")

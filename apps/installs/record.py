@@ -4,7 +4,8 @@ keep as their record of the install (so the archive does not depend on the API l
 
 from __future__ import annotations
 
-from apps.recipes.fields import api_members
+from apps.recipes.fields import api_members, app_fields
+from installatron_gui import __version__
 
 
 def record(i, packages: list | None = None, numbackups: int | None = None) -> dict:
@@ -20,6 +21,8 @@ def record(i, packages: list | None = None, numbackups: int | None = None) -> di
         "version": i.version,
         "language": i.language,
         "time": str(int(i.time.timestamp())),
+        # 001: the version of the installer that made the record (ours).
+        "agent": __version__,
         "owner": i.account.username,
         "status": i.status,
         "path": i.full_path(),
@@ -37,6 +40,8 @@ def record(i, packages: list | None = None, numbackups: int | None = None) -> di
         "list-tables": list(i.list_tables),
         "autoup": str(i.autoup),
         "autoup-backup": "1" if i.autoup_backup else "0",
+        "autoup-plugins": str(i.autoup_plugins),
+        "autoup-themes": str(i.autoup_themes),
         "bkloc": i.bkloc_display(),
         "autobk": i.autobk or "0",
         "autobk-daily": str(i.autobk_daily),
@@ -44,6 +49,7 @@ def record(i, packages: list | None = None, numbackups: int | None = None) -> di
         "autobk-monthly": str(i.autobk_monthly),
         "list-notification": list(i.notification),
         **api_members(i.recipe(), i.fields or {}),
+        **secret_members(i.recipe()),
         "cache-tables": str(i.cache_tables),
         "link-admin": i.link_admin(),
         "cache-files": str(i.cache_files),
@@ -59,3 +65,21 @@ def record(i, packages: list | None = None, numbackups: int | None = None) -> di
         **i.versions_available(packages),
     }
     return data
+
+
+def secret_members(recipe) -> dict:
+    """``cf-passwd`` as 001's view and backups examples show it: present and empty (a
+    password is never kept nor shown); the same for any password field of the app."""
+    if recipe is None:
+        return {}
+    return {f"cf-{name}": "" for name, spec in app_fields(recipe).items()
+            if spec["type"] == "password"}
+
+
+def kept_by_backups(data: dict) -> dict:
+    """The members of an install record (``record``'s, or the one an archive keeps) that a
+    backup record shows as they were when it was taken (001 3.6): agent, path-created,
+    autoup, autobk, cf-* and version-*."""
+    return {name: value for name, value in data.items()
+            if name in ("agent", "path-created", "autoup", "autobk")
+            or name.startswith(("cf-", "version-"))}

@@ -26,15 +26,16 @@ from installatron_gui.lib.errors import InstallatronError
 
 from .errors import InstallError
 from .holds import busy_error, hold_install, release_install  # noqa: F401  (re-exported)
-from .models import LIVE, Install  # noqa: F401  (LIVE re-exported)
+from .models import LIVE, Install  # LIVE is also read from here
 from .plan import InstallPlan, archive_names
-from .reach import (connect_db, drop_tables, open_website, remove_empty_dirs, tables_size,
-                    tables_with_prefix)
+from .reach import (connect_db, drop_tables, free_table_prefix, open_website,
+                    remove_empty_dirs, tables_size, tables_with_prefix)
 # Names that moved to plan, reach and holds, still read here by imports.py and tests
 # until they import them from there (backups/ does already).
 from .plan import (  # noqa: F401  isort: skip
     SHADOWING, DbPlan, check_database, check_install, check_language, check_url)
 from .reach import TABLE_RE, own_tables, split_host, tables_of_others  # noqa: F401  isort: skip
+from .sso import remove_sign_in_files
 from .steps import Report, Step, run_steps
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,8 @@ def start_install(plan: InstallPlan) -> tuple[Install, Task]:
         fields=app_fields.stored(plan.recipe, plan.fields), content=plan.content,
         status=Install.Status.INSTALLING,
         pending_secrets={"fields": app_fields.secret_values(plan.recipe, plan.fields),
-                         "db_mode": plan.db.mode, "db_host_ip": plan.db.host_ip},
+                         "db_mode": plan.db.mode, "db_host_ip": plan.db.host_ip,
+                         "db_prefix_auto": plan.db.auto_prefix},
     )
     task = enqueue(tasks.install_app, cmd="install", label="_tasks_installing", install=install)
     install.task = task
@@ -212,6 +214,9 @@ def install_app(install: Install, *, report: Report) -> Install:
                     refuse_server_wide([row[0] for row in cur.fetchall()], app.db_user,
                                        app.db_name)
                 state["tables_before"] = set(tables_with_prefix(conn, app.db_prefix))
+                if state["tables_before"] and pending.get("db_prefix_auto"):
+                    _take_free_prefix(install, app, conn)
+                    state["tables_before"] = set()
             finally:
                 conn.close()
             if state["tables_before"]:
@@ -301,6 +306,16 @@ def _safe_name(name: str) -> bool:
         and "\x00" not in name
 
 
+def _take_free_prefix(install: Install, app: AppContext, conn) -> None:
+    """The install's table prefix is in use in its database (shared by the website's
+    installs, db_mode=manual): move to a free one before anything is written."""
+    taken = set(Install.objects.filter(db_host=install.db_host, db_name=install.db_name,
+                                       status__in=LIVE).exclude(pk=install.pk)
+                .values_list("db_prefix", flat=True))
+    install.db_prefix = app.db_prefix = free_table_prefix(conn, install.db_prefix, taken)
+    install.save(update_fields=["db_prefix"])
+
+
 def uninstall_app(install: Install, *, report: Report, force: bool = False) -> list[str]:
     """Remove exactly what the install created: its top-level files (list-files), the
     folders made for it (when empty), its tables, and the database when the panel made
@@ -326,6 +341,7 @@ def uninstall_app(install: Install, *, report: Report, force: bool = False) -> l
         if bad:
             raise InstallError(f"The install lists an unsafe file name {bad[0][:64]!r}.")
         with open_website(install.website) as transport:
+            remove_sign_in_files(install, transport)
             for name in install.list_files:
                 transport.remove(posixpath.join(install.path, name) if install.path else name)
             remove_empty_dirs(transport, list(install.path_created or []))

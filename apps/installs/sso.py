@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
+import re
 import secrets
 from datetime import timedelta
 
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 # Seconds a link works: long enough to click, short enough not to linger in a history.
 SSO_TTL = 120
+# The name create_admin_sso gives its files.
+SSO_NAME_RE = re.compile(r"^itron-sso-[0-9a-f]{32}\.php$")
 
 
 def create_admin_sso(install: Install, *, ttl: int = SSO_TTL) -> dict:
@@ -82,3 +85,16 @@ def cleanup_admin_sso(now=None) -> int:
         row.delete()
         count += 1
     return count
+
+
+def remove_sign_in_files(install: Install, transport) -> None:
+    """Uninstall: the sign-in files placed for ``install`` that are still there (the rows
+    of links not yet expired, and any file of ours in its folder whose row is gone, such
+    as one placed before its record was forgotten and imported again)."""
+    names = set(AdminSso.objects.filter(install=install).values_list("file", flat=True))
+    folder = install.path
+    if not folder or transport.is_dir(folder):
+        names |= {posixpath.join(folder, n) if folder else n
+                  for n in transport.listdir(folder) if SSO_NAME_RE.match(n)}
+    for rel in sorted(names):
+        transport.remove(rel)

@@ -8,13 +8,16 @@ its files (through the transport) and of its tables (information_schema), and wi
 
 from __future__ import annotations
 
+import logging
 import posixpath
 
+import MySQLdb
 from django.utils import timezone
 
 from apps.catalog.errors import CatalogError
 from apps.recipes import fields as app_fields
 from apps.recipes.base import get_recipe
+from apps.sites.database import LOCAL, route_for
 from installatron_gui.lib.errors import InstallatronError
 
 from . import addons as addon_manager
@@ -23,6 +26,8 @@ from .errors import InstallError
 from .holds import busy_error
 from .models import Install
 from .reach import connect_db, open_website
+
+log = logging.getLogger(__name__)
 
 
 def _join(base: str, name: str) -> str:
@@ -86,6 +91,44 @@ def sync_install(install: Install, *, addons: bool = False) -> dict:
     install.save(update_fields=["version", "cache_files", "cache_tables", "list_tables",
                                 "fields", "title", "cache_time"])
     return extra
+
+
+def detect_settings(install: Install) -> None:
+    """Import and migrate: fill an adopted install's fields (``cf-login``, ``cf-email``,
+    ``cf-sitetitle``, ...), title and language from what its site has (the recipe's
+    ``detect_settings``), so that edit and ``createadminsso`` know its administrator.
+    Best effort: a site whose database does not answer from here keeps empty fields
+    (logged), as the import itself succeeded. Saves the record."""
+    recipe = install.recipe()
+    if recipe is None or install.website is None:
+        return
+    if install.db_name and route_for(install.website, install.db_host) != LOCAL:
+        # Reached only through the site's shell: no query runs there (and "localhost"
+        # here is another server, whose database must not be read as the site's).
+        log.info("settings of imported install %s not read: its database answers over SSH",
+                 install.id)
+        return
+    try:
+        with open_website(install.website) as t:
+            app = services.app_context(install, recipe, transport=t)
+            if not install.db_name:
+                found = recipe.detect_settings(None, "", app=app)
+            else:
+                conn = _Db(install).connect()
+                try:
+                    found = recipe.detect_settings(conn, install.db_prefix, app=app)
+                finally:
+                    conn.close()
+    except (InstallatronError, MySQLdb.Error) as exc:
+        log.warning("settings of imported install %s not read: %s", install.id,
+                    getattr(exc, "errcode", type(exc).__name__))
+        return
+    store_settings(install, recipe, found)
+    if isinstance(found.get("locale"), str):
+        # The application's locale back to Installatron's code ("" is its default, en).
+        codes = {recipe.locale_for(code): code for code in recipe.languages}
+        install.language = codes.get(found["locale"], install.language)
+    install.save(update_fields=["fields", "title", "language"])
 
 
 def store_settings(install: Install, recipe, found: dict) -> None:

@@ -244,6 +244,19 @@ class Recipe:
     def authordescription(self) -> str:
         return self.manifest.get("authordescription", "")
 
+    def texts(self, language: str = "") -> dict[str, str]:
+        """``description`` and ``authordescription`` in an Installatron language code
+        (the browser API's ``language``): the manifest's ``translations`` of that code
+        (``{"de": {"description": ...}}``), English for what it does not translate."""
+        own = self.manifest.get("translations", {}).get((language or "").lower(), {})
+        return {"description": own.get("description") or self.description,
+                "authordescription": own.get("authordescription") or self.authordescription}
+
+    def tags(self, version: str) -> list[str]:
+        """The browser API's ``tags`` of one release (``security``): the manifest's
+        ``tags`` for that version, if any."""
+        return list(self.manifest.get("tags", {}).get(version, []))
+
     @property
     def links(self) -> dict[str, str]:
         """site, docs, support, changelog, ... (the browser API's link_* members)."""
@@ -479,6 +492,18 @@ class Recipe:
         installed there (a ``Found``), or None if it is not this application. Declares
         ``detect``."""
         raise self._unsupported("detect")
+
+    def detect_settings(self, conn, prefix: str, *, app=None) -> dict:
+        """Import and migrate, once the site is adopted: the field values the site already
+        has (field name -> value, as ``read_settings`` gives them, plus ``login``, the
+        administrator's account, when the application can tell who that is; ``locale``
+        for its language). The engine stores those that are stored fields of the
+        manifest, so ``cf-login``, ``cf-email``, ``cf-sitetitle`` are the site's own and
+        ``createadminsso`` knows whom to sign in. ``app`` (its ``transport`` open) is
+        always given, so a database application may read its configuration files too;
+        ``conn`` is None for an application without a database. The default is
+        ``read_settings`` with no administrator known (so no ``login``)."""
+        return self.read_settings(conn, prefix, "", app=app)
 
     # Package building (``manage.py build_package APP``).
     def build_package(self, out_dir: Path, *, source: str | None = None,

@@ -71,6 +71,8 @@ class Task(models.Model):
     percent_min = models.PositiveSmallIntegerField(default=0)
     percent_max = models.PositiveSmallIntegerField(default=0)
     message = models.TextField(blank=True, default="")
+    # Bytes per second of the files the task moves (RateMeter); 0 when it moves none.
+    rate = models.PositiveBigIntegerField(default=0)
     errcode = models.CharField(max_length=64, blank=True, default="")
     # The install the task works on (id string, so the row outlives the install).
     install = models.CharField(max_length=32, blank=True, default="")

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +25,45 @@ log = logging.getLogger(__name__)
 GENERIC_FAILURE = "The task failed because of an internal error. The administrator has been told."
 
 Report = Callable[[int, int, str], None]
+
+# The task this worker thread runs (run_task), for what a service measures beside its
+# reports: the transfer rate of the files it moves (RateMeter).
+_running: ContextVar[str | None] = ContextVar("running_task", default=None)
+# How often a RateMeter writes the rate to the task row, in seconds.
+RATE_EVERY = 1.0
+
+
+class RateMeter:
+    """A write-only file object in front of ``fh`` that measures bytes per second and
+    records it as the running task's ``rate`` (the tasks API's member) about once a
+    second and when it is closed; outside a task it only counts."""
+
+    def __init__(self, fh):
+        self.fh = fh
+        self.bytes = 0
+        self.started = self.noted = time.monotonic()
+
+    @property
+    def rate(self) -> int:
+        elapsed = time.monotonic() - self.started
+        return int(self.bytes / elapsed) if elapsed > 0 else 0
+
+    def write(self, data) -> int:
+        written = self.fh.write(data)
+        self.bytes += len(data)
+        if time.monotonic() - self.noted >= RATE_EVERY:
+            self.note()
+        return written
+
+    def flush(self) -> None:
+        self.fh.flush()
+
+    def note(self) -> None:
+        self.noted = time.monotonic()
+        task_id = _running.get()
+        if task_id:
+            Task.objects.filter(pk=task_id, status=Task.Status.PROCESSING).update(
+                rate=self.rate)
 
 
 def enqueue(task_fn, *args, cmd: str, label: str, install=None, account=None, url: str = "",
@@ -105,6 +145,7 @@ def run_task(task_id: str, service: Callable[[Task, Report], Any], *, worker: st
     def report(percent_min: int, percent_max: int, message: str = "") -> None:
         task.progress(percent_min, percent_max, message)
 
+    running = _running.set(task.pk)
     try:
         with heartbeat(task.pk):
             outcome = service(task, report)
@@ -116,6 +157,10 @@ def run_task(task_id: str, service: Callable[[Task, Report], Any], *, worker: st
         log.exception("task %s (%s) crashed", task.pk, task.cmd)
         task.mark_failed(GENERIC_FAILURE, "failed")
         return task
+    finally:
+        _running.reset(running)
+        # What a RateMeter recorded meanwhile, so ending the task does not write it over.
+        task.rate = Task.objects.filter(pk=task.pk).values_list("rate", flat=True).first() or 0
     message, result = outcome if outcome else ("", None)
     task.mark_completed(message or "The task is complete.", result)
     return task

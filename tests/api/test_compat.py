@@ -166,3 +166,92 @@ def test_v2_plugin_routes_take_plugin_ids_with_a_slash(api, plugin):
     # a theme id never holds a slash: that path is no route
     body = _body(api.v2("POST", "/installs/nosuchinstall/themes/a/b"))
     assert body["errcode"] != "invalid_argument_id"
+
+
+def test_edit_stores_autoup_plugins_and_themes_and_returns_them(api, install):
+    """002: autoup_plugins/autoup_themes 0/1/2 in v1, none/all/custom in v2, both ways."""
+    body = _body(api.v1("edit", id=install.id, autoup_plugins="1", autoup_themes="2"))
+    assert body["result"] is True, body
+    assert (body["data"]["autoup-plugins"], body["data"]["autoup-themes"]) == ("1", "2")
+    install.refresh_from_db()
+    assert (install.autoup_plugins, install.autoup_themes) == (1, 2)
+    body = _body(api.v2("POST", f"/installs/{install.id}", {"autoup_plugins": "custom",
+                                                          "autoup_themes": "none"}))
+    assert (body["data"]["autoup_plugins"], body["data"]["autoup_themes"]) == ("custom", "none")
+    listed = _body(api.v1("installs"))["data"][0]
+    assert (listed["autoup-plugins"], listed["autoup-themes"]) == ("2", "0")
+    body = _body(api.v1("edit", id=install.id, autoup_plugins="7"))
+    assert body["errcode"] == "invalid_argument_autoup_plugins"
+
+
+def test_install_records_have_agent_and_an_empty_cf_passwd(api, install):
+    from installatron_gui import __version__
+
+    data = _body(api.v1("installs"))["data"][0]
+    assert data["agent"] == __version__
+    # 001 3.6/3.7 show cf-passwd empty: a password is never kept nor shown.
+    assert data["cf-passwd"] == "" and "s3cret-db" not in json.dumps(data)
+    assert _body(api.v2("GET", "/installs"))["data"][0]["passwd"] == ""
+
+
+def test_tasks_give_a_message_key_the_sentence_and_a_rate(api, install):
+    """001 3.16: ``message`` is a key such as ``_tasks_shared_copyingfiles``, ``rate`` a
+    number; our sentence stays in ``text``."""
+    task = Task.objects.create(account=install.account, cmd="backup", label="_tasks_backuping",
+                               install=install.id, status="processing", percent_min=50,
+                               percent_max=99, message="Copying files", rate=10150)
+    shown = next(t for t in _body(api.v1("tasks"))["data"] if t["id"] == task.id)
+    assert (shown["message"], shown["text"], shown["rate"]) == (
+        "_tasks_shared_copyingfiles", "Copying files", 10150)
+    Task.objects.filter(pk=task.pk).update(status="failed", message="The disk is full.")
+    shown = next(t for t in _body(api.v2("GET", "/tasks"))["data"] if t["id"] == task.id)
+    assert (shown["message"], shown["text"]) == ("_tasks_shared_failed", "The disk is full.")
+
+
+def test_backup_records_show_the_install_as_it_was(api, install):
+    """001 3.6's backup members: path-created, autoup, autobk, cf-*, version-*,
+    backup-schedule, from what the backup kept (``members``)."""
+    from apps.backups.models import Backup
+    from apps.installs.record import kept_by_backups, record
+
+    kept = kept_by_backups(record(install))
+    assert {"path-created", "autoup", "autobk", "cf-login", "cf-email", "version-available",
+            "version-notified", "cf-passwd"} <= set(kept) and "db-pass" not in kept
+    Backup.objects.create(account=install.account, install=install, file="b.tar.gz",
+                          installer="wordpress", checksum="0" * 64,
+                          members={**kept, "backup-schedule": "custom"})
+    data = _body(api.v1("backups"))["data"][0]
+    assert (data["path-created"], data["autoup"], data["autobk"]) == ("1", "2", "custom")
+    assert (data["cf-login"], data["backup-schedule"]) == ("admin", "custom")
+    v2 = _body(api.v2("GET", "/backups"))["data"][0]
+    assert (v2["path_created"], v2["autoup"], v2["login"]) == (True, "all", "admin")
+
+
+def test_delete_with_background_queues_a_task_and_answers_with_it(api, install, settings,
+                                                                 tmp_path):
+    """001 3.13: ``background`` makes delete a task, the reply carrying its table (as
+    the other background calls); without it the backup goes at once."""
+    from apps.backups import tasks
+    from apps.backups.models import Backup
+
+    settings.BACKUP_DIR = tmp_path
+    backups = []
+    for n in range(2):
+        (tmp_path / f"b{n}.tar.gz").write_bytes(b"archive")
+        backups.append(Backup.objects.create(account=install.account, install=install,
+                                             file=f"b{n}.tar.gz", installer="wordpress",
+                                             checksum="0" * 64, url=install.url))
+    body = _body(api.v1("delete", id=backups[0].id, background="1"))
+    assert body["result"] is True and body["data"] is None, body
+    task = body["task"]
+    assert {"id", "user", "ws_label", "url", "title", "label", "status", "rate", "percentMin",
+            "percentMax", "message", "cmd", "install", "time"} <= set(task)
+    assert (task["cmd"], task["status"]) == ("delete", "queued")
+    assert Backup.objects.filter(pk=backups[0].id).exists()  # not yet: the task does it
+    tasks.delete_backup(task["id"], backups[0].id)
+    assert Task.objects.get(pk=task["id"]).status == "completed"
+    assert not Backup.objects.filter(pk=backups[0].id).exists()
+    assert not (tmp_path / "b0.tar.gz").exists()
+    body = _body(api.v2("DELETE", f"/backups/{backups[1].id}"))
+    assert body["result"] is True and body["data"] == {"id": backups[1].id}
+    assert not (tmp_path / "b1.tar.gz").exists()

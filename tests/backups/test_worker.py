@@ -59,7 +59,7 @@ def test_api_backup_list_edit_restore_delete(site, worker, api, stranger, backup
         if task["status"] in ("completed", "failed"):
             break
         time.sleep(0.5)
-    assert task["status"] == "completed", task["message"]
+    assert task["status"] == "completed", task["text"]
     assert "<title>API Backups" in fetch(f"{site.url}/blog/")[1]
 
     clone = api.v1("clone", user=user, id=install.id, url=f"{site.url}/copy",

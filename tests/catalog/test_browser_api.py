@@ -101,3 +101,39 @@ def test_browser_refuses_a_malformed_language(api, wordpress_package):
     response = api.v1("browser", language="<script>")
     assert response.json()["errcode"] == "invalid_argument_language"
     assert api.v1("browser", language="pt_br").json()["result"] is True
+
+
+def test_browser_has_3_2s_tags_installersupport_itron_and_a_date(api, wordpress_package,
+                                                                 settings):
+    """001 3.2's example members that were missing: ``tags``, ``link_installersupport``,
+    ``requirements.itron``; ``date`` (v2 ``time``) even for a package without a release
+    date: the day it entered the store."""
+    from installatron_gui import __version__
+
+    settings.INSTALLER_SUPPORT_URL = "https://support.example.com/installer"
+    assert wordpress_package.released is None
+    item = api.v1("browser", application="wordpress", version="6.1.9").json()["data"][0]
+    assert REFERENCE_MEMBERS | {"tags", "link_installersupport"} <= set(item)
+    assert item["tags"] == [] and item["requirements"]["itron"] == f"{__version__}-"
+    assert item["link_installersupport"] == "https://support.example.com/installer"
+    assert item["date"] == wordpress_package.created.date().isoformat()
+    v2 = api.v2("GET", "/browser/wordpress").json()["data"][0]
+    assert isinstance(v2["time"], int) and v2["links"]["installersupport"].startswith("https")
+
+
+def test_browser_language_gives_the_recipes_translated_texts(api, wordpress_package,
+                                                            monkeypatch):
+    """001 3.2 ``language``: texts in that language where the recipe translates them,
+    English for the rest and for languages it does not translate."""
+    from apps.recipes import get_recipe
+
+    recipe = get_recipe("wordpress")
+    monkeypatch.setitem(recipe.manifest, "translations",
+                        {"de": {"description": "WordPress ist eine Blog-Software."}})
+    monkeypatch.setitem(recipe.manifest, "tags", {"6.1.9": ["security"]})
+    german = api.v1("browser", application="wordpress", language="de").json()["data"][0]
+    assert german["description"] == "WordPress ist eine Blog-Software."
+    assert german["authordescription"] == recipe.authordescription  # not translated
+    assert german["tags"] == ["security"]
+    french = api.v1("browser", application="wordpress", language="fr").json()["data"][0]
+    assert french["description"] == recipe.description

@@ -178,8 +178,10 @@ def test_the_wiki_installs_with_every_field_reaching_its_installer(wiki, no_emai
     assert install.fields == {"title": "Team wiki", "login": "boss", "acl_policy": "2",
                               "allowreg": True}
     shown = shapes.install(install, v2=False)
+    # Password fields follow, present and empty (001's cf-passwd: never kept nor shown).
     assert [k for k in shown if k.startswith("cf-")] == [
-        "cf-title", "cf-login", "cf-acl_policy", "cf-allowreg"]
+        "cf-title", "cf-login", "cf-acl_policy", "cf-allowreg", "cf-passwd"]
+    assert shown["cf-passwd"] == ""
     assert shapes.install(install, v2=True)["acl_policy"] == "2"
 
 

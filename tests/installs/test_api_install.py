@@ -68,7 +68,7 @@ def test_v2_background_install_is_followed_through_the_tasks_api(site, worker, a
         if task["status"] in {"completed", "failed"}:
             break
         time.sleep(0.5)
-    assert task["status"] == "completed", task["message"]
+    assert task["status"] == "completed", task["text"]
     installs = api.v2("GET", "/installs", {"user": site.account.username}).json()
     assert installs["total_count"] == 1 and installs["has_more"] is False
     data = installs["data"][0]

@@ -154,7 +154,9 @@ def test_a_folder_that_cannot_be_written_is_failed_filesystem_permission(api, ow
         500, "failed_filesystem_permission")
 
 
-def test_website_databases_hand_out_an_unused_one(owner, target, wordpress_package):
+def test_website_databases_hand_out_an_unused_one_then_share(owner, target, wordpress_package):
+    """An unused listed database first; when every one is in use, the first is shared
+    under a table prefix the worker picks (3.17.3), unless the caller chose the prefix."""
     from apps.accounts.models import Website
     from apps.installs import services
 
@@ -166,9 +168,18 @@ def test_website_databases_hand_out_an_unused_one(owner, target, wordpress_packa
     plan = services.check_install(owner, {"application": "wordpress",
                                           "url": "http://shop.test/"}, dryrun=1)
     assert (plan.db.mode, plan.db.name, plan.db.password) == ("website", "db1", "p1")
+    assert plan.db.auto_prefix is True
     services.start_install(plan)
+    shared = services.check_install(owner, {"application": "wordpress",
+                                            "url": "http://shop.test/x"}, dryrun=1)
+    assert (shared.db.mode, shared.db.name, shared.db.auto_prefix) == ("website", "db1", True)
+    chosen = services.check_install(owner, {"application": "wordpress", "db_prefix": "shop_",
+                                            "url": "http://shop.test/y"}, dryrun=1)
+    assert (chosen.db.prefix, chosen.db.auto_prefix) == ("shop_", False)
+    website.databases = []
+    website.save()
     with pytest.raises(services.InstallError) as exc:
-        services.check_install(owner, {"application": "wordpress", "url": "http://shop.test/x"},
+        services.check_install(owner, {"application": "wordpress", "url": "http://shop.test/z"},
                                dryrun=1)
     assert exc.value.errcode == "failed_database_create" and exc.value.status == 500
 

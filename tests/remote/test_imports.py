@@ -112,10 +112,14 @@ def test_it_migrates_wordpress_from_a_remote_server_into_a_local_website(
     migration.migrate_app_task(task.id)
     task.refresh_from_db()
     assert task.status == "completed", task.message
+    assert task.rate > 0  # the source's files, measured as they came in (bytes/s)
     copy = Install.objects.get(pk=install.pk)
     assert copy.status == Install.Status.INSTALLED and copy.pending_secrets is None
     assert copy.db_name != source.db_name and copy.version == source.version
     assert "wp-config.php" in copy.list_files and "wp_posts" in copy.list_tables
+    # The copy's settings are read from it (issue 13 item 6): createadminsso knows its admin.
+    assert (copy.admin_login, copy.admin_email) == ("boss", "boss@example.com")
+    assert copy.fields["sitetitle"] == copy.title == "Source Blog"
 
     status, home = fetch(f"{site.url}/moved/")
     assert status == 200 and title_of(home).startswith("Source Blog")

@@ -34,10 +34,10 @@ def _wait(api, user, task_id, *, until=("completed", "failed"), timeout=240, mes
     while time.monotonic() < deadline:
         task = next(t for t in api.v2("GET", "/tasks", {"user": user}).json()["data"]
                     if t["id"] == task_id)
-        if task["status"] in until or (message and task["message"] == message):
+        if task["status"] in until or (message and task["text"] == message):
             return task
         time.sleep(0.2)
-    raise AssertionError(f"task {task_id} still {task['status']}: {task['message']}")
+    raise AssertionError(f"task {task_id} still {task['status']}: {task['text']}")
 
 
 def test_v1_upgrade_and_v2_update_through_the_api(site, start_worker, api, stranger):
@@ -66,7 +66,7 @@ def test_v1_upgrade_and_v2_update_through_the_api(site, start_worker, api, stran
                       {"user": user, "version": "6.1.9", "background": "1"})
     assert response.status_code == 200, response.json()
     task = _wait(api, user, response.json()["task"]["id"])
-    assert task["status"] == "completed", task["message"]
+    assert task["status"] == "completed", task["text"]
     data = api.v2("GET", "/installs", {"user": user, "id": second.id}).json()["data"][0]
     assert data["version"] == "6.1.9" and isinstance(data["time_updated"], int)
     assert fetch(f"{site.url}/two/")[0] == 200

@@ -94,6 +94,10 @@ def editbackup(ctx: Context):
 def delete(ctx: Context):
     """v1 cmd=delete, v2 DELETE /backups/{id}: removes the archive and the record."""
     target = _backup_for(ctx, _account(ctx), ctx.params.get("id"))
+    if is_yes(ctx.params.get("background")):
+        # As 001's other background calls: the task table, polled with the tasks API.
+        task = services.start_delete_backup(target)
+        return _finish(ctx, task, data_for_success=lambda: None)
     services.delete_backup(target)
     return reply({"id": ctx.params.get("id")}, message="The backup was deleted.")
 

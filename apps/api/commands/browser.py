@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
+
 from apps.accounts.models import Account
 from apps.catalog import services
 from apps.catalog.errors import CatalogError
 from apps.catalog.models import Package
 from apps.recipes import Recipe, get_recipe
 from apps.recipes import fields as app_fields
+from installatron_gui import __version__
 from installatron_gui.lib import versions
 
 from ..dispatch import Context, command
@@ -29,21 +32,29 @@ class Listing(list):
 
 
 def release_data(recipe: Recipe, package: Package, *, v2: bool,
-                 from_version: str | None = None) -> dict:
-    """One release as the reference's browser example shows it (v2: with its renames)."""
+                 from_version: str | None = None, language: str = "") -> dict:
+    """One release as the reference's browser example shows it (v2: with its renames).
+    ``language``: the texts in that language where the recipe has them (else English)."""
     upgrade = services.release_kind(package)
+    texts = recipe.texts(language)
+    # A release date, else the day the package entered the store (v2's time needs one).
+    released = package.released or package.created.date()
     data: dict = {"id": package.key, "appid": recipe.id, "version": package.version,
                   "branch": package.branch, "name": recipe.name, "category": recipe.category,
-                  "type": recipe.type,
-                  "date": package.released.isoformat() if package.released else "",
-                  "license": recipe.license, "description": recipe.description,
-                  "authordescription": recipe.authordescription,
+                  "type": recipe.type, "date": released.isoformat(),
+                  "license": recipe.license, "tags": recipe.tags(package.version),
+                  "description": texts["description"],
+                  "authordescription": texts["authordescription"],
                   "changelog": recipe.changelog(package.version),
                   "upgrade": upgrade, "install": "auto"}
     links = recipe.links
     data.update({f"link_{name}": url for name, url in links.items()})
     data["link_admin"] = recipe.link_admin
-    data.update({"requirements": recipe.requirements, "languages": recipe.languages,
+    # Where to report a problem with the installer's packaging of the application.
+    data["link_installersupport"] = settings.INSTALLER_SUPPORT_URL
+    # itron: the installer version the package needs (this one or newer), as 3.2 shows.
+    requirements = {"itron": f"{__version__}-", **recipe.requirements}
+    data.update({"requirements": requirements, "languages": recipe.languages,
                  "fields": app_fields.public_fields(recipe), "images": recipe.images})
     if from_version is not None:
         data["upgrade_from"] = services.upgrade_from(package, from_version)
@@ -107,13 +118,16 @@ def browser(ctx: Context):
         return reply(services.versions_available_from(single.id, available_from))
     items = []
     if version:
-        items.append(release_data(single, services.package_for(single.id, version), v2=ctx.v2))
+        items.append(release_data(single, services.package_for(single.id, version), v2=ctx.v2,
+                                  language=language or ""))
     elif from_version:
         for package in services.versions_of(single.id):
             if versions.compare(package.version, from_version) >= 0:
-                items.append(release_data(single, package, v2=ctx.v2, from_version=from_version))
+                items.append(release_data(single, package, v2=ctx.v2, from_version=from_version,
+                                          language=language or ""))
     else:
         for recipe in recipes:
-            items.append(release_data(recipe, services.package_for(recipe.id), v2=ctx.v2))
+            items.append(release_data(recipe, services.package_for(recipe.id), v2=ctx.v2,
+                                      language=language or ""))
     shown, total, has_more = page(Listing(items), params, v1=not ctx.v2)
     return list_reply(shown, total=total, has_more=has_more, message="The task is complete.\n")

@@ -164,6 +164,28 @@ class Recipe(BaseRecipe):
                 found["email"] = parts[3]
         return found
 
+    def detect_settings(self, conn, prefix: str, *, app=None) -> dict:
+        """Import: ``read_settings``, the superuser (conf/local.php's ``superuser`` when it
+        names one user, else the first of users.auth.php in the ``admin`` group) as
+        ``login`` with its email, and the language (``lang``) as ``locale``."""
+        if app is None:
+            return {}
+        conf = read_conf(read_text_file(app.transport, app.path(LOCAL)))
+        users = [parts for line in read_text_file(app.transport, app.path(USERS)).splitlines()
+                 if len(parts := line.split(":")) == 5 and not line.startswith("#")]
+        # superuser is a comma-separated list of users and @groups ("boss,@admin").
+        named = [n.strip() for n in conf.get("superuser", "").split(",")
+                 if n.strip() and not n.strip().startswith("@")]
+        logins = [p[0] for p in users if p[0] in named]
+        logins += [p[0] for p in users if "admin" in p[4].split(",")]
+        login = logins[0] if logins else ""
+        found = self.read_settings(conn, prefix, login, app=app)
+        if login:
+            found["login"] = login
+        if "lang" in conf:
+            found["locale"] = "" if conf["lang"] == "en" else conf["lang"]
+        return found
+
     def apply_settings(self, conn, prefix: str, admin_login: str, changes: dict, *,
                        app=None) -> None:
         """Edit: conf/local.php (title, licence, language), acl.auth.php (policy) and the

@@ -183,6 +183,26 @@ class Recipe(BaseRecipe):
         except TransportError:
             return None
 
+    def detect_settings(self, conn, prefix: str, *, app=None) -> dict:
+        """Import: the first bureaucrat or sysop as ``login`` with its email, the site's name
+        and language from LocalSettings.php."""
+        from installatron_gui.lib.php import read_php_settings
+
+        cur = conn.cursor()
+        cur.execute(f"SELECT u.user_name, u.user_email FROM `{prefix}user` u "
+                    f"JOIN `{prefix}user_groups` g ON g.ug_user = u.user_id "
+                    "WHERE g.ug_group IN ('bureaucrat', 'sysop') ORDER BY u.user_id LIMIT 1")
+        row = cur.fetchone()
+        text = (lambda v: v.decode("utf-8", "replace") if isinstance(v, bytes) else v or "")
+        found = {"login": text(row[0]), "email": text(row[1])} if row else {}
+        if app is not None:
+            settings = read_php_settings(read_text_file(app.transport, app.path(CONFIG)))
+            if settings.variable("wgSitename"):
+                found["sitetitle"] = settings.variable("wgSitename")
+            if settings.variable("wgLanguageCode"):
+                found["locale"] = settings.variable("wgLanguageCode")
+        return {k: v for k, v in found.items() if v}
+
     def detect_install(self, transport, folder: str) -> Found | None:
         """The version from includes/Defines.php, the database from LocalSettings.php."""
         from installatron_gui.lib.php import read_php_settings

@@ -140,6 +140,16 @@ class Recipe(BaseRecipe):
             return None
         return read_conf(text).get("version")
 
+    def detect_settings(self, conn, prefix: str, *, app=None) -> dict:
+        """Import: the first superadmin (``superadmin`` set, or administering ``ALL``
+        domains as older versions record it) as ``login``."""
+        cur = conn.cursor()
+        cur.execute(f"SELECT a.username FROM `{prefix}admin` a WHERE a.superadmin = 1 OR "
+                    f"EXISTS (SELECT 1 FROM `{prefix}domain_admins` d WHERE d.username = "
+                    "a.username AND d.domain = 'ALL') ORDER BY a.created, a.username LIMIT 1")
+        row = cur.fetchone()
+        return {"login": row[0]} if row else {}
+
     def detect_install(self, transport, folder: str) -> Found | None:
         """app/config.inc.php (the version) and app/config.local.php (the database)."""
         join = (lambda *p: posixpath.join(folder, *p) if folder else posixpath.join(*p))

@@ -135,6 +135,13 @@ class Recipe(BaseRecipe):
             return None
         return _version(text)
 
+    def detect_settings(self, conn, prefix: str, *, app=None) -> dict:
+        """Import: the first user with the administrator's access level (10) as ``login``."""
+        cur = conn.cursor()
+        cur.execute("SELECT login FROM ttrss_users WHERE access_level >= 10 ORDER BY id LIMIT 1")
+        row = cur.fetchone()
+        return {"login": row[0]} if row else {}
+
     def detect_install(self, transport, folder: str) -> Found | None:
         """version_static.txt and config.php's DB_* defines."""
         join = (lambda *p: posixpath.join(folder, *p) if folder else posixpath.join(*p))

@@ -201,6 +201,11 @@ class Recipe(BaseRecipe):
 
         return site.read_settings(conn, prefix, admin_login)
 
+    def detect_settings(self, conn, prefix: str, *, app=None) -> dict:
+        from . import site
+
+        return site.detect_settings(conn, prefix)
+
     def addons(self, site):
         """Plugins and themes (addons.py)."""
         from . import addons

@@ -261,6 +261,32 @@ def read_settings(conn, prefix: str, admin_login: str) -> dict:
     return {k: v for k, v in found.items() if v is not None}
 
 
+# A role in wp_<prefix>capabilities, as WordPress serializes it: a:1:{s:13:"administrator";b:1;}
+ADMIN_ROLE_LIKE = '%"administrator";b:1;%'
+
+
+def detect_settings(conn, prefix: str) -> dict:
+    """An imported site's settings: title, tagline and locale (``read_settings``), the
+    first administrator (lowest user id whose ``<prefix>capabilities`` has the
+    administrator role) as ``login``, and its address as ``email`` (the site's
+    ``admin_email`` when it has none)."""
+    found = read_settings(conn, prefix, "")
+    cur = conn.cursor()
+    cur.execute(f"SELECT u.user_login, u.user_email FROM `{prefix}users` u "
+                f"JOIN `{prefix}usermeta` m ON m.user_id = u.ID "
+                "WHERE m.meta_key = %s AND m.meta_value LIKE %s ORDER BY u.ID LIMIT 1",
+                (f"{prefix}capabilities", ADMIN_ROLE_LIKE))
+    admin = cur.fetchone()
+    if admin:
+        found["login"] = admin[0]
+    cur.execute(f"SELECT option_value FROM `{prefix}options` WHERE option_name = 'admin_email'")
+    option = cur.fetchone()
+    email = (admin[1] if admin else "") or (option[0] if option else "")
+    if email:
+        found["email"] = email
+    return found
+
+
 # --------------------------------------------------------------------------- admin sign-in
 
 SSO_PHP = """<?php

@@ -91,6 +91,9 @@ def test_dokuwiki_whole_life_on_a_local_website(site, worker, api):
     imported = ok(api.v1("import", user=user, application="dokuwiki",
                          url=f"{site.url}/byhand"))
     assert imported["version"] == "2022-07-31b" and "conf" in imported["list-files"]
+    # Its settings are the site's (issue 13 item 6): superuser, email, title.
+    assert (imported["cf-login"], imported["cf-email"]) == ("boss", "chief@example.com")
+    assert imported["cf-title"] == imported["title"] and imported["title"]
 
     for pk in (wiki_id, clone["id"], imported["id"]):
         ok(api.v1("uninstall", user=user, id=pk))

@@ -141,6 +141,9 @@ def test_mediawiki_whole_life_on_a_local_website(site, worker, api, php_server, 
                                                           record["db_user"])
     assert sorted(imported["list-tables"]) == record["list_tables"]
     assert "LocalSettings.php" in imported["list-files"]
+    # The site's own settings (issue 13 item 6): its sysop, its name.
+    assert (imported["cf-login"], imported["cf-sitetitle"]) == ("Chief", WIKI_NAME)
+    assert imported["title"] == WIKI_NAME
 
     # Uninstall both: the folders and the databases as they were.
     for pk in (wiki_id, imported["id"]):

@@ -93,6 +93,7 @@ def test_postfixadmin_whole_life_on_a_local_website(site, worker, api):
     imported = ok(api.v1("import", user=user, application="postfixadmin",
                          url=f"{site.url}/byhand"))
     assert imported["version"] == "3.3.13" and imported["db-name"] == install.db_name
+    assert imported["cf-login"] == ADMIN  # its superadmin, detected (issue 13 item 6)
 
     # Uninstall all three: the website is as before (the hand-made folder stays, emptied).
     ok(api.v1("uninstall", user=user, id=imported["id"]))

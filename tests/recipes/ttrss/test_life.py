@@ -161,6 +161,7 @@ def test_ttrss_installs_signs_in_backs_up_restores_clones_imports_and_uninstalls
     assert (imported.db_name, imported.db_user) == (record["db_name"], record["db_user"])
     assert sorted(imported.list_tables) == record["list_tables"]
     assert sorted(imported.list_files) == record["list_files"]
+    assert imported.admin_login == "chief"  # detected (issue 13 item 6)
 
     # Uninstall both: folder and databases as before.
     for each in (install, imported):
