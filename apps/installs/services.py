@@ -275,7 +275,10 @@ def install_app(install: Install, *, report: Report) -> Install:
             app.transport = transport
             run_steps(steps, report=report, end=95)
             report(95, 100, "Recording the install")
-            install.list_files = sorted(set(state["files"]) | set(state["config"]))
+            # Top-level names only (uninstall removes each whole): a config written
+            # inside a folder of the package (config/config.inc.php) is that folder's.
+            install.list_files = sorted(set(state["files"])
+                                        | {n.split("/", 1)[0] for n in state["config"]})
             install.cache_files = sum(transport.size(app.path(n)) for n in install.list_files)
         record_tables(install, app)
     except BaseException:
