@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from apps.accounts.models import Account
-from apps.catalog import services
+from apps.catalog import requirements, services
 from apps.catalog.errors import CatalogError
 from apps.catalog.models import Package
 from apps.recipes import Recipe, get_recipe
@@ -43,7 +43,10 @@ def release_data(recipe: Recipe, package: Package, *, v2: bool,
     links = recipe.links
     data.update({f"link_{name}": url for name, url in links.items()})
     data["link_admin"] = recipe.link_admin
-    data.update({"requirements": recipe.requirements, "languages": recipe.languages,
+    # What this host lacks to run it (empty when nothing): the install would be refused.
+    data.update({"requirements": recipe.requirements,
+                 "requirements_unmet": requirements.unmet(recipe),
+                 "languages": recipe.languages,
                  "fields": app_fields.public_fields(recipe), "images": recipe.images})
     if from_version is not None:
         data["upgrade_from"] = services.upgrade_from(package, from_version)
