@@ -500,6 +500,14 @@ class Recipe:
         raise self._unsupported("build_package")
 
 
+    def adapt_release(self, tree: Path) -> None:
+        """``build_package APP --from-archive``: turn the application's upstream release,
+        unpacked into ``tree`` (its top folder dropped, every member checked), into the
+        package's layout in place (the layout the Debian build makes). The default keeps
+        the release as it is: most releases already are that layout. The package's
+        marker must be at the root afterwards."""
+
+
 def validate_manifest(manifest: dict, folder: Path) -> None:
     """Refuse a manifest that would break the browser API or the install form."""
     problems = []
