@@ -312,6 +312,14 @@ class Recipe:
         return list(self.manifest.get("images", []))
 
     @property
+    def screenshots(self) -> list[str]:
+        """Static paths of the manifest's screenshots (its ``images`` other than the icon,
+        PNG or JPEG files in the recipe's ``static/``)."""
+        icon = self.manifest.get("icon", "")
+        return [f"catalog/{self.id}/{name}" for name in self.images
+                if name != icon and name.lower().endswith((".png", ".jpg", ".jpeg"))]
+
+    @property
     def icon(self) -> str:
         """Static path of the icon (``catalog/<id>/icon.svg``); empty if there is none."""
         icon = self.manifest.get("icon", "")
