@@ -74,10 +74,41 @@ def extension_choices(spec: str) -> list[list[str]]:
     return groups
 
 
-def unmet(recipe) -> list[str]:
-    """Sentences saying what this host's PHP lacks for ``recipe`` (empty: nothing known)."""
+def database_unmet(recipe, account) -> list[str]:
+    """A sentence when ``recipe`` needs a database and none can be had on any of
+    ``account``'s websites: each takes only the databases listed for it (no panel makes
+    one) and lists none, or the application cannot share one (no table prefix). The
+    install says the same (``failed_database_create``, ``invalid_argument_application``)
+    before anything is made."""
+    from apps.accounts.models import Website
+
+    if account is None or not recipe.needs_database:
+        return []
+    # Read once per account object: a listing asks for every application.
+    websites = getattr(account, "_catalog_websites", None)
+    if websites is None:
+        websites = list(Website.objects.filter(account=account).only("db_mode", "databases"))
+        account._catalog_websites = websites
+    if not websites:
+        return []
+
+    def can_have_one(website) -> bool:
+        if website.db_mode != Website.DbMode.MANUAL:
+            return True  # the panel makes one
+        return recipe.supports_table_prefix and any(
+            db.get("type", "mysql") == "mysql" for db in website.databases or [])
+
+    if any(can_have_one(w) for w in websites):
+        return []
+    return [_("%(name)s needs a MySQL database, and none can be made or shared on your "
+              "websites; ask your host for one.") % {"name": recipe.name}]
+
+
+def unmet(recipe, account=None) -> list[str]:
+    """Sentences saying what this host's PHP lacks for ``recipe`` (empty: nothing known),
+    and with ``account`` whether a database can be had for it."""
     wanted = recipe.requirements
-    reasons = []
+    reasons = database_unmet(recipe, account)
     php = local_php_version()
     if wanted.get("php") and php and not in_range(php, wanted["php"]):
         reasons.append(_("%(name)s needs PHP %(wanted)s; this server runs PHP %(php)s.")

@@ -28,7 +28,7 @@ def browser(request: HttpRequest) -> HttpResponse:
     shown = [r for r in recipes
              if (not category or r.category == category)
              and (not q or q.lower() in f"{r.name} {r.description} {r.category}".lower())]
-    apps = [{"recipe": r, "latest": services.package_for(r.id), "unmet": requirements.unmet(r)}
+    apps = [{"recipe": r, "latest": services.package_for(r.id), "unmet": requirements.unmet(r, request.user)}
             for r in shown]
     context = {"apps": apps, "categories": categories, "q": q, "category": category,
                "store_empty": not Package.objects.exists(), "any_visible": bool(recipes)}
@@ -45,5 +45,5 @@ def detail(request: HttpRequest, app_id: str) -> HttpResponse:
     latest = stored[-1]
     return render(request, "catalog/detail.html", {
         "app": recipe, "latest": latest, "versions": list(reversed(stored)),
-        "changelog": recipe.changelog(latest.version), "unmet": requirements.unmet(recipe),
+        "changelog": recipe.changelog(latest.version), "unmet": requirements.unmet(recipe, request.user),
     })

@@ -118,7 +118,7 @@ def new(request: HttpRequest, application: str) -> HttpResponse:
             return redirect("installs:detail", install.pk)
     return render(request, "installs/new.html",
                   {"form": form, "recipe": recipe, "websites": websites,
-                   "unmet": catalog_requirements.unmet(recipe)})
+                   "unmet": catalog_requirements.unmet(recipe, principal)})
 
 
 def _backup_location_name(install, saved: list) -> str:

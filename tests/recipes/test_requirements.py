@@ -83,3 +83,43 @@ def test_the_browser_says_why_and_the_install_is_refused(needy, site, api, clien
     from apps.installs.models import Install
 
     assert not Install.objects.filter(installer="needy").exists()
+
+
+def test_a_database_app_says_when_no_database_can_be_had(db, owner, tmp_path, api, client):
+    """Every website of the account takes only listed databases and lists none: a database
+    application says so in the browser, and its install is refused before anything."""
+    from apps.accounts.models import Website
+    from apps.catalog.models import Package
+
+    (tmp_path / "public_html").mkdir()
+    Website.objects.create(account=owner, ws_id="ws1", path=str(tmp_path),
+                           vhosts={"http://manual.test": "public_html"}, db_mode="manual")
+    for app_id, version in (("roundcube", "1.6.5"), ("adminer", "4.8.1")):
+        Package.objects.create(application=app_id, version=version, branch="current",
+                               archive=f"{app_id}.tar.gz", sha256="0" * 64, size=1)
+    user = owner.username
+    [mail] = api.v1("browser", user=user, application="roundcube").json()["data"]
+    assert any("needs a MySQL database" in r for r in mail["requirements_unmet"]), mail
+    [tool] = api.v1("browser", user=user, application="adminer").json()["data"]
+    assert tool["requirements_unmet"] == []
+    client.force_login(owner)
+    assert "needs a MySQL database" in client.get("/gui/apps/roundcube/").content.decode()
+    refused = api.v1("install", user=user, application="roundcube",
+                     url="http://manual.test/mail").json()
+    assert refused["result"] is False and refused["errcode"] in (
+        "invalid_argument_application", "failed_database_create"), refused
+    assert list((tmp_path / "public_html").iterdir()) == []
+
+    # A database listed for the website: one can be had (Roundcube still cannot share
+    # one, having no table prefix; a prefixed app could).
+    from apps.recipes.base import get_recipe
+    from apps.catalog.requirements import database_unmet
+
+    from apps.accounts.models import Account
+
+    website = owner.websites.get()
+    website.databases = [{"name": "shared_db", "user": "u", "pass": "p"}]
+    website.save()
+    fresh = Account.objects.get(pk=owner.pk)  # the websites are read once per object
+    assert database_unmet(get_recipe("roundcube"), fresh)
+    assert database_unmet(get_recipe("wordpress"), fresh) == []

@@ -29,7 +29,7 @@ class Listing(list):
 
 
 def release_data(recipe: Recipe, package: Package, *, v2: bool,
-                 from_version: str | None = None) -> dict:
+                 from_version: str | None = None, account: Account | None = None) -> dict:
     """One release as the reference's browser example shows it (v2: with its renames)."""
     upgrade = services.release_kind(package)
     data: dict = {"id": package.key, "appid": recipe.id, "version": package.version,
@@ -45,7 +45,7 @@ def release_data(recipe: Recipe, package: Package, *, v2: bool,
     data["link_admin"] = recipe.link_admin
     # What this host lacks to run it (empty when nothing): the install would be refused.
     data.update({"requirements": recipe.requirements,
-                 "requirements_unmet": requirements.unmet(recipe),
+                 "requirements_unmet": requirements.unmet(recipe, account),
                  "languages": recipe.languages,
                  "fields": app_fields.public_fields(recipe), "images": recipe.images})
     if from_version is not None:
@@ -82,7 +82,8 @@ def browser(ctx: Context):
                                              and LANGUAGE_RE.match(language)):
         raise CatalogError("The language is not a language code.",
                            errcode="invalid_argument_language")
-    visible = {r.id: r for r in services.applications_for(_caller(ctx))}
+    caller = _caller(ctx)
+    visible = {r.id: r for r in services.applications_for(caller)}
     wanted = _applications(params.get("application"))
     if wanted is None:
         recipes = list(visible.values())
@@ -110,13 +111,16 @@ def browser(ctx: Context):
         return reply(services.versions_available_from(single.id, available_from))
     items = []
     if version:
-        items.append(release_data(single, services.package_for(single.id, version), v2=ctx.v2))
+        items.append(release_data(single, services.package_for(single.id, version), v2=ctx.v2,
+                                  account=caller))
     elif from_version:
         for package in services.versions_of(single.id):
             if versions.compare(package.version, from_version) >= 0:
-                items.append(release_data(single, package, v2=ctx.v2, from_version=from_version))
+                items.append(release_data(single, package, v2=ctx.v2, from_version=from_version,
+                                       account=caller))
     else:
         for recipe in recipes:
-            items.append(release_data(recipe, services.package_for(recipe.id), v2=ctx.v2))
+            items.append(release_data(recipe, services.package_for(recipe.id), v2=ctx.v2,
+                                       account=caller))
     shown, total, has_more = page(Listing(items), params, v1=not ctx.v2)
     return list_reply(shown, total=total, has_more=has_more, message="The task is complete.\n")
