@@ -132,7 +132,13 @@ SCHEMAS: dict[str, dict] = {
             "description": STR, "authordescription": STR, "changelog": STR,
             "update": BOOL, "install": BOOL,
             "links": {"type": "object", "additionalProperties": STR},
-            "link_admin": STR, "requirements": {"type": "object"}, "languages": STR_LIST,
+            "link_admin": STR, "requirements": {"type": "object"},
+            "requirements_unmet": {
+                "description": "What this server lacks to run the release (PHP version, "
+                               "PHP extensions); an install is refused with "
+                               "invalid_argument_version_unmetrequirements.",
+                **STR_LIST},
+            "languages": STR_LIST,
             "fields": {"type": "object"}, "images": STR_LIST, "upgrade_from": STR,
             "tags": STR_LIST,
         },

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from apps.installs.errors import InstallError
 from apps.installs.holds import hold_install
+from apps.installs import services
 from apps.installs.models import Install, Template
 from apps.installs.reach import connect_db, drop_tables, open_website, remove_empty_dirs
 from apps.installs.steps import Report
@@ -139,11 +140,15 @@ def install_from_template(install: Install, *, report: Report) -> Install:
                             if name in settable and value})
             changes["locale"] = recipe.locale_for(install.language)
             conn = connect_db(install.db_host, install.db_user, install.db_pass,
-                                       install.db_name)
+                              install.db_name) if install.db_name else None
             try:
-                recipe.apply_settings(conn, install.db_prefix, source_login, changes)
+                with open_website(install.website) as t:
+                    recipe.apply_settings(conn, install.db_prefix, source_login, changes,
+                                          app=services.app_context(install, recipe,
+                                                                   transport=t))
             finally:
-                conn.close()
+                if conn is not None:
+                    conn.close()
         title = app_fields.title_field(recipe)
         install.title = (install.fields.get(title) if title else "") or template.title
         install.save(update_fields=["title"])

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from . import services
+from . import requirements, services
 from .models import Package
 from apps.recipes import Recipe
 
@@ -28,7 +28,8 @@ def browser(request: HttpRequest) -> HttpResponse:
     shown = [r for r in recipes
              if (not category or r.category == category)
              and (not q or q.lower() in f"{r.name} {r.description} {r.category}".lower())]
-    apps = [{"recipe": r, "latest": services.package_for(r.id)} for r in shown]
+    apps = [{"recipe": r, "latest": services.package_for(r.id), "unmet": requirements.unmet(r, request.user)}
+            for r in shown]
     context = {"apps": apps, "categories": categories, "q": q, "category": category,
                "store_empty": not Package.objects.exists(), "any_visible": bool(recipes)}
     template = "catalog/browser.html"
@@ -44,5 +45,5 @@ def detail(request: HttpRequest, app_id: str) -> HttpResponse:
     latest = stored[-1]
     return render(request, "catalog/detail.html", {
         "app": recipe, "latest": latest, "versions": list(reversed(stored)),
-        "changelog": recipe.changelog(latest.version),
+        "changelog": recipe.changelog(latest.version), "unmet": requirements.unmet(recipe, request.user),
     })

@@ -162,6 +162,7 @@ def _check_app_fields(plan: EditPlan, params: dict) -> dict:
     the application does not require (a tagline may be cleared)."""
     install, recipe = plan.install, plan.recipe
     specs = app_fields.settable_fields(recipe)
+    _refuse_fixed(install, recipe, params, specs)
     given = {n: params[n] for n in ("language", *specs) if _given(params, n)
              and (params[n] != "" or _clearable(specs.get(n)))}
     if not given:
@@ -187,6 +188,24 @@ def _check_app_fields(plan: EditPlan, params: dict) -> dict:
     if "language" in changes:
         changes["locale"] = recipe.locale_for(changes["language"])
     return changes
+
+
+def _refuse_fixed(install: Install, recipe, params: dict, settable: dict) -> None:
+    """A field the application sets once, at install (``settable`` false: an admin
+    account it cannot change afterwards), is refused when an edit gives it a new value
+    (``invalid_argument_<field>``) instead of being ignored; its current value (as the
+    view shows it) may be sent back unchanged."""
+    current = install.fields or {}
+    for name, spec in app_fields.asked_fields(recipe).items():
+        if name in settable or name == "language" or not _given(params, name) \
+                or str(params[name]) == "":
+            continue
+        if not app_fields.is_secret(spec) and str(params[name]) == str(current.get(name, "")):
+            continue
+        label = spec.get("label") or name
+        raise InstallError(f"{recipe.name}'s {label} is set at install and cannot be changed "
+                           "here; change it in the application itself.",
+                           errcode=f"invalid_argument_{name}", field=name)
 
 
 def _clearable(spec: dict | None) -> bool:
@@ -336,7 +355,7 @@ def _apply_on_site(plan: EditPlan, report: Report) -> None:
     access = Database(db.host, db.name, db.user, db.password, db.prefix)
     tables = [db.prefix + t[len(install.db_prefix):] for t in install.list_tables]
     config_names = list(recipe.extra_files)
-    state: dict = {"moved": [], "dirs": [], "configs": {}, "rewritten": {}}
+    state: dict = {"moved": [], "dirs": [], "configs": {}, "rewritten": {}, "settings": {}}
     new_path = plan.move.target if plan.move else old_path
     url = plan.move.url if plan.move else install.url
 
@@ -400,14 +419,24 @@ def _apply_on_site(plan: EditPlan, report: Report) -> None:
                                         url=url)
 
         def settings():
+            # Settings may live in the application's files (its configuration) as well
+            # as in its tables: the configuration files are kept to be put back.
+            for name in config_names:
+                if t.exists(_join(new_path, name)):
+                    state["settings"][name] = t.read(_join(new_path, name))
             if not db.name:  # an application without a database keeps them in files
                 recipe.apply_settings(None, "", install.admin_login, plan.app, app=site_app())
                 return
             conn = access.connect()
             try:
-                recipe.apply_settings(conn, db.prefix, install.admin_login, plan.app)
+                recipe.apply_settings(conn, db.prefix, install.admin_login, plan.app,
+                                      app=site_app())
             finally:
                 conn.close()
+
+        def restore_settings():
+            for name, data in state["settings"].items():
+                t.write(_join(new_path, name), data, mode=0o640)
 
         def verify():
             values = {**(install.fields or {}), **app_fields.stored(recipe, plan.app)}
@@ -417,7 +446,7 @@ def _apply_on_site(plan: EditPlan, report: Report) -> None:
             elif recipe.supports("read_settings"):
                 conn = access.connect()
                 try:
-                    values.update(recipe.read_settings(conn, db.prefix, login))
+                    values.update(recipe.read_settings(conn, db.prefix, login, app=site_app()))
                 finally:
                     conn.close()
             app = types.SimpleNamespace(
@@ -444,7 +473,8 @@ def _apply_on_site(plan: EditPlan, report: Report) -> None:
                       Step("urls", rewrite, unrewrite, message="Rewriting the address",
                            weight=2)]
         if plan.app:
-            steps.append(Step("settings", settings, message="Changing the settings"))
+            steps.append(Step("settings", settings, restore_settings,
+                              message="Changing the settings"))
         steps.append(Step("verify", verify, message="Checking the website"))
         run_steps(steps, report=report, end=95)
         if plan.move:

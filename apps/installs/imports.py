@@ -64,7 +64,7 @@ def _own_names(recipe, names: list[str], version: str) -> list[str]:
             expected = set(archive_names(package_for(recipe.id, None)))
         except (CatalogError, InstallatronError):
             expected = None
-    expected_extra = set(recipe.extra_files)
+    expected_extra = {n.split("/", 1)[0] for n in recipe.extra_files}
     if expected is None:
         keep = {"cgi-bin", ".well-known"}
         return sorted(n for n in names if n not in keep)

@@ -91,7 +91,7 @@ def _mark_half_installed(install: Install, held: list[Install]) -> str:
             candidates |= set(other.list_files)
     try:
         recipe = get_recipe(install.installer)
-        candidates |= set(recipe.extra_files)
+        candidates |= {n.split("/", 1)[0] for n in recipe.extra_files}
         candidates |= set(archive_names(package_for(install.installer, install.version)))
     except (CatalogError, InstallatronError):
         pass

@@ -280,7 +280,10 @@ def install_app(install: Install, *, report: Report) -> Install:
             app.transport = transport
             run_steps(steps, report=report, end=95)
             report(95, 100, "Recording the install")
-            install.list_files = sorted(set(state["files"]) | set(state["config"]))
+            # Top-level names only (uninstall removes each whole): a config written
+            # inside a folder of the package (config/config.inc.php) is that folder's.
+            install.list_files = sorted(set(state["files"])
+                                        | {n.split("/", 1)[0] for n in state["config"]})
             install.cache_files = sum(transport.size(app.path(n)) for n in install.list_files)
         record_tables(install, app)
     except BaseException:
@@ -337,12 +340,18 @@ def uninstall_app(install: Install, *, report: Report, force: bool = False) -> l
     def remove_files():
         if install.website is None:
             raise InstallError("The website of this install no longer exists.")
-        bad = [n for n in install.list_files if not _safe_name(n)]
+        names = list(install.list_files)
+        # Installs recorded before list-files kept top-level names only also list their
+        # config inside a listed folder (config/config.inc.php): that folder covers it.
+        names = [n for n in names if not (isinstance(n, str) and "/" in n
+                                          and n.split("/", 1)[0] in names
+                                          and ".." not in n.split("/"))]
+        bad = [n for n in names if not _safe_name(n)]
         if bad:
             raise InstallError(f"The install lists an unsafe file name {bad[0][:64]!r}.")
         with open_website(install.website) as transport:
             remove_sign_in_files(install, transport)
-            for name in install.list_files:
+            for name in names:
                 transport.remove(posixpath.join(install.path, name) if install.path else name)
             remove_empty_dirs(transport, list(install.path_created or []))
 

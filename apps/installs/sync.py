@@ -70,23 +70,23 @@ def sync_install(install: Install, *, addons: bool = False) -> dict:
             install.cache_files = sum(t.size(path(n)) for n in present)
             if addons and recipe is not None:
                 extra = _addons(install, recipe, t, path)
-            if not install.db_name and recipe is not None and recipe.supports("read_settings"):
-                # An application without a database keeps its settings in its files.
-                store_settings(install, recipe, recipe.read_settings(
-                    None, "", install.admin_login,
-                    app=services.app_context(install, recipe, transport=t)))
+            if recipe is not None and recipe.supports("read_settings"):
+                # Settings are in the application's tables, its files (its
+                # configuration), or both: the hook gets the site and the database.
+                app = services.app_context(install, recipe, transport=t)
+                conn = _Db(install).connect() if install.db_name else None
+                try:
+                    found = recipe.read_settings(conn, install.db_prefix, install.admin_login,
+                                                 app=app)
+                finally:
+                    if conn is not None:
+                        conn.close()
+                store_settings(install, recipe, found)
     except InstallatronError as exc:
         raise InstallError(f"The site could not be read: {exc.message}",
                            errcode=exc.errcode, status=exc.status) from None
     if install.db_name:
         services.record_tables(install, _Db(install))
-        if recipe is not None and recipe.supports("read_settings"):
-            conn = _Db(install).connect()
-            try:
-                found = recipe.read_settings(conn, install.db_prefix, install.admin_login)
-            finally:
-                conn.close()
-            store_settings(install, recipe, found)
     install.cache_time = timezone.now()
     install.save(update_fields=["version", "cache_files", "cache_tables", "list_tables",
                                 "fields", "title", "cache_time"])

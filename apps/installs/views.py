@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.models import Account
+from apps.catalog import requirements as catalog_requirements
 from apps.catalog import services as catalog
 from apps.catalog.errors import CatalogError
 from apps.recipes.base import Recipe, get_recipe
@@ -116,7 +117,8 @@ def new(request: HttpRequest, application: str) -> HttpResponse:
         else:
             return redirect("installs:detail", install.pk)
     return render(request, "installs/new.html",
-                  {"form": form, "recipe": recipe, "websites": websites})
+                  {"form": form, "recipe": recipe, "websites": websites,
+                   "unmet": catalog_requirements.unmet(recipe, principal)})
 
 
 def _backup_location_name(install, saved: list) -> str:

@@ -325,6 +325,14 @@ class Recipe:
         return list(self.manifest.get("images", []))
 
     @property
+    def screenshots(self) -> list[str]:
+        """Static paths of the manifest's screenshots (its ``images`` other than the icon,
+        PNG or JPEG files in the recipe's ``static/``)."""
+        icon = self.manifest.get("icon", "")
+        return [f"catalog/{self.id}/{name}" for name in self.images
+                if name != icon and name.lower().endswith((".png", ".jpg", ".jpeg"))]
+
+    @property
     def icon(self) -> str:
         """Static path of the icon (``catalog/<id>/icon.svg``); empty if there is none."""
         icon = self.manifest.get("icon", "")
@@ -431,20 +439,26 @@ class Recipe:
 
     def read_settings(self, conn, prefix: str, admin_login: str, *, app=None) -> dict:
         """Sync and edit: the settings the owner may have changed inside the application
-        (field name -> value, e.g. ``sitetitle``, ``email``) read from its tables; the
-        engine stores those that are stored fields of the manifest. An application
-        without a database gets ``conn=None`` and ``app`` (an ``AppContext`` whose
-        ``transport`` is open) to read its files instead. Declares ``read_settings``; the
-        default knows nothing ({})."""
+        (field name -> value, e.g. ``sitetitle``, ``email``) read from its tables (``conn``,
+        ``None`` for an application without a database) and from its files: ``app`` is an
+        ``AppContext`` whose ``transport`` is open, for settings that live in the
+        application's configuration file (a webmail's IMAP server). The engine stores
+        those that are stored fields of the manifest. ``app`` is None only when a caller
+        has no site at hand; return what the tables say then. Declares ``read_settings``;
+        the default knows nothing ({})."""
         return {}
 
     def apply_settings(self, conn, prefix: str, admin_login: str, changes: dict, *,
                        app=None) -> None:
         """Edit and install-from-template: write changed fields (field name -> value,
         ``passwd`` included when it changes, and ``locale``) into the application's
-        tables for the admin ``admin_login``. An application without a database gets
-        ``conn=None`` and ``app`` (an ``AppContext`` whose ``transport`` is open) to write
-        its files instead. Declares ``apply_settings``."""
+        tables (``conn``; ``None`` for an application without a database) for the admin
+        ``admin_login``, and into its files through ``app`` (an ``AppContext`` whose
+        ``transport`` is open): settings that live in the configuration file are
+        rewritten there, each value escaped for the file's language (never a string
+        pasted into PHP). The engine keeps the ``extra_files`` as they were and puts them
+        back if a later step fails. A field of the manifest marked ``settable`` must
+        reach the application here. Declares ``apply_settings``."""
         raise self._unsupported("apply_settings")
 
     def check_language(self, transport, path, locale: str) -> None:
@@ -517,6 +531,14 @@ class Recipe:
         (``invalid_argument_source``) for an unusable source. Declares
         ``build_package``."""
         raise self._unsupported("build_package")
+
+
+    def adapt_release(self, tree: Path) -> None:
+        """``build_package APP --from-archive``: turn the application's upstream release,
+        unpacked into ``tree`` (its top folder dropped, every member checked), into the
+        package's layout in place (the layout the Debian build makes). The default keeps
+        the release as it is: most releases already are that layout. The package's
+        marker must be at the root afterwards."""
 
 
 def validate_manifest(manifest: dict, folder: Path) -> None:

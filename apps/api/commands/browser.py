@@ -7,7 +7,7 @@ import re
 from django.conf import settings
 
 from apps.accounts.models import Account
-from apps.catalog import services
+from apps.catalog import requirements, services
 from apps.catalog.errors import CatalogError
 from apps.catalog.models import Package
 from apps.recipes import Recipe, get_recipe
@@ -32,7 +32,8 @@ class Listing(list):
 
 
 def release_data(recipe: Recipe, package: Package, *, v2: bool,
-                 from_version: str | None = None, language: str = "") -> dict:
+                 from_version: str | None = None, language: str = "",
+                 account: Account | None = None) -> dict:
     """One release as the reference's browser example shows it (v2: with its renames).
     ``language``: the texts in that language where the recipe has them (else English)."""
     upgrade = services.release_kind(package)
@@ -53,8 +54,11 @@ def release_data(recipe: Recipe, package: Package, *, v2: bool,
     # Where to report a problem with the installer's packaging of the application.
     data["link_installersupport"] = settings.INSTALLER_SUPPORT_URL
     # itron: the installer version the package needs (this one or newer), as 3.2 shows.
-    requirements = {"itron": f"{__version__}-", **recipe.requirements}
-    data.update({"requirements": requirements, "languages": recipe.languages,
+    needs = {"itron": f"{__version__}-", **recipe.requirements}
+    # What this host lacks to run it (empty when nothing): the install would be refused.
+    data.update({"requirements": needs,
+                 "requirements_unmet": requirements.unmet(recipe, account),
+                 "languages": recipe.languages,
                  "fields": app_fields.public_fields(recipe), "images": recipe.images})
     if from_version is not None:
         data["upgrade_from"] = services.upgrade_from(package, from_version)
@@ -90,7 +94,8 @@ def browser(ctx: Context):
                                              and LANGUAGE_RE.match(language)):
         raise CatalogError("The language is not a language code.",
                            errcode="invalid_argument_language")
-    visible = {r.id: r for r in services.applications_for(_caller(ctx))}
+    caller = _caller(ctx)
+    visible = {r.id: r for r in services.applications_for(caller)}
     wanted = _applications(params.get("application"))
     if wanted is None:
         recipes = list(visible.values())
@@ -119,15 +124,15 @@ def browser(ctx: Context):
     items = []
     if version:
         items.append(release_data(single, services.package_for(single.id, version), v2=ctx.v2,
-                                  language=language or ""))
+                                  language=language or "", account=caller))
     elif from_version:
         for package in services.versions_of(single.id):
             if versions.compare(package.version, from_version) >= 0:
                 items.append(release_data(single, package, v2=ctx.v2, from_version=from_version,
-                                          language=language or ""))
+                                          language=language or "", account=caller))
     else:
         for recipe in recipes:
             items.append(release_data(recipe, services.package_for(recipe.id), v2=ctx.v2,
-                                      language=language or ""))
+                                      language=language or "", account=caller))
     shown, total, has_more = page(Listing(items), params, v1=not ctx.v2)
     return list_reply(shown, total=total, has_more=has_more, message="The task is complete.\n")

@@ -146,6 +146,21 @@ class Recipe(BaseRecipe):
         values = read_config(read_text_file(app.transport, app.path(CONFIG)))
         return {k: v for k, v in values.items() if k != "blowfish_secret"}
 
+    def apply_settings(self, conn, prefix: str, admin_login: str, changes: dict, *,
+                       app=None) -> None:
+        """Edit: another database server (host, port) rewrites its value in
+        config.inc.php, as a PHP string literal (escaped)."""
+        values = {name: str(changes[name]) for name in ("server_host", "server_port")
+                  if name in changes}
+        if not values:
+            return
+        if app is None:
+            raise InstallError("phpMyAdmin keeps its server in config.inc.php; there is no "
+                               "site to write it to.", errcode="failed_install", status=500)
+        src = read_text_file(app.transport, app.path(CONFIG))
+        app.transport.write(app.path(CONFIG), rewrite_config(src, values).encode("utf-8"),
+                            mode=0o640)
+
     def detect_install(self, transport, folder: str) -> Found | None:
         """phpMyAdmin's Version.php; a config.inc.php of our shape or none. It has no
         database of its own."""

@@ -40,6 +40,19 @@ def setup_hash(password: str) -> str:
     return crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))  # noqa: S324 (bcrypt)
 
 
+def admin_hash(password: str, scheme: str) -> str:
+    """An admin password as PostfixAdmin's pacrypt() stores it for ``$CONF['encrypt']``:
+    ``md5crypt`` (its default: ``$1$`` MD5-crypt) or ``php_crypt`` (PHP's crypt(), bcrypt
+    here); other schemes are refused rather than stored in a form it would not read."""
+    if scheme == "md5crypt":
+        return crypt.crypt(password, crypt.mksalt(crypt.METHOD_MD5))  # noqa: S324
+    if scheme in ("php_crypt", "php_crypt:BLOWFISH"):
+        return setup_hash(password)
+    raise InstallError(f"PostfixAdmin here hashes passwords with '{scheme[:40]}', which "
+                       "cannot be set from here; change the password in PostfixAdmin.",
+                       errcode="invalid_argument_passwd", field="passwd")
+
+
 def config_text(app, setup_password_hash: str) -> str:
     """config.local.php: overrides of config.inc.php for this install."""
     host, _, port = (app.db_host or "localhost").partition(":")
@@ -131,6 +144,26 @@ class Recipe(BaseRecipe):
         app.transport.write(app.path(CONFIG), config_text(app, digest).encode("utf-8"),
                             mode=0o640)
         return [CONFIG]
+
+    def apply_settings(self, conn, prefix: str, admin_login: str, changes: dict, *,
+                       app=None) -> None:
+        """Edit: a new password for the superadmin, hashed as PostfixAdmin's own pacrypt()
+        does for the site's ``$CONF['encrypt']`` scheme, into its ``admin`` table."""
+        if "passwd" not in changes:
+            return
+        scheme = "md5crypt"
+        if app is not None:
+            for name in (DEFAULTS, CONFIG):  # config.local.php wins, as PostfixAdmin reads
+                scheme = read_conf(read_text_file(app.transport, app.path(name))).get(
+                    "encrypt", scheme)
+        digest = admin_hash(str(changes["passwd"]), scheme)
+        cur = conn.cursor()
+        cur.execute(f"UPDATE `{prefix}admin` SET password = %s, modified = NOW() "
+                    "WHERE username = %s", (digest, admin_login))
+        if cur.rowcount != 1:
+            raise InstallError(f"PostfixAdmin has no administrator {admin_login}.",
+                               errcode="invalid_argument_login", field="login", status=500)
+        conn.commit()
 
     def read_version(self, transport, path) -> str | None:
         """$CONF['version'] of app/config.inc.php (the build sets it to the release)."""

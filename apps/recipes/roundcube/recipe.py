@@ -19,6 +19,8 @@ SCHEMA = "SQL/mysql.initial.sql"
 INISET = "program/include/iniset.php"
 VERSION_RE = re.compile(r"define\(\s*'RCMAIL_VERSION'\s*,\s*'([^']+)'\s*\)")
 PRODUCT = "Roundcube Webmail"
+# The install's fields that are settings of config.inc.php.
+SERVER_FIELDS = ("imap_host", "smtp_host")
 
 
 def statements(sql: str) -> list[str]:
@@ -84,6 +86,32 @@ class Recipe(BaseRecipe):
         src = rc_config.rewrite(src, values)
         app.transport.write(app.path(CONFIG), src.encode("utf-8"), mode=0o640)
         return [CONFIG]
+
+    def read_settings(self, conn, prefix: str, admin_login: str, *, app=None) -> dict:
+        """The IMAP and SMTP servers as config.inc.php sets them (plain values only)."""
+        if app is None:
+            return {}
+        values = rc_config.read(read_text_file(app.transport, app.path(CONFIG)))
+        return {name: values[name] for name in SERVER_FIELDS
+                if isinstance(values.get(name), str)}
+
+    def apply_settings(self, conn, prefix: str, admin_login: str, changes: dict, *,
+                       app=None) -> None:
+        """Edit: a new IMAP or SMTP server rewrites its value in config.inc.php (as a
+        PHP string literal, escaped); Roundcube has no settings of ours in its tables."""
+        values = {name: str(changes[name]) for name in SERVER_FIELDS if name in changes}
+        if not values:
+            return
+        if app is None:
+            raise InstallError("Roundcube keeps its mail servers in config.inc.php; there is "
+                               "no site to write them to.", errcode="failed_install",
+                               status=500)
+        src = read_text_file(app.transport, app.path(CONFIG))
+        if not src:
+            raise InstallError(f"This Roundcube has no {CONFIG}.", errcode="failed_install",
+                               status=500)
+        app.transport.write(app.path(CONFIG), rc_config.rewrite(src, values).encode("utf-8"),
+                            mode=0o640)
 
     def read_version(self, transport, path) -> str | None:
         """RCMAIL_VERSION from program/include/iniset.php."""

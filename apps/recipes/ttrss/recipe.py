@@ -104,6 +104,20 @@ class Recipe(BaseRecipe):
         finally:
             conn.close()
 
+    def apply_settings(self, conn, prefix: str, admin_login: str, changes: dict, *,
+                       app=None) -> None:
+        """Edit: a new password for the admin, ttrss's MODE2 hash with a new salt."""
+        if "passwd" not in changes:
+            return
+        salt = new_salt()
+        cur = conn.cursor()
+        cur.execute("UPDATE ttrss_users SET pwd_hash = %s, salt = %s WHERE login = %s",
+                    (password_hash(str(changes["passwd"]), salt), salt, admin_login))
+        if cur.rowcount != 1:
+            raise InstallError(f"Tiny Tiny RSS has no user {admin_login}.",
+                               errcode="invalid_argument_login", field="login", status=500)
+        conn.commit()
+
     def verify(self, app) -> None:
         """The login page answers (not ttrss's sanity-check error page)."""
         status, _, text = http_request("GET", app.url.rstrip("/") + "/", ip=app.url_ip)

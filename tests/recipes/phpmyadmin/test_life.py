@@ -57,6 +57,20 @@ def test_phpmyadmin_whole_life_on_a_local_website(site, db_account, worker, api)
     assert install.fields["server_host"] == db_account.host
     assert install.fields["server_port"] == str(db_account.port)
 
+    # Edit of the server reaches config.inc.php: another port and the sign-in fails,
+    # back to the right one and it works; a value that is not a host changes nothing.
+    from tests.fixtures.services import free_port
+
+    ok(api.v1("edit", user=user, id=pma_id, server_port=str(free_port())))
+    assert phpmyadmin_login(f"{site.url}/pma", db_account) == ""
+    ok(api.v1("edit", user=user, id=pma_id, server_port=str(db_account.port)))
+    assert db_account.database in phpmyadmin_login(f"{site.url}/pma", db_account)
+    config = (folder / "config.inc.php").read_bytes()
+    refused = api.v1("edit", user=user, id=pma_id, server_host="x'; phpinfo(); //").json()
+    assert refused["errcode"] == "invalid_argument_server_host", refused
+    assert (folder / "config.inc.php").read_bytes() == config
+    assert secret_of(folder) == secret
+
     # Backup, a change (the configuration is lost), restore brings it back.
     backup = ok(api.v1("backup", user=user, id=pma_id))
     config = (folder / "config.inc.php").read_bytes()

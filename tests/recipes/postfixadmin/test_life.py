@@ -18,6 +18,7 @@ pytestmark = pytest.mark.slow
 
 ADMIN = "chief@example.com"
 ADMIN_PASS = "S3cret pass 42 'quoted\" &>"
+NEW_PASS = "N3w pass 77 \\ 'q' ?>"
 
 
 @pytest.fixture
@@ -66,6 +67,21 @@ def test_postfixadmin_whole_life_on_a_local_website(site, worker, api):
     assert status == 200 and 'name="fUsername"' in page
     assert pfa_login(url, ADMIN, ADMIN_PASS)
     assert not pfa_login(url, ADMIN, ADMIN_PASS + "x")
+
+    # Edit of the password: PostfixAdmin's own hash (md5crypt) in its admin table; the
+    # new one signs in, the old one no longer does. The admin's login is set once.
+    ok(api.v1("edit", user=user, id=install.id, passwd=NEW_PASS))
+    stored = db_rows(install, f"SELECT password FROM `{install.db_prefix}admin` "
+                              "WHERE username = %s", (ADMIN,))[0][0]
+    assert stored.startswith("$1$") and NEW_PASS not in stored
+    assert pfa_login(url, ADMIN, NEW_PASS) and not pfa_login(url, ADMIN, ADMIN_PASS)
+    refused = api.v1("edit", user=user, id=install.id, passwd="weak").json()
+    assert refused["errcode"] == "invalid_argument_passwd", refused
+    refused = api.v1("edit", user=user, id=install.id, login="other@example.com").json()
+    assert refused["errcode"] == "invalid_argument_login", refused
+    ok(api.v1("edit", user=user, id=install.id, login=ADMIN))  # its own value: no change
+    ok(api.v1("edit", user=user, id=install.id, passwd=ADMIN_PASS))
+    assert pfa_login(url, ADMIN, ADMIN_PASS) and not pfa_login(url, ADMIN, NEW_PASS)
 
     # Backup, a change, restore brings the old state back.
     db_rows(install, f"INSERT INTO `{install.db_prefix}domain` (domain, description, "

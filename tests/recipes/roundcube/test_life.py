@@ -52,7 +52,8 @@ def test_roundcube_whole_life(site, worker, api, mysql_query):
                   ).json()
     assert body["result"] is True, body
     install = _install(body["data"]["id"])
-    assert CONFIG in body["data"]["list-files"] and "users" in body["data"]["list-tables"]
+    assert "config" in body["data"]["list-files"] and "users" in body["data"]["list-tables"]
+    assert all("/" not in name for name in body["data"]["list-files"])
     assert body["data"]["db-pass"] == "" and install.version == "1.6.5"
     folder = site.docroot / "mail"
     settings = _settings(folder / CONFIG)

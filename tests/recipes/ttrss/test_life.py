@@ -113,6 +113,18 @@ def test_ttrss_installs_signs_in_backs_up_restores_clones_imports_and_uninstalls
     assert not logged_in(ttrss_login(url, "admin", ADMIN_PASS))
     assert logged_in(ttrss_login(url, "chief", ADMIN_PASS))
 
+    # Edit of the password (a new salt and MODE2 hash); the login is set once.
+    user = site.account.username
+    new_pass = "N3w pass \\ 'q' ?> 77"
+    ok = (lambda r: r.status_code == 200 and r.json()["result"] is True)
+    assert ok(api.v1("edit", user=user, id=install.id, passwd=new_pass))
+    assert logged_in(ttrss_login(url, "chief", new_pass))
+    assert not logged_in(ttrss_login(url, "chief", ADMIN_PASS))
+    refused = api.v1("edit", user=user, id=install.id, login="boss").json()
+    assert refused["errcode"] == "invalid_argument_login", refused
+    assert ok(api.v1("edit", user=user, id=install.id, passwd=ADMIN_PASS))
+    assert logged_in(ttrss_login(url, "chief", ADMIN_PASS))
+
     # Backup, a change, restore brings the old state back.
     db_rows(install, "INSERT INTO ttrss_feed_categories (owner_uid, title) "
                      "SELECT id, 'Before backup' FROM ttrss_users WHERE login = 'chief'")

@@ -1,7 +1,9 @@
 """Build an application's package (or its add-ons) with its recipe's builder and add the
 archives to the store: ``manage.py build_package APP [--l10n] [--addons]``, or
 ``manage.py build_package --missing``: every application whose recipe can build a package and
-that has none in the store yet, one line each; one that fails is reported and the others go on."""
+that has none in the store yet, one line each; one that fails is reported and the others go on.
+``manage.py build_package APP --from-archive FILE --sha256 HEX`` makes the package from the
+application's upstream release archive instead (``apps.catalog.releases``)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from apps.catalog import services
 from apps.catalog.errors import CatalogError
 from apps.catalog.models import AddonPackage
 from apps.catalog.models import Package
+from apps.catalog.releases import package_from_release
 from apps.recipes.base import all_recipes, get_recipe
 
 from .add_package import parse_date
@@ -47,10 +50,23 @@ class Command(BaseCommand):
         parser.add_argument("--branch", default="current")
         parser.add_argument("--date", help="release date, YYYY-MM-DD")
         parser.add_argument("--output", help="also keep a copy of the archive at this path")
+        parser.add_argument("--from-archive", dest="release", metavar="FILE",
+                            help="make the package from the application's upstream release "
+                            "archive (.tar.gz/.tgz/.tar.bz2/.tar.xz) instead of building it")
+        parser.add_argument("--sha256", help="the release archive's published sha256 "
+                            "(required with --from-archive)")
+        parser.add_argument("--release-version", dest="release_version",
+                            help="the release's version (checked against its files)")
 
     def handle(self, *args, application, missing, source, languages, addons, addon_specs,
-               branch, date, output, **opts):
+               branch, date, output, release=None, sha256=None, release_version=None, **opts):
         released = parse_date(date)
+        if release:
+            if missing or source or addons or addon_specs or not application:
+                raise CommandError("--from-archive takes one application and nothing to "
+                                   "build (no --missing, --source or add-ons).")
+            return self._from_release(application, Path(release), sha256, release_version,
+                                      branch=branch, released=released, output=output)
         if missing:
             if application:
                 raise CommandError("Give an application or --missing, not both.")
@@ -68,6 +84,21 @@ class Command(BaseCommand):
                     if output:
                         Path(output).write_bytes(built.path.read_bytes())
                     self._store(recipe.id, built, branch=branch, released=released)
+        except CatalogError as exc:
+            raise CommandError(exc.message) from None
+
+    def _from_release(self, application: str, archive: Path, sha256, version, *, branch,
+                      released, output) -> None:
+        try:
+            recipe = get_recipe(application)
+            if not archive.is_file():
+                raise CommandError(f"{archive} is not a file.")
+            with tempfile.TemporaryDirectory(prefix="release-") as tmp:
+                built = package_from_release(recipe, archive, sha256, Path(tmp),
+                                             version=version)
+                if output:
+                    Path(output).write_bytes(built.path.read_bytes())
+                self._store(recipe.id, built, branch=branch, released=released)
         except CatalogError as exc:
             raise CommandError(exc.message) from None
 
