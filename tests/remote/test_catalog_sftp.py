@@ -11,9 +11,8 @@ and its life is run on an ssh:// website of the same server instead."""
 
 from __future__ import annotations
 
-import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pytest
 
@@ -21,6 +20,7 @@ from tests.backups.conftest import assert_nowhere_in_tables, db_rows, table_snap
 from tests.recipes.adminer.conftest import adminer_login, database_links, db_account  # noqa: F401
 from tests.recipes.conftest import build_app, ok, register_package
 from tests.recipes.dokuwiki.conftest import dokuwiki_login
+from tests.recipes.mediawiki.conftest import WikiSession
 from tests.recipes.phpmyadmin.conftest import phpmyadmin_login
 from tests.recipes.postfixadmin.conftest import pfa_login
 from tests.recipes.ttrss.conftest import logged_in, ttrss_login
@@ -77,7 +77,8 @@ LIVES = {
     "mediawiki": Life(
         params=lambda acc: {"login": "Chief", "passwd": ADMIN_PASS,
                             "email": "chief@example.com", "sitetitle": "Zebra Remote"},
-        page="/index.php?title=Main_Page", answers="Zebra Remote"),
+        page="/index.php?title=Main_Page", answers="Zebra Remote",
+        signs_in=lambda url, pw, acc: WikiSession(url).login("Chief", pw)["status"] == "PASS"),
 }
 
 
@@ -126,6 +127,8 @@ def test_a_catalog_application_lives_on_a_remote_website(app_worker, scheme, mak
     password = life.password
     if life.signs_in:
         assert life.signs_in(url, password, account)
+        if not life.db_account:  # the admin's own password, and only it
+            assert not life.signs_in(url, password + "x", account)
     assert password not in str(data)
 
     # Edit: a field reaches the application.
@@ -146,7 +149,7 @@ def test_a_catalog_application_lives_on_a_remote_website(app_worker, scheme, mak
     original = changed.read_bytes()
     changed.write_text("a change")
     if tables:
-        first = sorted(tables)[0]
+        first = min(tables)
         db_rows(install, f"DROP TABLE `{first}`")
     ok(api.v1("restore", user=user, id=backup["id"]))
     assert listing(folder) == files and changed.read_bytes() == original
