@@ -49,6 +49,28 @@ def listed_databases(websites: list[Website]) -> dict[str, tuple[Website, dict]]
     return found
 
 
+def folder_path(value: str) -> str:
+    """A folder below a website address, as typed into a form: folder names of letters,
+    digits, ``-``, ``_``, ``.`` and ``~``, separated by ``/``. A web address or a space is
+    refused at once, before anything is created."""
+    folder = value.strip().strip("/")
+    if not folder:
+        return folder
+    if "://" in folder or folder.lower().startswith(("www.", "http:", "https:")):
+        raise forms.ValidationError(_(
+            "Type only the folder, such as blog, not a web address: the address is "
+            "chosen in the website address list."))
+    if any(ch.isspace() for ch in folder):
+        raise forms.ValidationError(_("A folder name cannot contain spaces: use - or _ "
+                                      "instead, such as my-blog."))
+    parts = folder.split("/")
+    if any(part in {"", ".", ".."} or not FOLDER_PART_RE.match(part) for part in parts):
+        raise forms.ValidationError(_(
+            "Type a folder name such as blog or blog/2024: letters, digits, - _ . and ~ "
+            "only, without .. or empty names."))
+    return folder
+
+
 class AutomationForm(forms.Form):
     """Automatic updates, automatic backups and where backups go: asked when installing
     and on the Edit page alike."""
@@ -225,25 +247,7 @@ class InstallForm(AutomationForm):
         return None
 
     def clean_folder(self) -> str:
-        """A path below the address: folder names of letters, digits, ``-``, ``_``, ``.``
-        and ``~``, separated by ``/``. A web address or a space is refused here, before
-        anything is created."""
-        folder = self.cleaned_data["folder"].strip().strip("/")
-        if not folder:
-            return folder
-        if "://" in folder or folder.lower().startswith(("www.", "http:", "https:")):
-            raise forms.ValidationError(_(
-                "Type only the folder, such as blog, not a web address: choose the address "
-                "in the list on the left."))
-        if any(ch.isspace() for ch in folder):
-            raise forms.ValidationError(_("A folder name cannot contain spaces: use - or _ "
-                                          "instead, such as my-blog."))
-        parts = folder.split("/")
-        if any(part in {"", ".", ".."} or not FOLDER_PART_RE.match(part) for part in parts):
-            raise forms.ValidationError(_(
-                "Type a folder name such as blog or blog/2024: letters, digits, - _ . and ~ "
-                "only, without .. or empty names."))
-        return folder
+        return folder_path(self.cleaned_data["folder"])
 
     def clean(self):
         data = super().clean()
