@@ -365,6 +365,15 @@ def redeem_handoff(raw: str) -> Handoff | None:
     return handoff
 
 
+def spent_handoff(raw: str) -> Handoff | None:
+    """A hand-off id that exists but was used or expired (for the page that says so, in
+    its account's brand and language); None for anything else."""
+    if not isinstance(raw, str) or not _HANDOFF_RE.match(raw):
+        return None
+    return Handoff.objects.select_related("account").filter(
+        id_hash=hash_handoff_id(raw)).first()
+
+
 def handoff_hestia_user(username: str, *, panel=None, language: str = "") -> str:
     """Hand a HestiaCP user into the GUI with one call: read the user's web domains from
     Hestia, make them the account's websites (apply_header) and return a one-time GUI
