@@ -22,6 +22,8 @@ from .plan import input_problems
 from .plan import NOTIFICATIONS
 
 DB_AUTO, DB_LISTED, DB_MANUAL = "auto", "listed", "manual"
+# What the install form offers to email about first: the install itself and updates.
+INSTALL_NOTIFICATIONS = ["install", "update_available", "update_error"]
 FOLDER_PART_RE = re.compile(r"^[\w.~-]{1,255}$", re.ASCII)
 
 
@@ -86,9 +88,11 @@ class AutomationForm(forms.Form):
     autobk_monthly = forms.IntegerField(label=_("Monthly"), min_value=0, max_value=99)
     bkloc = forms.ChoiceField(label=_("Backups are kept"), required=False, help_text=_(
         "Always on this server; a backup location also gets a copy of each backup."))
+    notification = forms.MultipleChoiceField(label=_("Email me about"), required=False,
+                                             widget=forms.CheckboxSelectMultiple)
 
     AUTOMATION = ("autoup", "autoup_backup", "autobk", "autobk_daily", "autobk_weekly",
-                  "autobk_monthly", "bkloc")
+                  "autobk_monthly", "bkloc", "notification")
 
     def automation_choices(self, account: Account) -> None:
         """The account's saved backup locations (by id) and the administrator's schedules."""
@@ -100,6 +104,8 @@ class AutomationForm(forms.Form):
         self.fields["autobk"].choices = [*self.fields["autobk"].choices, *[
             (s.name, _("Schedule: %(name)s") % {"name": s.description or s.name})
             for s in BackupSchedule.objects.all()]]
+        self.fields["notification"].choices = [
+            (n, NOTIFICATION_LABELS.get(n, n.replace("_", " "))) for n in sorted(NOTIFICATIONS)]
 
     def bkloc_uri(self, value: str) -> str:
         """The backup location URI the API takes for the form's choice (ids are shown)."""
@@ -202,7 +208,8 @@ class InstallForm(AutomationForm):
                 "autoup": str(site.default_autoup), "autoup_backup": site.default_autoup_backup,
                 "autobk": autobk, "autobk_daily": site.default_autobk_daily,
                 "autobk_weekly": site.default_autobk_weekly,
-                "autobk_monthly": site.default_autobk_monthly, "bkloc": "local"}.items():
+                "autobk_monthly": site.default_autobk_monthly, "bkloc": "local",
+                "notification": INSTALL_NOTIFICATIONS}.items():
             self.fields[name].initial = value
 
     @property
@@ -298,6 +305,7 @@ class InstallForm(AutomationForm):
                 params[name] = str(data[name])
         params["autoup_backup"] = "1" if data.get("autoup_backup") else "0"
         params["bkloc"] = self.bkloc_uri(data.get("bkloc") or "local")
+        params["notification"] = ",".join(data.get("notification") or [])
         for name in self.app_fields:
             if name in data:
                 value = data[name]
@@ -384,8 +392,6 @@ class EditForm(AutomationForm):
     url = forms.CharField(label=_("Address"), max_length=2048,
                           help_text=_("Another address of your website moves the files there."))
     language = forms.ChoiceField(label=_("Language"))
-    notification = forms.MultipleChoiceField(label=_("Email me about"), required=False,
-                                             widget=forms.CheckboxSelectMultiple)
     db_host = forms.CharField(label=_("Database server"), max_length=255, required=False)
     db_name = forms.CharField(label=_("Database name"), max_length=128, required=False)
     db_user = forms.CharField(label=_("Database user"), max_length=128, required=False)
@@ -441,8 +447,6 @@ class EditForm(AutomationForm):
         languages = recipe.languages if recipe else [install.language]
         self.fields["language"].choices = [(c, names.get(c, c)) for c in languages]
 
-        self.fields["notification"].choices = [
-            (n, NOTIFICATION_LABELS.get(n, n.replace("_", " "))) for n in sorted(NOTIFICATIONS)]
         if not install.db_name:
             for name in self.DATABASE:
                 del self.fields[name]

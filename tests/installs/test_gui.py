@@ -50,7 +50,9 @@ def _form_data(client, **overrides) -> dict:
         choices = list(getattr(field, "flatchoices", []))
         if value is None and choices:
             value = choices[0][0]  # a browser sends a select's first option
-        if value is not None:
+        if isinstance(value, list):  # checkboxes: each ticked value
+            data[name] = [str(v) for v in value]
+        elif value is not None:
             data[name] = str(value)
     data.update(overrides)
     return data
