@@ -39,10 +39,10 @@ def principal(request):
     current = reverse(section) if section else max(
         (href for _, href in nav if request.path.startswith(href)), key=len, default="")
     return {"principal": user, "nav": [(label, href, href == current) for label, href in nav],
-            "brand": _brand(user)}
+            "brand": brand_context(user)}
 
 
-def _brand(user) -> dict:
+def brand_context(user) -> dict:
     """What base.html shows of the branding this account sees (none: the plain look)."""
     branding = branding_for(user)
     if branding is None:

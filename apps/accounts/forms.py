@@ -25,8 +25,8 @@ class AccountForm(forms.Form):
     email = forms.EmailField(label=_("Email"), required=False)
     language = forms.ChoiceField(label=_("Language"), required=False,
                                  help_text=_("The installer's language for this account."))
-    package = forms.CharField(label=_("Package"), required=False, max_length=64,
-                              help_text=_("A named set of applications, such as wordpress_only."))
+    package = forms.ChoiceField(label=_("Package"), required=False, help_text=_(
+        "The set of applications the account may install; none means every application."))
     password = forms.CharField(label=_("Password"), required=False, widget=forms.PasswordInput,
                                help_text=_("Resellers only: lets them sign in on the login page."))
     suspended = forms.BooleanField(label=_("Suspended"), required=False)
@@ -46,6 +46,13 @@ class AccountForm(forms.Form):
             # Set by a panel through the API in a language the GUI does not have (yet).
             choices.append((current, current))
         self.fields["language"].choices = choices
+        owner = account.owner if account is not None else (
+            None if principal.is_admin else principal)
+        packages = [("", _("None: every application")), *services.package_choices(owner)]
+        current = account.package if account is not None else ""
+        if current and current not in dict(packages):
+            packages.append((current, current))  # a set removed since: kept as it is
+        self.fields["package"].choices = packages
         if account is not None:
             self.fields["username"].disabled = True
 

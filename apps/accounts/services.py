@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.apps import apps as django_apps
 from django.conf import settings
+from django.conf.locale import LANG_INFO
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models.signals import post_save
@@ -17,6 +19,7 @@ from django.utils import timezone
 
 from apps.panels.base import PanelError, get_panel, provides_paths
 from apps.panels.hestia import HestiaPanel
+from installatron_gui.lib.errors import InstallatronError
 from installatron_gui.lib.flags import yes_no
 
 from .errors import AccountError
@@ -46,6 +49,31 @@ def _yes_no(value, errcode: str) -> bool:
     if parsed is None:
         raise AccountError("Use 'yes' or 'no'.", errcode=errcode)
     return parsed
+
+
+# Which packages an account may be given is the catalog's to say (its application sets):
+# the catalog app registers the check (register_package_check) in its AppConfig.ready().
+_package_check: list[Callable[[Account, str], None]] = []
+_package_choices: list[Callable[[Account | None], list[tuple[str, str]]]] = []
+
+
+def register_package_check(check: Callable[[Account, str], None],
+                           choices: Callable[[Account | None], list[tuple[str, str]]]) -> None:
+    """``check(account, package)`` raises an InstallatronError for a package the account
+    cannot have (its errcode and message are the API's); ``choices(owner)`` lists the
+    packages (value, label) an account of ``owner`` may be given."""
+    _package_check[:] = [check]
+    _package_choices[:] = [choices]
+
+
+def package_choices(owner: Account | None) -> list[tuple[str, str]]:
+    return _package_choices[0](owner) if _package_choices else []
+
+
+def known_language(code: str) -> bool:
+    """A language code Django knows (``de``, ``pt_BR``, ``zh-hans``): ``xx`` is none."""
+    code = code.lower().replace("_", "-")
+    return code in LANG_INFO or code.split("-")[0] in LANG_INFO
 
 
 def parse_header(params: dict, *, require_user: bool = True) -> HeaderInput | None:
@@ -83,7 +111,7 @@ def parse_header(params: dict, *, require_user: bool = True) -> HeaderInput | No
     language = params.get("language")
     if language not in (None, ""):
         language = str(language)
-        if not _LANG_RE.match(language):
+        if not _LANG_RE.match(language) or not known_language(language):
             raise AccountError(
                 "The language is not a known language code.", errcode="invalid_argument_language"
             )
@@ -209,6 +237,12 @@ def apply_header(header: HeaderInput, *, acting: Account | None = None) -> Accou
     if header.email is not None:
         account.email = header.email
     if header.package is not None:
+        if header.package and header.package != account.package:
+            for check in _package_check:
+                try:
+                    check(account, header.package)
+                except InstallatronError as exc:
+                    raise AccountError(exc.message, errcode=exc.errcode) from None
         account.package = header.package
     suspend_now = False
     if header.suspended is not None and not account.is_admin:
@@ -329,6 +363,15 @@ def redeem_handoff(raw: str) -> Handoff | None:
     if not handoff.account.is_active:
         return None
     return handoff
+
+
+def spent_handoff(raw: str) -> Handoff | None:
+    """A hand-off id that exists but was used or expired (for the page that says so, in
+    its account's brand and language); None for anything else."""
+    if not isinstance(raw, str) or not _HANDOFF_RE.match(raw):
+        return None
+    return Handoff.objects.select_related("account").filter(
+        id_hash=hash_handoff_id(raw)).first()
 
 
 def handoff_hestia_user(username: str, *, panel=None, language: str = "") -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
@@ -11,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -20,6 +23,7 @@ from apps.tasks.services import worker_status
 from installatron_gui.lib.pages import IdsFirstPaginator
 
 from . import audit, keys, services
+from .context_processors import brand_context
 from .branding import (
     DEFAULT_ACCENT,
     DEFAULT_BAR,
@@ -33,6 +37,8 @@ from .forms import AccountForm, BrandingForm, LoginForm
 from .models import Account, Branding
 
 PER_PAGE = 25
+# The session key naming the branding the expired-link page showed a signed-out browser.
+EXPIRED_BRAND = "expired_brand"
 
 
 def _client_address(request: HttpRequest) -> str | None:
@@ -55,7 +61,17 @@ def redeem(request: HttpRequest, raw: str) -> HttpResponse:
         response = render(request, "accounts/expired.html", {"throttled": True}, status=429)
     elif (handoff := services.redeem_handoff(raw)) is None:
         services.record_login_failure(services.HANDOFF_FAILURE, address)
-        response = render(request, "accounts/expired.html", status=403)
+        # A link that was real (spent or expired) is answered in its account's brand and
+        # language; an unknown id learns nothing.
+        spent = services.spent_handoff(raw)
+        context = {"brand": brand_context(spent.account)} if spent else {}
+        branding = branding_for(spent.account) if spent else None
+        if branding is not None and not request.user.is_authenticated:
+            request.session[EXPIRED_BRAND] = branding.pk  # its stylesheet and logo may load
+        language = spent.language or spent.account.language if spent else ""
+        known = language and translation.check_for_language(language)
+        with translation.override(language) if known else nullcontext():
+            response = render(request, "accounts/expired.html", context, status=403)
     else:
         # A fresh session: nothing of whoever used this browser before survives.
         request.session.flush()
@@ -266,13 +282,18 @@ def branding_edit(request: HttpRequest) -> HttpResponse:
 
 
 def _branding_seen_by(request: HttpRequest, pk: int):
-    branding = branding_for(request.user)
+    """The branding the signed-in account sees; signed out, the one the expired-link page
+    just showed this browser (redeem). Any other is 404."""
+    if request.user.is_authenticated:
+        branding = branding_for(request.user)
+    else:
+        shown = request.session.get(EXPIRED_BRAND)
+        branding = Branding.objects.filter(pk=shown).first() if shown == pk else None
     if branding is None or branding.pk != pk:
         raise Http404
     return branding
 
 
-@login_required
 def brand_css(request: HttpRequest, pk: int) -> HttpResponse:
     """The colours of the branding this account sees, as a stylesheet of our own origin (the
     Content-Security-Policy allows no inline style). Colours are checked as #rrggbb."""
@@ -285,7 +306,6 @@ def brand_css(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponse("\n".join(rules) + "\n", content_type="text/css; charset=utf-8")
 
 
-@login_required
 def brand_logo(request: HttpRequest, pk: int) -> HttpResponse:
     branding = Branding.objects.filter(pk=_branding_seen_by(request, pk).pk).first()
     if not branding or not branding.logo_type:

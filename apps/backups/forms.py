@@ -7,6 +7,9 @@ from urllib.parse import quote
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.installs.forms import folder_path
+from apps.installs.plan import PREFIX_RE
+
 SCHEMES = [("sftp", _("SFTP")), ("ssh", _("SSH (SFTP and a shell)")),
            ("ftps", _("FTPS (FTP over TLS)")), ("ftp", _("FTP (unencrypted)")),
            ("s3", _("S3 or a compatible store (HTTPS)"))]
@@ -61,3 +64,42 @@ class LocationForm(forms.Form):
             cred += ":" + quote(data["password"], safe="")
         port = f":{data['port']}" if data.get("port") else ""
         return f"{data['scheme']}://{cred}@{data['host']}{port}{quote(data['folder'])}"
+
+
+class CopyTargetForm(forms.Form):
+    """Where a restore-to or a clone goes: one of the owner's website addresses, a
+    folder below it and optionally a table prefix. Errors show beside their fields."""
+
+    base = forms.ChoiceField(label=_("Website address"))
+    folder = forms.CharField(label=_("Folder (optional)"), required=False, max_length=255,
+                             widget=forms.TextInput(attrs={"placeholder": "blog"}))
+    db_prefix = forms.CharField(label=_("Table prefix (optional)"), required=False,
+                                max_length=32, widget=forms.TextInput(
+                                    attrs={"placeholder": "wp_"}))
+
+    def __init__(self, *args, urls: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["base"].choices = [(url, url) for url in urls]
+        self.fields["base"].initial = urls[0] if urls else None
+
+    def clean_folder(self) -> str:
+        return folder_path(self.cleaned_data["folder"])
+
+    def clean_db_prefix(self) -> str:
+        prefix = self.cleaned_data["db_prefix"].strip()
+        if prefix and not PREFIX_RE.match(prefix):
+            raise forms.ValidationError(_("The table prefix may have letters, digits and _ "
+                                          "only."))
+        return prefix
+
+    def params(self) -> dict:
+        """check_clone's and check_restore_to's parameters."""
+        data = self.cleaned_data
+        url = data["base"].rstrip("/") + (f"/{data['folder']}" if data["folder"] else "")
+        return {"url": url, **({"db_prefix": data["db_prefix"]} if data["db_prefix"] else {})}
+
+    def field_for(self, exc) -> str | None:
+        """The field that shows an error of the copy's checks (None: above the form)."""
+        if exc.field in {"url", "url_ip"}:
+            return "folder" if self.cleaned_data.get("folder") else "base"
+        return "db_prefix" if exc.field == "db_prefix" else None

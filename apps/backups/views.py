@@ -19,7 +19,7 @@ from installatron_gui.lib.errors import InstallatronError
 from installatron_gui.lib.pages import IdsFirstPaginator
 
 from . import locations, services, tasks
-from .forms import LocationForm
+from .forms import CopyTargetForm, LocationForm
 from .models import Backup, BackupLocation
 
 PER_PAGE = 25
@@ -212,27 +212,16 @@ def push(request: HttpRequest, install_pk: str) -> HttpResponse:
 
 def _location_form(request, template, context, account, start) -> HttpResponse:
     """The URL (a vhost of the user's plus a folder) and optional table prefix."""
-    urls = account.vhost_urls()
-    values = {"base": request.POST.get("base", urls[0] if urls else ""),
-              "folder": request.POST.get("folder", "").strip().strip("/"),
-              "db_prefix": request.POST.get("db_prefix", "").strip()}
-    error = ""
-    if request.method == "POST":
-        if values["base"] not in urls:
-            error = _("Choose one of your website addresses.")
+    form = CopyTargetForm(request.POST or None, urls=account.vhost_urls())
+    if request.method == "POST" and form.is_valid():
+        try:
+            _install, task = start(form.params())
+        except InstallatronError as exc:
+            # Beside its field; status 200, so an htmx swap shows it too (STYLE 20).
+            form.add_error(form.field_for(exc), exc.message)
         else:
-            url = values["base"].rstrip("/") + ("/" + values["folder"] if values["folder"] else "")
-            params = {"url": url}
-            if values["db_prefix"]:
-                params["db_prefix"] = values["db_prefix"]
-            try:
-                _install, task = start(params)
-            except InstallatronError as exc:
-                error = exc.message  # status 200, so an htmx swap shows it too (STYLE 20)
-            else:
-                return redirect("backups:task", task.pk)
-    return render(request, template, {**context, "urls": urls, "values": values,
-                                      "error": error})
+            return redirect("backups:task", task.pk)
+    return render(request, template, {**context, "form": form})
 
 
 @login_required

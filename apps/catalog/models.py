@@ -72,16 +72,22 @@ class Package(models.Model):
 class AppSet(models.Model):
     """An Installatron "package": the applications an account may see and install.
 
-    An account whose ``package`` names a set sees only the set's applications; an empty
-    ``package``, or one no set is named after, leaves every application available.
+    A set belongs to the administrator (``owner`` empty: offered to every account) or to
+    a reseller (offered to the accounts below it, and only with applications the reseller
+    may offer itself). An account's ``package`` names one of the sets offered to it, the
+    nearest owner's first; an empty ``package`` leaves every application available.
     """
 
-    name = models.CharField(max_length=64, unique=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.CASCADE, related_name="app_sets")
+    name = models.CharField(max_length=64)
     applications = models.JSONField(default=list)
     description = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"],
+                                               name="app_set_name_per_owner")]
 
     def __str__(self) -> str:
         return self.name

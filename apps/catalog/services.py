@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 
 from apps.accounts.models import Account
 from apps.recipes import Recipe, all_recipes, get_recipe
@@ -231,11 +231,63 @@ def package_for(application: str, version: str | None = None) -> Package:
                        errcode="invalid_argument_version")
 
 
+def _resellers_from(node: Account | None) -> list[Account]:
+    """``node`` and the resellers above it, nearest first (the administrator left out)."""
+    found = []
+    while node is not None and not node.is_admin and len(found) < 32:
+        found.append(node)
+        node = node.owner
+    return found
+
+
+def offered_app_sets(account: Account | None, *, owner: Account | None = None
+                     ) -> dict[str, AppSet]:
+    """The sets an account's ``package`` may name, by name: its resellers' own sets (the
+    nearest reseller's first) and the administrator's. A set of the same name further up
+    is hidden by the nearer one. ``owner`` instead of ``account``: for a new account that
+    ``owner`` will own."""
+    owners = _resellers_from(owner if account is None else account.owner)
+    rank = {reseller.pk: index for index, reseller in enumerate(owners)}
+    found: dict[str, AppSet] = {}
+    sets = AppSet.objects.filter(models.Q(owner__isnull=True) | models.Q(owner__in=owners))
+    for app_set in sorted(sets, key=lambda s: rank.get(s.owner_id, len(owners))):
+        found.setdefault(app_set.name, app_set)
+    return dict(sorted(found.items()))
+
+
+def package_choices(owner: Account | None) -> list[tuple[str, str]]:
+    """The packages an account of ``owner`` may be given, for a form's list."""
+    names = {r.id: r.name for r in all_recipes()}
+    return [(name, f"{name} ({', '.join(names.get(a, a) for a in s.applications)})")
+            for name, s in offered_app_sets(None, owner=owner).items()]
+
+
 def app_set_for(account: Account | None) -> AppSet | None:
     """The AppSet an account's ``package`` names, if any."""
     if account is None or not account.package:
         return None
-    return AppSet.objects.filter(name=account.package).first()
+    return offered_app_sets(account).get(account.package)
+
+
+def allowed_ids(account: Account | None) -> set[str] | None:
+    """The application ids ``account`` may use and offer by its own package and those of
+    the resellers above it (None: no limit)."""
+    allowed = None
+    node, depth = account, 0
+    while node is not None and not node.is_admin and depth < 32:
+        app_set = app_set_for(node)
+        if app_set is not None:
+            ids = set(app_set.applications or [])
+            allowed = ids if allowed is None else allowed & ids
+        node, depth = node.owner, depth + 1
+    return allowed
+
+
+def check_package(account: Account, package: str) -> None:
+    """Refuse (``invalid_argument_package``) a package no set offered to ``account`` has."""
+    if package and package not in offered_app_sets(account):
+        raise CatalogError(f"There is no package '{package[:64]}' for this account.",
+                           errcode="invalid_argument_package")
 
 
 def disabled_applications() -> set[str]:
@@ -249,9 +301,9 @@ def applications_for(account: Account | None) -> list[Recipe]:
     (switched on by the administrator, in the account's application set if it has one)."""
     stored = set(Package.objects.values_list("application", flat=True).distinct())
     stored -= disabled_applications()
-    app_set = app_set_for(account)
+    allowed = allowed_ids(account)
     return [r for r in all_recipes()
-            if r.id in stored and (app_set is None or app_set.allows(r.id))]
+            if r.id in stored and (allowed is None or r.id in allowed)]
 
 
 def default_version(application: str) -> str | None:
@@ -378,24 +430,34 @@ def add_addon_package(kind: str, slug: str, version: str, archive: Path, *, main
     return package
 
 
-_APP_SET_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+APP_SET_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
-def save_app_set(name: str, applications: list[str], *, description: str = "") -> AppSet:
-    """Create or replace the application set ``name`` (an account's ``package``)."""
-    if not _APP_SET_NAME.match(name or ""):
+def save_app_set(name: str, applications: list[str], *, description: str = "",
+                 owner: Account | None = None) -> AppSet:
+    """Create or replace the application set ``name`` (an account's ``package``) of
+    ``owner``: a reseller, or None for the administrator. A reseller's set holds only
+    applications the reseller may offer itself."""
+    if not APP_SET_NAME.match(name or ""):
         raise CatalogError("A package name is letters, digits, '_', '.' and '-' (at most 64).",
                            errcode="invalid_argument_package")
     if not applications:
         raise CatalogError("A package lists at least one application.",
                            errcode="invalid_argument_package")
-    ids = [get_recipe(app).id for app in applications]  # an unknown id is a CatalogError
+    ids = sorted({get_recipe(app).id for app in applications})  # unknown: a CatalogError
+    owner = None if owner is None or owner.is_admin else owner
+    allowed = allowed_ids(owner) if owner is not None else None
+    if allowed is not None and set(ids) - allowed:
+        outside = ", ".join(sorted(set(ids) - allowed))
+        raise CatalogError(f"Your own package does not include {outside}.",
+                           errcode="invalid_argument_package")
     app_set, _ = AppSet.objects.update_or_create(
-        name=name, defaults={"applications": sorted(set(ids)),
-                             "description": description[:255]})
+        owner=owner, name=name, defaults={"applications": ids,
+                                          "description": description[:255]})
     return app_set
 
 
-def delete_app_set(name: str) -> bool:
+def delete_app_set(name: str, *, owner: Account | None = None) -> bool:
     """Remove a set: accounts whose package names it see every application again."""
-    return AppSet.objects.filter(name=name).delete()[0] > 0
+    owner = None if owner is None or owner.is_admin else owner
+    return AppSet.objects.filter(owner=owner, name=name).delete()[0] > 0

@@ -74,3 +74,14 @@ class AuditFilterForm(forms.Form):
                             widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("Until"), required=False,
                             widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class ScheduleForm(forms.Form):
+    """An automatic backup schedule (installs choose it as ``autobk=<name>``)."""
+
+    name = forms.CharField(label=_("Name"), max_length=64, help_text=_(
+        "Lowercase letters, digits, _ and -: what the API's autobk names."))
+    description = forms.CharField(label=_("Description"), max_length=255, required=False)
+    daily = forms.IntegerField(label=_("Daily"), min_value=0, max_value=99, initial=0)
+    weekly = forms.IntegerField(label=_("Weekly"), min_value=0, max_value=99, initial=0)
+    monthly = forms.IntegerField(label=_("Monthly"), min_value=0, max_value=99, initial=0)

@@ -11,4 +11,8 @@ urlpatterns = [
     path("email/", views.email, name="email"),
     path("email/test/", views.email_test, name="email_test"),
     path("audit/", views.audit_log, name="audit"),
+    path("schedules/", views.schedules, name="schedules"),
+    path("schedules/<str:name>/delete/", views.schedule_delete, name="schedule_delete"),
+    path("keys/", views.api_keys, name="keys"),
+    path("keys/<str:name>/rotate/", views.api_key_rotate, name="key_rotate"),
 ]

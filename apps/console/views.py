@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.accounts import audit
+from apps.accounts import audit, keys
 from apps.accounts.errors import AccountError
 from apps.accounts.mail import send_test_message
 from apps.accounts.models import Account, AuditEntry, SiteSettings
@@ -24,10 +24,13 @@ from apps.api.models import ApiLog
 from apps.catalog import services as catalog
 from apps.catalog.errors import CatalogError
 from apps.catalog.models import ApplicationSetting
+from apps.installs.backup_schedules import delete_schedule, save_schedule
+from apps.installs.errors import InstallError
+from apps.installs.models import BackupSchedule, Install
 from apps.recipes import all_recipes
 from installatron_gui.lib.pages import IdsFirstPaginator
 
-from .forms import AuditFilterForm, DefaultsForm, EmailForm, TestMessageForm
+from .forms import AuditFilterForm, DefaultsForm, EmailForm, ScheduleForm, TestMessageForm
 
 PER_PAGE = 50
 
@@ -207,3 +210,75 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(request, "console/audit.html", {
         "form": form, "page": page, "query": query.urlencode(), "filtered": bool(
             data and any(data.values()))})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def schedules(request: HttpRequest) -> HttpResponse:
+    """The automatic backup schedules, how many installs use each, and a form that adds
+    one or changes the one it names."""
+    admin = _admin(request)
+    form = ScheduleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        before = BackupSchedule.objects.filter(name=data["name"]).first()
+        try:
+            saved = save_schedule(data["name"], daily=data["daily"], weekly=data["weekly"],
+                                  monthly=data["monthly"], description=data["description"])
+        except InstallError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            audit.record(admin, "schedule.save", saved.name, audit.changes(
+                {**before.counts(), "description": before.description} if before else {},
+                {**saved.counts(), "description": saved.description}))
+            messages.success(request, _("The backup schedule %(name)s was saved.")
+                             % {"name": saved.name})
+            return redirect("console:schedules")
+    rows = [(s, Install.objects.filter(autobk=s.name).count())
+            for s in BackupSchedule.objects.all()]
+    return render(request, "console/schedules.html", {"rows": rows, "form": form})
+
+
+@login_required
+@require_POST
+def schedule_delete(request: HttpRequest, name: str) -> HttpResponse:
+    admin = _admin(request)
+    try:
+        delete_schedule(name)
+    except InstallError as exc:
+        messages.error(request, exc.message)
+    else:
+        audit.record(admin, "schedule.delete", name)
+        messages.success(request, _("The backup schedule %(name)s was removed.") % {"name": name})
+    return redirect("console:schedules")
+
+
+def _masked_keys() -> dict[str, str]:
+    return {name: ("…" + value[-4:]) if value else "" for name, value in keys.current_keys().items()}
+
+
+@login_required
+def api_keys(request: HttpRequest) -> HttpResponse:
+    _admin(request)
+    return render(request, "console/keys.html", {"keys": _masked_keys()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_key_rotate(request: HttpRequest, name: str) -> HttpResponse:
+    """GET asks first (panels using the key stop working); POST makes a new key and shows
+    it once, on this page only: it is never written to a log or a message."""
+    admin = _admin(request)
+    if name not in keys.KEY_NAMES:
+        raise Http404
+    if request.method == "GET":
+        return render(request, "console/key_rotate.html", {"name": name})
+    try:
+        new = keys.rotate(name)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("console:keys")
+    audit.record(admin, "apikey.rotate", name, "a new key was made")
+    response = render(request, "console/keys.html", {"keys": _masked_keys(), "new_key": new,
+                                                     "new_name": name})
+    return response

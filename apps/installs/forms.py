@@ -6,18 +6,25 @@ allowed is decided by ``plan.check_install``, so the GUI and the API cannot disa
 
 from __future__ import annotations
 
+import re
+
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts.models import Account, Website
+from apps.accounts.models import Account, SiteSettings, Website
 from apps.catalog.services import default_version
 from apps.recipes import fields as app_fields
 from apps.recipes.fields import random_login, random_password
 
 from .models import BackupSchedule
+from .plan import input_problems
 from .plan import NOTIFICATIONS
 
 DB_AUTO, DB_LISTED, DB_MANUAL = "auto", "listed", "manual"
+# What the install form offers to email about first: the install itself and updates.
+INSTALL_NOTIFICATIONS = ["install", "update_available", "update_error"]
+FOLDER_PART_RE = re.compile(r"^[\w.~-]{1,255}$", re.ASCII)
 
 
 def vhost_choices(websites: list[Website]) -> list:
@@ -44,7 +51,68 @@ def listed_databases(websites: list[Website]) -> dict[str, tuple[Website, dict]]
     return found
 
 
-class InstallForm(forms.Form):
+def folder_path(value: str) -> str:
+    """A folder below a website address, as typed into a form: folder names of letters,
+    digits, ``-``, ``_``, ``.`` and ``~``, separated by ``/``. A web address or a space is
+    refused at once, before anything is created."""
+    folder = value.strip().strip("/")
+    if not folder:
+        return folder
+    if "://" in folder or folder.lower().startswith(("www.", "http:", "https:")):
+        raise forms.ValidationError(_(
+            "Type only the folder, such as blog, not a web address: the address is "
+            "chosen in the website address list."))
+    if any(ch.isspace() for ch in folder):
+        raise forms.ValidationError(_("A folder name cannot contain spaces: use - or _ "
+                                      "instead, such as my-blog."))
+    parts = folder.split("/")
+    if any(part in {"", ".", ".."} or not FOLDER_PART_RE.match(part) for part in parts):
+        raise forms.ValidationError(_(
+            "Type a folder name such as blog or blog/2024: letters, digits, - _ . and ~ "
+            "only, without .. or empty names."))
+    return folder
+
+
+class AutomationForm(forms.Form):
+    """Automatic updates, automatic backups and where backups go: asked when installing
+    and on the Edit page alike."""
+
+    autoup = forms.ChoiceField(label=_("Automatic updates"), choices=[
+        ("0", _("Off")), ("1", _("Minor versions only")), ("2", _("Any version"))])
+    autoup_backup = forms.BooleanField(label=_("Back up before an automatic update and restore "
+                                               "it if the update fails"), required=False)
+    autobk = forms.ChoiceField(label=_("Automatic backups"), choices=[
+        ("0", _("Off")), ("custom", _("Keep this many backups"))])
+    autobk_daily = forms.IntegerField(label=_("Daily"), min_value=0, max_value=99)
+    autobk_weekly = forms.IntegerField(label=_("Weekly"), min_value=0, max_value=99)
+    autobk_monthly = forms.IntegerField(label=_("Monthly"), min_value=0, max_value=99)
+    bkloc = forms.ChoiceField(label=_("Backups are kept"), required=False, help_text=_(
+        "Always on this server; a backup location also gets a copy of each backup."))
+    notification = forms.MultipleChoiceField(label=_("Email me about"), required=False,
+                                             widget=forms.CheckboxSelectMultiple)
+
+    AUTOMATION = ("autoup", "autoup_backup", "autobk", "autobk_daily", "autobk_weekly",
+                  "autobk_monthly", "bkloc", "notification")
+
+    def automation_choices(self, account: Account) -> None:
+        """The account's saved backup locations (by id) and the administrator's schedules."""
+        self.locations = {str(loc.pk): loc
+                          for loc in account.backup_locations.filter(pending=False)}
+        self.fields["bkloc"].choices = [("local", _("On this server only"))] + [
+            (pk, _("Here and at %(name)s") % {"name": loc.name})
+            for pk, loc in self.locations.items()]
+        self.fields["autobk"].choices = [*self.fields["autobk"].choices, *[
+            (s.name, _("Schedule: %(name)s") % {"name": s.description or s.name})
+            for s in BackupSchedule.objects.all()]]
+        self.fields["notification"].choices = [
+            (n, NOTIFICATION_LABELS.get(n, n.replace("_", " "))) for n in sorted(NOTIFICATIONS)]
+
+    def bkloc_uri(self, value: str) -> str:
+        """The backup location URI the API takes for the form's choice (ids are shown)."""
+        return self.locations[value].uri if value in self.locations else "local"
+
+
+class InstallForm(AutomationForm):
     """Built per application from ``recipe.fields`` (already in ``sort_order``)."""
 
     vhost = forms.ChoiceField(label=_("Website address"))
@@ -81,6 +149,8 @@ class InstallForm(forms.Form):
         self.databases = listed_databases(websites)
 
         self.fields["vhost"].choices = vhost_choices(websites)
+        self.automation_choices(account)
+        self._automation_defaults()
         self.fields["vhost"].initial = next(
             (u.rstrip("/") for w in websites for u in (w.vhosts or {})), None)
         # Newest first: the one most people want.
@@ -127,6 +197,25 @@ class InstallForm(forms.Form):
                 continue
             self.app_fields.append(name)
 
+    def _automation_defaults(self) -> None:
+        """The administrator's default install options (the console's) as the choices
+        shown: what an install that does not choose gets."""
+        site = SiteSettings.load()
+        autobk = site.default_autobk or "0"
+        if autobk not in dict(self.fields["autobk"].choices):
+            autobk = "0"  # a schedule removed since
+        for name, value in {
+                "autoup": str(site.default_autoup), "autoup_backup": site.default_autoup_backup,
+                "autobk": autobk, "autobk_daily": site.default_autobk_daily,
+                "autobk_weekly": site.default_autobk_weekly,
+                "autobk_monthly": site.default_autobk_monthly, "bkloc": "local",
+                "notification": INSTALL_NOTIFICATIONS}.items():
+            self.fields[name].initial = value
+
+    @property
+    def automation_fields(self):
+        return [self[name] for name in self.AUTOMATION]
+
     def _initial(self, spec: dict):
         kind = spec["type"]
         if kind == "password":
@@ -165,10 +254,7 @@ class InstallForm(forms.Form):
         return None
 
     def clean_folder(self) -> str:
-        folder = self.cleaned_data["folder"].strip().strip("/")
-        if "\\" in folder or any(part in {".", ".."} for part in folder.split("/")):
-            raise forms.ValidationError(_("Type a folder name such as blog, without dots."))
-        return folder
+        return folder_path(self.cleaned_data["folder"])
 
     def clean(self):
         data = super().clean()
@@ -180,30 +266,50 @@ class InstallForm(forms.Form):
             elif choice[0] != self.website():
                 self.add_error("database", _("That database belongs to another website. "
                                              "Choose one of this website's databases."))
+        # What the install itself would refuse in the input, every problem at once (those
+        # of fields already marked above are left out: one message a field).
+        problems = [(self.field_for(exc), exc.message)
+                    for exc in input_problems(self.account, self.to_params())]
+        for name, message in problems:
+            if (name or NON_FIELD_ERRORS) not in self.errors:
+                self.add_error(name, message)
         return data
 
     def url(self) -> str:
-        base = self.cleaned_data["vhost"]
+        base = self.cleaned_data.get("vhost")
+        if not base:
+            return ""
         folder = self.cleaned_data.get("folder", "")
         return f"{base}/{folder}" if folder else base
 
     def to_params(self) -> dict:
         """The install API's parameters (section 3.3 of the reference)."""
         data = self.cleaned_data
-        params = {"application": self.recipe.id, "version": data["version"], "url": self.url()}
+        # While the form is checked, fields with an error of their own are missing: their
+        # parameters are left out (the install's defaults apply to them).
+        params = {"application": self.recipe.id, "version": data.get("version"),
+                  "url": self.url()}
         mode = data.get("db_mode")
-        if mode == DB_LISTED:
+        if mode == DB_LISTED and data.get("database") in self.databases:
             _website, database = self.databases[data["database"]]
             params.update(db_host=database.get("host") or "localhost", db_name=database["name"],
                           db_user=database.get("user") or database["name"],
                           db_pass=database.get("pass") or data.get("database_pass", ""))
         elif mode == DB_MANUAL:
-            params.update({name: data[name] for name in ("db_host", "db_name", "db_user", "db_pass")})
+            params.update({name: data.get(name) or "" for name in ("db_host", "db_name",
+                                                                    "db_user", "db_pass")})
         if data.get("db_prefix"):
             params["db_prefix"] = data["db_prefix"]
+        for name in ("autoup", "autobk", "autobk_daily", "autobk_weekly", "autobk_monthly"):
+            if data.get(name) is not None:
+                params[name] = str(data[name])
+        params["autoup_backup"] = "1" if data.get("autoup_backup") else "0"
+        params["bkloc"] = self.bkloc_uri(data.get("bkloc") or "local")
+        params["notification"] = ",".join(data.get("notification") or [])
         for name in self.app_fields:
-            value = data[name]
-            params[name] = ("1" if value else "0") if isinstance(value, bool) else value
+            if name in data:
+                value = data[name]
+                params[name] = ("1" if value else "0") if isinstance(value, bool) else value
         return params
 
     def field_for(self, exc) -> str | None:
@@ -279,26 +385,13 @@ NOTIFICATION_LABELS = {
 }
 
 
-class EditForm(forms.Form):
+class EditForm(AutomationForm):
     """The install's settings page. Like InstallForm it only gathers input: ``to_params``
     gives the edit API's parameters for what changed, and ``editing.check_edit`` decides."""
 
     url = forms.CharField(label=_("Address"), max_length=2048,
                           help_text=_("Another address of your website moves the files there."))
     language = forms.ChoiceField(label=_("Language"))
-    autoup = forms.ChoiceField(label=_("Automatic updates"), choices=[
-        ("0", _("Off")), ("1", _("Minor versions only")), ("2", _("Any version"))])
-    autoup_backup = forms.BooleanField(label=_("Back up before an automatic update and restore "
-                                               "it if the update fails"), required=False)
-    notification = forms.MultipleChoiceField(label=_("Email me about"), required=False,
-                                             widget=forms.CheckboxSelectMultiple)
-    autobk = forms.ChoiceField(label=_("Automatic backups"), choices=[
-        ("0", _("Off")), ("custom", _("Keep this many backups"))])
-    autobk_daily = forms.IntegerField(label=_("Daily"), min_value=0, max_value=99)
-    autobk_weekly = forms.IntegerField(label=_("Weekly"), min_value=0, max_value=99)
-    autobk_monthly = forms.IntegerField(label=_("Monthly"), min_value=0, max_value=99)
-    bkloc = forms.ChoiceField(label=_("Backups are kept"), required=False, help_text=_(
-        "Always on this server; a backup location also gets a copy of each backup."))
     db_host = forms.CharField(label=_("Database server"), max_length=255, required=False)
     db_name = forms.CharField(label=_("Database name"), max_length=128, required=False)
     db_user = forms.CharField(label=_("Database user"), max_length=128, required=False)
@@ -345,24 +438,15 @@ class EditForm(forms.Form):
         # Saved locations by id. An install's bkloc is one of them (saving it saves the
         # location too: backups/receivers.py); a row older than that is saved again here.
         current = self._bkloc_location(install)
-        self.locations = {str(loc.pk): loc
-                          for loc in install.account.backup_locations.filter(pending=False)}
         self.current["bkloc"] = str(current.pk) if current is not None else "local"
         super().__init__(*args, initial=self.current, **kwargs)
+        self.automation_choices(install.account)
         for name, spec in specs.items():
             self.fields[name] = app_form_field(name, spec, editing=True)
-        self.fields["bkloc"].choices = [("local", _("On this server only"))] + [
-            (pk, _("Here and at %(name)s") % {"name": loc.name})
-            for pk, loc in self.locations.items()]
         names = recipe.manifest.get("language_names", {}) if recipe else {}
         languages = recipe.languages if recipe else [install.language]
         self.fields["language"].choices = [(c, names.get(c, c)) for c in languages]
 
-        self.fields["autobk"].choices = [*self.fields["autobk"].choices, *[
-            (s.name, _("Schedule: %(name)s") % {"name": s.description or s.name})
-            for s in BackupSchedule.objects.all()]]
-        self.fields["notification"].choices = [
-            (n, NOTIFICATION_LABELS.get(n, n.replace("_", " "))) for n in sorted(NOTIFICATIONS)]
         if not install.db_name:
             for name in self.DATABASE:
                 del self.fields[name]
@@ -394,8 +478,7 @@ class EditForm(forms.Form):
                 continue
             if name == "bkloc":  # the edit API takes the URI, the form only shows ids
                 if value and value != self.current["bkloc"]:
-                    params[name] = self.locations[value].uri if value in self.locations \
-                        else "local"
+                    params[name] = self.bkloc_uri(value)
                 continue
             if value != self.current.get(name):
                 params[name] = ("1" if value else "0") if isinstance(value, bool) else value

@@ -403,6 +403,56 @@ def check_install(account: Account | None, params: dict, *, dryrun: int = 0,
     return plan
 
 
+def input_problems(account: Account, params: dict) -> list[InstallError]:
+    """Every problem ``check_install`` finds in the input alone, not only the first: a
+    form shows them all at once, each beside its field. The URL, the language, each of
+    the application's fields, the automation options and the database are checked apart;
+    an empty list means ``check_install`` is next (it also looks at the target)."""
+    recipe = get_recipe(_text(params, "application") or "")
+    problems: list[InstallError] = []
+
+    def attempt(check, *args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except InstallError as exc:
+            problems.append(exc)
+            return None
+
+    found = attempt(check_url, account, params, recipe)
+    website = found[0] if found else None
+    attempt(check_language, recipe, params)
+    owner_email = (website.email if website else "") or account.email
+    values = {}
+    for name, spec in app_fields.app_fields(recipe).items():
+        values[name] = attempt(app_fields.check_value, name, spec, params.get(name),
+                               owner_email=owner_email)
+    # The application's own rules, on the values that passed their type's check.
+    language = (_text(params, "language") or "en").lower().replace("-", "_")
+    attempt(recipe.check_fields, {"language": language, "content": "yes",
+                                  **{k: v for k, v in values.items() if v is not None}})
+    attempt(check_backup_options, with_install_defaults(params))
+    if website is not None:
+        attempt(check_database, recipe, params, website)
+    return problems
+
+
+def check_database_login(plan: InstallPlan) -> None:
+    """A database the request names (or the website's list gives): sign in to it and
+    refuse tables already there under the prefix, before anything is created."""
+    if plan.db.mode not in ("manual", "website"):
+        return
+    conn = connect_db(plan.db.host_ip or plan.db.host, plan.db.user, plan.db.password,
+                      plan.db.name, errcode="invalid_argument_db_user", status=400)
+    try:
+        clash = tables_with_prefix(conn, plan.db.prefix)
+    finally:
+        conn.close()
+    if clash and not plan.db.auto_prefix:  # else the worker takes a free prefix
+        raise InstallError(f"The database {plan.db.name} already has tables with the prefix "
+                           f"'{plan.db.prefix}'; choose another db_prefix.",
+                           errcode="invalid_argument_db_prefix", field="db_prefix")
+
+
 def archive_names(package) -> list[str]:
     """Top-level names the package archive creates (validated member by member)."""
     return _archive_names(str(package.path), package.sha256, check_archive)
@@ -457,16 +507,7 @@ def check_resources(plan: InstallPlan) -> None:
     except CatalogError as exc:
         raise InstallError(exc.message, errcode=exc.errcode, status=500) from None
     if plan.db.mode in ("manual", "website"):
-        conn = connect_db(plan.db.host_ip or plan.db.host, plan.db.user, plan.db.password,
-                          plan.db.name, errcode="invalid_argument_db_user", status=400)
-        try:
-            clash = tables_with_prefix(conn, plan.db.prefix)
-        finally:
-            conn.close()
-        if clash and not plan.db.auto_prefix:  # else the worker takes a free prefix
-            raise InstallError(f"The database {plan.db.name} already has tables with the prefix "
-                               f"'{plan.db.prefix}'; choose another db_prefix.",
-                               errcode="invalid_argument_db_prefix", field="db_prefix")
+        check_database_login(plan)
     elif plan.db.mode == "panel":
         get_panel().generate_db("mysql", plan.website.as_session())  # reaches the server
     _check_writable(plan)

@@ -23,6 +23,7 @@ from installatron_gui.lib.errors import InstallatronError
 from installatron_gui.lib.pages import IdsFirstPaginator
 
 from . import addons, editing, services
+from . import plan as install_plan
 from .errors import InstallError
 from .forms import EditForm, InstallForm
 from .imports import import_install
@@ -108,8 +109,11 @@ def new(request: HttpRequest, application: str) -> HttpResponse:
     form = InstallForm(request.POST or None, account=principal, recipe=recipe,
                        versions=versions, websites=websites)
     if request.method == "POST" and form.is_valid():
+        # The form marked every problem of the input at once; now the target, and a
+        # database the owner named is signed in to, before anything is created.
         try:
             plan = services.check_install(principal, form.to_params())
+            install_plan.check_database_login(plan)
             install, _task = services.start_install(plan)
         except InstallatronError as exc:
             # Beside the field it is about; status 200 so htmx would swap it too (STYLE 20).

@@ -126,3 +126,27 @@ def test_a_branded_portal_as_its_customer_sees_it(live_server, page, reseller, u
         assert page.locator(".brand-logo").evaluate("i => i.naturalWidth") == 1
         assert _fits(page)
         screenshot(page, f"branded-portal-{width}")
+
+
+def test_a_used_link_is_answered_in_its_accounts_brand_and_language(reseller, user):
+    from apps.accounts.services import create_handoff
+
+    _save(_as(reseller), name="Hosty Apps", accent="#7a1f5c", bar="#2b0a1f",
+          logo=SimpleUploadedFile("logo.png", PNG, content_type="image/png"))
+    raw = create_handoff(user, language="de")
+    browser = Client()
+    assert browser.get("/index.php", {"s": raw}).status_code == 302
+    browser.logout()
+    again = browser.get("/index.php", {"s": raw})
+    html = again.content.decode()
+    assert again.status_code == 403
+    assert '<html lang="de">' in html and "Dieser Link ist abgelaufen" in html
+    assert "<strong>Hosty Apps</strong>" in html and "· Hosty Apps</title>" in html
+    css_url = re.search(r'href="(/gui/brand/\d+\.css\?v=\d+)"', html).group(1)
+    logo_url = re.search(r'src="(/gui/brand/[^"]+)"', html).group(1)
+    assert "#7a1f5c" in browser.get(css_url).content.decode()  # signed out, this browser
+    assert browser.get(logo_url).status_code == 200
+    assert Client().get(css_url).status_code == 404  # any other browser: nothing
+    # An id that never existed learns nothing: the plain page, in English.
+    plain = Client().get("/index.php", {"s": "y" * 43}).content.decode()
+    assert "Hosty Apps" not in plain and "This link has expired" in plain

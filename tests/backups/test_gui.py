@@ -142,3 +142,33 @@ def test_a_backup_download_is_never_cached(client, user, backup):
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
     b"".join(response.streaming_content)
+
+
+def _field_errors(html: str, name: str) -> str:
+    import re
+
+    found = re.search(rf'id="field-{name}">(.*?)</div>', html, re.S)
+    assert found, f"no field {name}"
+    return found.group(1) if 'class="errorlist' in found.group(1) else ""
+
+
+def test_clone_and_restore_to_mark_every_problem_beside_its_field_and_keep_the_input(
+        client, user, backup, blog):  # noqa: F811
+    from apps.installs.models import Install
+    from apps.tasks.models import Task
+
+    client.force_login(user)
+    for url in (f"/gui/backups/install/{blog.pk}/clone/", f"/gui/backups/{backup.pk}/restore-to/"):
+        response = client.post(url, {"base": "http://alice.test", "folder": "http://x.test/b",
+                                     "db_prefix": "wp-"})
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "not a web address" in _field_errors(html, "folder")
+        assert "letters, digits and _" in _field_errors(html, "db_prefix")
+        assert 'value="http://x.test/b"' in html and 'value="wp-"' in html
+        # The address already taken: said at the folder, nothing started.
+        response = client.post(url, {"base": "http://alice.test", "folder": "blog"})
+        assert "already installed" in _field_errors(response.content.decode(), "folder")
+        response = client.post(url, {"base": "http://elsewhere.test", "folder": "b"})
+        assert _field_errors(response.content.decode(), "base")
+    assert Install.objects.count() == 1 and not Task.objects.filter(cmd="clone").exists()

@@ -103,3 +103,17 @@ def wp_login(url: str, login: str, password: str) -> tuple[int, str, list[str]]:
     except urllib.error.HTTPError as exc:
         status, location = exc.code, exc.headers.get("Location", "")
     return status, location, [c.name for c in jar]
+
+
+@pytest.fixture
+def own_database(mysql_query, mysql_admin):
+    """A database and its user on the real server, as a panel would have made them."""
+    name = "itrform_" + secrets.token_hex(3)
+    password = "Db-pass-" + secrets.token_hex(4)
+    mysql_query(f"CREATE DATABASE `{name}`")
+    mysql_query("CREATE USER %s@'%%' IDENTIFIED BY %s", (name, password))
+    mysql_query(f"GRANT ALL ON `{name}`.* TO %s@'%%'", (name,))
+    host = f"{mysql_admin['host']}:{mysql_admin['port']}"
+    yield {"db_host": host, "db_name": name, "db_user": name, "db_pass": password}
+    mysql_query(f"DROP DATABASE IF EXISTS `{name}`")
+    mysql_query("DROP USER IF EXISTS %s@'%%'", (name,))

@@ -22,7 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, name, applications, description, delete, **opts):
         if name is None:
-            for app_set in AppSet.objects.all():
+            for app_set in AppSet.objects.filter(owner__isnull=True):
                 self.stdout.write(f"{app_set.name}\t{','.join(app_set.applications)}"
                                   f"\t{app_set.description}")
             return

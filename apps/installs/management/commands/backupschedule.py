@@ -3,13 +3,11 @@ keeps as many daily, weekly and monthly backups as its schedule says."""
 
 from __future__ import annotations
 
-import re
-
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.installs.backup_schedules import delete_schedule, save_schedule
+from apps.installs.errors import InstallError
 from apps.installs.models import BackupSchedule, Install
-
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 class Command(BaseCommand):
@@ -31,20 +29,13 @@ class Command(BaseCommand):
                 self.stdout.write(f"{s.name}\t{s.daily} daily, {s.weekly} weekly, "
                                   f"{s.monthly} monthly\t{users} install(s)\t{s.description}")
             return
-        if not NAME.match(name) or name in ("custom", "none", "0", "no"):
-            raise CommandError("A schedule name is lowercase letters, digits, '_' and '-' "
-                               "(and not custom or none).")
-        if delete:
-            if Install.objects.filter(autobk=name).exists():
-                raise CommandError(f"Installs still use the schedule '{name}'; change their "
-                                   "autobk first.")
-            if not BackupSchedule.objects.filter(name=name).delete()[0]:
-                raise CommandError(f"There is no backup schedule '{name}'.")
-            self.stdout.write(f"{name} deleted")
-            return
-        if not (daily or weekly or monthly):
-            raise CommandError("A schedule keeps at least one daily, weekly or monthly backup.")
-        BackupSchedule.objects.update_or_create(
-            name=name, defaults={"daily": daily, "weekly": weekly, "monthly": monthly,
-                                 "description": description[:255]})
+        try:
+            if delete:
+                delete_schedule(name)
+                self.stdout.write(f"{name} deleted")
+                return
+            save_schedule(name, daily=daily, weekly=weekly, monthly=monthly,
+                          description=description)
+        except InstallError as exc:
+            raise CommandError(exc.message) from None
         self.stdout.write(f"{name}: {daily} daily, {weekly} weekly, {monthly} monthly")
