@@ -211,8 +211,9 @@ class _Dropping:
     """A transport whose get_tree sends whole members, then its connection drops (before
     the tar's end, so what arrived reads as a complete shorter tar)."""
 
-    def __init__(self, members: int, size: int = 1024):
+    def __init__(self, members: int, size: int = 1024, *, same_machine: bool = True):
         self.members, self.size = members, size
+        self.same_machine = same_machine
 
     def get_tree(self, rel, out, *, exclude=None):
         from apps.transports.base import TransportError
@@ -225,21 +226,23 @@ class _Dropping:
         raise TransportError("The connection dropped.")
 
 
-def test_a_get_tree_cut_between_members_fails_the_backup_with_its_own_error():
+@pytest.mark.parametrize("same_machine", [True, False], ids=["piped", "stored"])
+def test_a_get_tree_cut_between_members_fails_the_backup_with_its_own_error(same_machine,
+                                                                           tmp_path):
     from apps.backups.archive import add_files, tree_stream
     from apps.transports.base import TransportError
     from installatron_gui.lib.compression import tar_writer
 
     with pytest.raises(TransportError, match="dropped"), \
-            tree_stream(_Dropping(3), "", []) as raw, io.BytesIO() as out, \
+            tree_stream(_Dropping(3, same_machine=same_machine), "", [], tmp_path) as raw, io.BytesIO() as out, \
             tar_writer(out, "zstd") as tar:
         add_files(tar, raw)
 
 
-def test_a_reader_that_fails_stops_get_tree_instead_of_hanging():
+def test_a_reader_that_fails_stops_get_tree_instead_of_hanging(tmp_path):
     from apps.backups.archive import tree_stream
 
     with pytest.raises(ValueError, match="reader"), \
-            tree_stream(_Dropping(64, 1 << 20), "", []) as raw:
+            tree_stream(_Dropping(64, 1 << 20), "", [], tmp_path) as raw:
         raw.read(1000)
         raise ValueError("the reader gave up")

@@ -43,7 +43,7 @@ def test_backups_go_to_a_remote_location_and_come_back_verified(scheme, site, re
     task = Task.objects.filter(install=install.id, cmd="backup").latest("created")
     assert "A copy was stored at" in task.message and server.password not in task.message
     assert uri_of(Backup.objects.get(pk=backup.pk)) == bkloc
-    stored = remote_site / f"{backup.id}.tar.gz"
+    stored = remote_site / backup.archive_path.name
     assert stored.read_bytes() == backup.archive_path.read_bytes()
     assert [p.name for p in remote_site.iterdir()] == [stored.name]  # no .part left
     assert Backup.objects.get(pk=backup.pk).backup_location == "remote"
@@ -105,11 +105,11 @@ def test_automatic_backups_go_to_the_remote_location_and_deleting_removes_the_co
                           autobk_daily="1")
     first = autobackup_install(install, ["daily"], report=lambda *a: None)
     assert Backup.objects.get(pk=first.pk).backup_location == "remote"
-    assert [p.name for p in remote_site.iterdir()] == [f"{first.id}.tar.gz"]
+    assert [p.name for p in remote_site.iterdir()] == [first.archive_path.name]
     # The next daily backup replaces it (autobk_daily=1), here and there.
     second = autobackup_install(install, ["daily"], report=lambda *a: None)
     assert not Backup.objects.filter(pk=first.pk).exists()
-    assert [p.name for p in remote_site.iterdir()] == [f"{second.id}.tar.gz"]
+    assert [p.name for p in remote_site.iterdir()] == [second.archive_path.name]
     backups.delete_backup(Backup.objects.get(pk=second.pk))
     assert list(remote_site.iterdir()) == [] and not second.archive_path.exists()
 
@@ -170,7 +170,7 @@ def test_a_user_saves_a_backup_location_in_the_gui_and_backs_up_there(
     task.refresh_from_db()
     assert task.status == "completed" and "A copy was stored at" in task.message, task.message
     backup = Backup.objects.get(pk=task.result["backup"])
-    assert (remote_site / f"{backup.id}.tar.gz").read_bytes() == backup.archive_path.read_bytes()
+    assert (remote_site / backup.archive_path.name).read_bytes() == backup.archive_path.read_bytes()
     assert backup.location_uri == location.uri
     assert "here and at Offsite" in client.get("/gui/backups/").content.decode()
     assert Install.objects.get(pk=install.pk).bkloc == ""  # a one-off choice

@@ -59,7 +59,7 @@ def test_a_backup_goes_to_s3_and_comes_back(site, s3d, wordpress_package):
     backup = run_backup(install)
     task = Task.objects.filter(install=install.id, cmd="backup").latest("created")
     assert "A copy was stored at" in task.message and s3d.secret_key not in task.message
-    assert s3d.keys() == {f"blog/{backup.id}.tar.gz": backup.archive_path.read_bytes()}
+    assert s3d.keys() == {f"blog/{backup.archive_path.name}": backup.archive_path.read_bytes()}
 
     tables = table_snapshot(install)
     db_rows(install, "UPDATE wp_options SET option_value = 'Changed' WHERE option_name = "
