@@ -6,6 +6,7 @@ clone (a new secret), import, uninstall."""
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 
 import pytest
@@ -59,10 +60,14 @@ def test_phpmyadmin_whole_life_on_a_local_website(site, db_account, worker, api)
 
     # Edit of the server reaches config.inc.php: another port and the sign-in fails,
     # back to the right one and it works; a value that is not a host changes nothing.
-    from tests.fixtures.services import free_port
-
-    ok(api.v1("edit", user=user, id=pma_id, server_port=str(free_port())))
-    assert phpmyadmin_login(f"{site.url}/pma", db_account) == ""
+    # A port bound but not listening refuses every connection, and no other process can
+    # take it while the check runs (a port found free may be taken again at once).
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        ok(api.v1("edit", user=user, id=pma_id, server_port=str(port)))
+        assert f"'{port}'" in (folder / "config.inc.php").read_text()
+        assert phpmyadmin_login(f"{site.url}/pma", db_account) == ""
     ok(api.v1("edit", user=user, id=pma_id, server_port=str(db_account.port)))
     assert db_account.database in phpmyadmin_login(f"{site.url}/pma", db_account)
     config = (folder / "config.inc.php").read_bytes()
