@@ -39,6 +39,9 @@ class Package(models.Model):
     sha256 = models.CharField(max_length=64)
     size = models.BigIntegerField()
     created = models.DateTimeField(default=timezone.now)
+    # The language codes whose files the archive holds (the recipe's package_languages,
+    # read when it was added); None: not known, every language of the manifest.
+    languages = models.JSONField(null=True, blank=True, default=None)
 
     objects = PackageQuerySet.as_manager()
 
@@ -51,6 +54,10 @@ class Package(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application} {self.version}"
+
+    def has_language(self, code: str) -> bool:
+        """Whether an install of this archive can be in language ``code``."""
+        return self.languages is None or code in self.languages
 
     @property
     def key(self) -> str:

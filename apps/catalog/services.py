@@ -49,6 +49,7 @@ class ArchiveInfo:
     files: int
     dirs: int
     unpacked_bytes: int
+    names: frozenset[str] = frozenset()
 
 
 def store_dir() -> Path:
@@ -97,7 +98,7 @@ def check_archive(path: Path, *, marker: str = "") -> ArchiveInfo:
         raise CatalogError(
             f"The archive has no '{marker}' at its root; files must not be wrapped in a folder.",
             errcode="invalid_argument_archive")
-    return ArchiveInfo(files=files, dirs=dirs, unpacked_bytes=unpacked)
+    return ArchiveInfo(files=files, dirs=dirs, unpacked_bytes=unpacked, names=frozenset(names))
 
 
 def check_version(version: str) -> str:
@@ -128,16 +129,18 @@ def add_package(application: str, version: str, archive: Path, *, branch: str = 
                            errcode="invalid_argument_version")
     package = _copy_into_store(
         Path(archive), f"{application}-{version}.tar.gz", marker=recipe.archive_marker,
-        sha256=sha256, create=lambda **row: Package.objects.create(
-            application=application, version=version, branch=branch, released=released, **row))
+        sha256=sha256, create=lambda info, **row: Package.objects.create(
+            application=application, version=version, branch=branch, released=released,
+            languages=recipe.package_languages(info.names), **row))
     log.info("added %s %s to the package store (%s)", application, version, package.sha256)
     return package
 
 
 def _copy_into_store(archive: Path, final_name: str, *, marker: str, sha256: str | None,
                      create):
-    """Copy, check and rename ``archive`` into the store; ``create(archive=, sha256=,
-    size=)`` makes the row, in the same transaction as the rename."""
+    """Copy, check and rename ``archive`` into the store; ``create(info, archive=,
+    sha256=, size=)`` makes the row (``info``: the checked copy's ArchiveInfo), in the
+    same transaction as the rename."""
     if not archive.is_file():
         raise CatalogError(f"There is no file {archive}.", errcode="invalid_argument_archive")
     store = store_dir()
@@ -152,10 +155,10 @@ def _copy_into_store(archive: Path, final_name: str, *, marker: str, sha256: str
         if sha256 is not None and actual != sha256:
             raise CatalogError("The archive's sha256 does not match the one given.",
                                errcode="invalid_argument_sha256")
-        check_archive(temp, marker=marker)
+        info = check_archive(temp, marker=marker)
         os.chmod(temp, 0o600)
         with transaction.atomic():
-            row = create(archive=final_name, sha256=actual, size=temp.stat().st_size)
+            row = create(info, archive=final_name, sha256=actual, size=temp.stat().st_size)
             publish(temp, store / final_name)
     finally:
         temp.unlink(missing_ok=True)
@@ -424,7 +427,7 @@ def add_addon_package(kind: str, slug: str, version: str, archive: Path, *, main
                            errcode="invalid_argument_version")
     package = _copy_into_store(
         Path(archive), f"{kind}-{slug}-{version}.tar.gz", marker=marker, sha256=sha256,
-        create=lambda **row: AddonPackage.objects.create(
+        create=lambda _info, **row: AddonPackage.objects.create(
             kind=kind, slug=slug, version=version, main=main, name=name[:255], **row))
     log.info("added %s %s %s to the package store (%s)", kind, slug, version, package.sha256)
     return package

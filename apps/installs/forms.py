@@ -13,6 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Account, SiteSettings, Website
+from apps.catalog.models import Package
 from apps.catalog.services import default_version
 from apps.recipes import fields as app_fields
 from apps.recipes.fields import random_login, random_password
@@ -155,9 +156,12 @@ class InstallForm(AutomationForm):
             (u.rstrip("/") for w in websites for u in (w.vhosts or {})), None)
         # Newest first: the one most people want.
         self.fields["version"].choices = [(v, v) for v in reversed(versions)]
+        package = None
         if versions:  # the administrator's default version, else the newest
             chosen = default_version(recipe.id)
             self.fields["version"].initial = chosen if chosen in versions else versions[-1]
+            package = Package.objects.of(recipe.id).filter(
+                version=self.fields["version"].initial).first()
 
         # Automatic means a new database from the panel class, or for websites whose panel
         # lists databases instead, the first free one of those (check_install decides).
@@ -188,7 +192,10 @@ class InstallForm(AutomationForm):
         self.app_fields = []
         for name, spec in recipe.fields.items():
             if name == "language" and spec.get("type"):
-                options = spec.get("options") or {}
+                # Only the languages whose files the package holds (all when not known).
+                options = {code: label for code, label in (spec.get("options") or {}).items()
+                           if package is None or package.has_language(code)}
+                spec = {**spec, "options": options}
                 self.fields[name] = app_form_field(name, spec, initial=self._language(
                     options, spec.get("default")))
             elif name in app_fields.asked_fields(recipe):

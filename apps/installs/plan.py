@@ -389,6 +389,10 @@ def check_install(account: Account | None, params: dict, *, dryrun: int = 0,
         raise InstallError(f"Another application is already installed at {url}.",
                            errcode="invalid_argument_url_alreadyexists", field="url")
     values = check_fields(recipe, params, account, website)
+    if not package.has_language(values["language"]):
+        raise InstallError(f"This {recipe.name} {package.version} package has no "
+                           f"{values['language']} language files.",
+                           errcode="invalid_argument_language", field="language")
     options = check_backup_options(with_install_defaults(params))
     db = check_database(recipe, params, website)
     plan = InstallPlan(

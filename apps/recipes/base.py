@@ -306,6 +306,14 @@ class Recipe:
         """The application's locale for a language code; ``""`` means its default (English)."""
         return self.locales.get(language, "")
 
+    def package_languages(self, names: frozenset[str]) -> list[str] | None:
+        """Package build and store: the language codes a package archive holds the files
+        of, given every member name of the archive (checked, relative, no leading ``./``).
+        Called once when the archive is added to the store; recorded on its Package row,
+        so the install form offers and the install accepts only those. ``None`` (the
+        default): the archive holds every language of the manifest."""
+        return None
+
     @property
     def fields(self) -> dict[str, dict]:
         """Install fields ordered by ``sort_order``; ``language`` gets its options here."""

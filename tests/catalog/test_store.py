@@ -9,6 +9,7 @@ from apps.catalog import services
 from apps.catalog.errors import CatalogError
 from apps.catalog.models import AppSet, Package
 from installatron_gui.lib.versions import compare, upgrade_kind, version_key
+from tests.catalog.conftest import VERSION_PHP
 
 
 def test_it_stores_an_archive_under_its_name_with_its_sha256(db, store, make_archive):
@@ -171,3 +172,18 @@ def test_add_package_command_adds_a_file_and_checks_the_given_sha256(db, store, 
     assert package.path.is_file()
     with pytest.raises(CommandError, match="sha256"):
         call_command("add_package", "wordpress", "3.0", "--url", "http://127.0.0.1:9/x.tar.gz")
+
+
+def test_a_package_records_the_languages_it_holds_the_files_of(db, store, make_archive):
+    base = [("wp-includes/version.php", "file", VERSION_PHP % b"6.1.9"),
+            ("index.php", "file", b"<?php")]
+    english = services.add_package("wordpress", "6.1.9", make_archive("en.tar.gz", base))
+    assert english.languages == ["en"]
+    assert english.has_language("en") and not english.has_language("de")
+    german = services.add_package("wordpress", "6.1.10", make_archive("de.tar.gz", [
+        *base, ("wp-content/languages/de_DE.mo", "file", b"\xde\x12\x04\x95"),
+        ("wp-content/languages/fr_FR.po", "file", b"# only the source, not the .mo")]))
+    assert sorted(german.languages) == ["de", "en"]
+    assert not german.has_language("fr")
+    # Rows recorded before languages were (None): every language of the manifest.
+    assert Package(application="wordpress", version="1").has_language("fr")

@@ -215,3 +215,38 @@ def test_requirement_ranges_read_as_installatron_writes_them():
     assert in_range("5.0", "-5.0") and not in_range("5.1", "-5.0")
     assert size_bytes("70M") == 70 << 20 and size_bytes("1.5G") == 3 << 29
     assert size_bytes("lots") is None
+
+
+def test_a_language_the_package_has_no_files_for_is_refused_before_anything_is_made(
+        api, owner, target, wordpress_package):
+    """The manifest knows German, but this WordPress archive was built without
+    wordpress-l10n: the install is refused at once, not late by WordPress's installer."""
+    from apps.installs.forms import InstallForm
+    from apps.installs.models import Install
+    from apps.tasks.models import Task
+
+    wordpress_package.languages = ["en"]
+    wordpress_package.save()
+    response = call(api, owner, language="de")
+    body = response.json()
+    assert (response.status_code, body["errcode"], body["data"]) == (
+        400, "invalid_argument_language", "language"), body
+    assert not Install.objects.exists() and not Task.objects.exists()
+
+    # The install form offers only what the package holds, and a German owner gets
+    # English preselected instead of a language that would fail.
+    from apps.recipes.base import get_recipe
+
+    owner.language = "de"
+    owner.save()
+    form = InstallForm(account=owner, recipe=get_recipe("wordpress"),
+                       versions=[wordpress_package.version],
+                       websites=list(owner.websites.all()))
+    assert [code for code, _label in form.fields["language"].choices] == ["en"]
+    assert form.fields["language"].initial == "en"
+    wordpress_package.languages = ["de", "en"]
+    wordpress_package.save()
+    form = InstallForm(account=owner, recipe=get_recipe("wordpress"),
+                       versions=[wordpress_package.version],
+                       websites=list(owner.websites.all()))
+    assert form.fields["language"].initial == "de"

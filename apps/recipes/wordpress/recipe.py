@@ -217,6 +217,13 @@ class Recipe(BaseRecipe):
 
         return site.sso_file(token, expires, login)
 
+    def package_languages(self, names: frozenset[str]) -> list[str]:
+        """English, and each language whose core translation (wp-content/languages/
+        <locale>.mo) is in the archive (Debian's wordpress-l10n, build_package --l10n)."""
+        return [code for code in self.languages
+                if not self.locale_for(code)
+                or f"wp-content/languages/{self.locale_for(code)}.mo" in names]
+
     def check_language(self, transport, path, locale: str) -> None:
         """A language can only be switched to if the site has its translation files."""
         if locale and not transport.exists(path(f"wp-content/languages/{locale}.mo")):
