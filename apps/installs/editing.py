@@ -139,6 +139,35 @@ def check_edit(install: Install, params: dict, *, held: bool = False) -> EditPla
     return plan
 
 
+def edit_problems(install: Install, params: dict) -> list[InstallError]:
+    """Every problem ``check_edit`` finds in the input alone, not only the first: the
+    Edit form shows them all at once, each beside its field. The automation options,
+    each of the application's fields, the database and the address are checked apart;
+    an empty list means ``check_edit`` is next (it also looks at the site)."""
+    try:
+        recipe = get_recipe(install.installer)
+    except CatalogError:
+        return []  # check_edit says so
+    plan = EditPlan(install=install, recipe=recipe, params=params, delete=False,
+                    delete_backups=False)
+    problems: list[InstallError] = []
+
+    def attempt(check, *args):
+        try:
+            check(*args)
+        except InstallError as exc:
+            if not any((p.field, p.message) == (exc.field, exc.message) for p in problems):
+                problems.append(exc)
+
+    attempt(_check_stored, install, params)
+    for name in ("language", *app_fields.asked_fields(recipe)):
+        if _given(params, name):
+            attempt(_check_app_fields, plan, {name: params[name]})
+    attempt(_check_db, plan, params)
+    attempt(_check_move, plan, params)
+    return problems
+
+
 def _check_stored(install: Install, params: dict) -> dict:
     """autoup, autoup_backup, notification, autobk*, bkloc: install's rules, current
     values for whatever is not given."""

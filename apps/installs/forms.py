@@ -19,6 +19,7 @@ from apps.recipes import fields as app_fields
 from apps.recipes.fields import random_login, random_password
 
 from .models import BackupSchedule
+from .editing import edit_problems
 from .plan import input_problems
 from .plan import NOTIFICATIONS
 
@@ -501,3 +502,13 @@ class EditForm(AutomationForm):
                 if (exc.errcode or "").startswith(lead):
                     param = exc.errcode[len(lead):]
         return param if param in self.fields else None
+
+    def clean(self):
+        data = super().clean()
+        # What the edit would refuse in the input, every problem at once, each beside
+        # its field (one message a field: those the fields' own checks marked keep theirs).
+        for exc in edit_problems(self.install, self.to_params()):
+            name = self.field_for(exc)
+            if (name or NON_FIELD_ERRORS) not in self.errors:
+                self.add_error(name, exc.message)
+        return data

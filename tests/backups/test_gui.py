@@ -172,3 +172,19 @@ def test_clone_and_restore_to_mark_every_problem_beside_its_field_and_keep_the_i
         response = client.post(url, {"base": "http://elsewhere.test", "folder": "b"})
         assert _field_errors(response.content.decode(), "base")
     assert Install.objects.count() == 1 and not Task.objects.filter(cmd="clone").exists()
+
+
+def test_the_location_form_marks_every_wrong_field_at_once_and_keeps_the_input(client, user):
+    from apps.backups.models import BackupLocation
+
+    client.force_login(user)
+    response = client.post("/gui/backups/locations/", {
+        "name": "Off site", "scheme": "gopher", "host": "a b.example", "port": "70000",
+        "username": "", "password": "secret-kept-out", "folder": "/x/../etc"})
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert set(errors) == {"scheme", "host", "port", "username", "folder"}, errors
+    html = response.content.decode()
+    assert 'value="a b.example"' in html and 'value="/x/../etc"' in html
+    assert "secret-kept-out" not in html  # a password is never sent back
+    assert not BackupLocation.objects.exists()

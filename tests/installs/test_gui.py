@@ -576,3 +576,23 @@ def test_without_javascript_the_form_submits_and_the_page_refreshes_itself(
         screenshot(page, "nojs-2-progress")
     finally:
         context.close()
+
+
+def test_the_edit_form_marks_every_wrong_field_at_once_and_keeps_what_was_typed(client, user):
+    install = _make_install(user, fields={
+        "login": "admin_x1", "email": "a@b.c", "sitetitle": "Alice's blog", "sitetagline": ""})
+    client.force_login(user)
+    url = reverse("installs:edit", args=[install.pk])
+    form = client.get(url).context["form"]
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: ("on" if v is True else v) for k, v in data.items() if v is not None and v is not False}
+    data.update(email="not-an-email", sitetagline="x" * 300, autobk="custom",
+                autobk_daily="0", autobk_weekly="0", autobk_monthly="0")
+    response = client.post(url, data)
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert {"email", "sitetagline", "autobk_daily"} <= set(errors), errors
+    html = response.content.decode()
+    assert 'value="not-an-email"' in html
+    install.refresh_from_db()
+    assert install.fields["email"] == "a@b.c" and install.autobk in ("", "0", None)
