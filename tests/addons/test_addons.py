@@ -141,19 +141,24 @@ def test_a_plugin_updates_to_a_newer_archive_and_keeps_its_state(wp, tmp_path):
     assert fetch(wp.url + "/")[0] == 200
 
 
-def test_a_failed_update_puts_the_old_plugin_back(wp, tmp_path):
+def _refused_broken_akismet(wp, tmp_path, params: dict) -> None:
+    """A fatal-error akismet 5.0.4 in the store; ``params`` must fail on the home page's
+    HTTP 500 and leave every file as it was."""
     from pathlib import Path
 
     from apps.installs.errors import InstallError
 
-    _edit(wp, **{"activate-plugin": "akismet/akismet.php"})
     before = listing(Path(wp.website.path))
     derive_plugin(tmp_path, "5.0.4", break_it=True)
-
     with pytest.raises(InstallError) as caught:
-        _edit(wp, **{"update-plugin": "akismet/akismet.php"})
+        _edit(wp, **params)
     assert caught.value.errcode == "failed_addon_site" and "HTTP 500" in caught.value.message
     assert listing(Path(wp.website.path)) == before
+
+
+def test_a_failed_update_puts_the_old_plugin_back(wp, tmp_path):
+    _edit(wp, **{"activate-plugin": "akismet/akismet.php"})
+    _refused_broken_akismet(wp, tmp_path, {"update-plugin": "akismet/akismet.php"})
     assert wp_php(wp, "echo AKISMET_VERSION . ' ' . get_plugin_data(WP_PLUGIN_DIR . "
                       "'/akismet/akismet.php')['Version'];") == "5.0.2 5.0.2"
     # The rollback waited for the web server's opcache: the old plugin is served at once.
@@ -262,3 +267,63 @@ def test_another_owners_install_is_404_through_the_api(wp, api, stranger):
         assert response.status_code == 404, response.content
         assert response.json()["errcode"] == "invalid_argument_id"
     assert "akismet" not in _option(wp, "active_plugins")
+
+
+def _plugins_dir(install):
+    import os
+
+    return sorted(os.listdir(f"{install.website.path}/{install.path}/wp-content/plugins"))
+
+
+def test_a_plugin_added_from_the_store_is_listed_and_nothing_is_left_aside(wp, addon_store):
+    data = _edit(wp, **{"install-plugin": "http-authentication"})
+    version = addon_store[("wp-plugin", "http-authentication")].version
+    entry = data["list-plugins"]["http-authentication/http-authentication.php"]
+    assert entry["Version"] == version and entry["active"] is False
+    assert _plugins_dir(wp) == ["akismet", "http-authentication", "index.php"]
+    assert wp_php(wp, "echo implode(',', array_keys(get_plugins()));") == \
+        "akismet/akismet.php,http-authentication/http-authentication.php"
+    assert fetch(wp.url + "/")[0] == 200
+
+
+def test_an_added_plugin_that_breaks_the_site_is_removed_again(wp, tmp_path):
+    """WordPress loads an added plugin at once when active_plugins still names it (a
+    folder deleted by hand): a fatal error there makes the home page fail."""
+    import shutil
+
+    _edit(wp, **{"activate-plugin": "akismet/akismet.php"})
+    shutil.rmtree(f"{wp.website.path}/{wp.path}/wp-content/plugins/akismet")
+    assert fetch(wp.url + "/")[0] == 200  # WordPress skips an active plugin that is gone
+    _refused_broken_akismet(wp, tmp_path, {"install-plugin": "akismet"})
+    assert _plugins_dir(wp) == ["index.php"]
+    assert fetch(wp.url + "/")[0] == 200
+
+
+@pytest.mark.parametrize("header", ["Version: 9.9", "Description: no Plugin Name header"])
+def test_a_package_without_the_expected_plugin_leaves_nothing(wp, tmp_path, header):
+    from pathlib import Path
+
+    from apps.catalog.services import add_addon_package
+    from apps.installs.errors import InstallError
+    from apps.recipes.wordpress.build import build_addon_archive
+
+    source = tmp_path / "itron-odd"
+    source.mkdir()
+    (source / "itron-odd.php").write_text("<?php\n/*\n * Plugin Name: Itron Odd\n"
+                                          " * Version: 1.0\n */\n")
+    built = build_addon_archive(source, tmp_path / "odd.tar.gz", kind="wp-plugin")
+    # The store keeps what it is told; the archive then says something else.
+    (source / "itron-odd.php").write_text(f"<?php\n/*\n * {header}\n */\n")
+    import tarfile
+
+    with tarfile.open(tmp_path / "odd2.tar.gz", "w:gz") as tar:
+        tar.add(source / "itron-odd.php", arcname="itron-odd.php")
+    add_addon_package("wp-plugin", "itron-odd", "1.0", tmp_path / "odd2.tar.gz",
+                      main=built.main, name=built.name)
+    before = listing(Path(wp.website.path))
+
+    with pytest.raises(InstallError) as caught:
+        _edit(wp, **{"install-plugin": "itron-odd"})
+    assert caught.value.errcode == "failed_package_invalid"
+    assert listing(Path(wp.website.path)) == before
+    assert _plugins_dir(wp) == ["akismet", "index.php"]

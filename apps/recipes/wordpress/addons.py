@@ -10,9 +10,10 @@ way ``activate_plugin``/``switch_theme`` leave them; the plugin's activation hoo
 run (there is no PHP on our side), so after every change the home page must still answer,
 or the change is undone.
 
-New files come from add-on archives in the package store (``AddonPackage``). An update
-unpacks beside the old folder, swaps the two by renaming and removes the old one only
-once the site answers; any failure puts the old folder back.
+New files come from add-on archives in the package store (``AddonPackage``). An install
+or an update unpacks beside the folder under a hidden name, checks the files, renames
+them into place (an update sets the old folder aside and removes it only once the site
+answers); any failure removes what was added and puts the old folder back.
 """
 
 from __future__ import annotations
@@ -433,79 +434,91 @@ def _store_package(site: Site, kind: str, slug: str):
     return package
 
 
-def install_addon(site: Site, kind: str, addon_id: str) -> Addon:
-    """Unpack the store's newest archive of an add-on into its folder (which must not
-    exist yet). ``addon_id``: the folder name, or for a plugin also folder/file.php."""
-    slug = check_addon_id(kind, addon_id).split("/", 1)[0]
-    package = _store_package(site, kind, slug)
-    target = posixpath.join(site.dir_of(kind), slug)
-    if site.transport.exists(target):
-        raise InstallError(f"The {kind} '{slug}' is already installed; update it instead.",
-                           errcode=f"invalid_argument_{kind}", field=kind)
-    site.access.verify_package(package)
-    site.transport.put_tree(package.path, target)
-    try:
-        return site.find(kind, package.addon_id)
-    except InstallError:
-        site.transport.remove(target)
-        raise InstallError(f"The archive of {package} has no usable {kind} in it.",
-                           errcode="failed_package_invalid", status=500) from None
-
-
-def update_addon(site: Site, addon: Addon, *, report=None) -> Addon:
-    """Replace an add-on's folder with the store's newest archive, atomically.
-
-    Steps: verify the archive, unpack it beside the folder (hidden name), check it holds
-    the expected version, swap the two folders by renaming, check the site answers,
-    remove the old folder. A failure before the end undoes the steps in reverse: the
-    old folder is back under its name and the new files are gone.
-    """
-    if addon.update is None:
-        raise InstallError(f"{addon.name} {addon.version} is up to date.",
-                           errcode=f"invalid_argument_{addon.kind}", field=addon.kind)
-    package = addon.update
-    base = site.dir_of(addon.kind)
+def _staged_steps(site: Site, kind: str, folder: str, package, what: str) -> tuple[list, str]:
+    """The undoable steps that bring ``package`` into ``folder`` (below plugins/ or
+    themes/): verify the archive, unpack it beside the folder under a hidden name, check
+    it holds the add-on at the package's version, rename it into place (the old folder,
+    if any, set aside), check the site answers. Returns the steps and the set-aside
+    folder's path, which the caller removes once the steps have all run."""
+    base = site.dir_of(kind)
     t = site.transport
     tag = secrets.token_hex(4)
-    current = posixpath.join(base, addon.folder)
-    staged = posixpath.join(base, f"{STAGE}new-{addon.folder}-{tag}")
-    kept = posixpath.join(base, f"{STAGE}old-{addon.folder}-{tag}")
-    marker = "style.css" if addon.kind == "theme" else package.main
+    current = posixpath.join(base, folder)
+    staged = posixpath.join(base, f"{STAGE}new-{folder}-{tag}")
+    kept = posixpath.join(base, f"{STAGE}old-{folder}-{tag}")
+    marker = "style.css" if kind == "theme" else package.main
 
     def check_staged():
-        headers = read_headers(t.read(posixpath.join(staged, marker))[:HEADER_BYTES]
-                               .decode("utf-8", "replace"),
-                               PLUGIN_HEADERS if addon.kind == "plugin" else THEME_HEADERS)
+        path = posixpath.join(staged, marker)
+        if not marker or not t.exists(path) or t.is_dir(path):
+            raise InstallError(f"The archive of {package} has no usable {kind} in it.",
+                               errcode="failed_package_invalid", status=500)
+        headers = read_headers(t.read(path)[:HEADER_BYTES].decode("utf-8", "replace"),
+                               PLUGIN_HEADERS if kind == "plugin" else THEME_HEADERS)
+        if not headers.get("Name"):
+            raise InstallError(f"The archive of {package} has no usable {kind} in it.",
+                               errcode="failed_package_invalid", status=500)
         if compare(headers.get("Version", ""), package.version) != 0:
             raise InstallError(f"The archive of {package} holds version "
                                f"{headers.get('Version', '')[:32] or 'none'}.",
                                errcode="failed_package_invalid", status=500)
 
     def swap():
-        t.rename(current, kept)
+        if t.exists(current):
+            t.rename(current, kept)
         t.rename(staged, current)
 
     def unswap():
+        if t.exists(current):
+            t.remove(current)
         if t.exists(kept):
-            if t.exists(current):
-                t.remove(current)
             t.rename(kept, current)
-            opcache_settle()  # the old files are served again before we say so
+        opcache_settle()  # what was there before is served again before we say so
 
     def check_site():
         opcache_settle()  # or we would check the old code still in memory
-        site.check_answers(f"updating {addon.name}")
+        site.check_answers(what)
 
     steps = [
         Step("verify", lambda: site.access.verify_package(package), message="Checking the package"),
         Step("unpack", lambda: t.put_tree(package.path, staged), lambda: t.remove(staged),
-             message=f"Unpacking {addon.name} {package.version}", weight=3),
+             message=f"Unpacking {package}", weight=3),
         Step("check", check_staged, message="Checking the new files"),
         Step("swap", swap, unswap, message="Switching to the new files"),
         Step("site", check_site, message="Checking the website"),
     ]
+    return steps, kept
+
+
+def install_addon(site: Site, kind: str, addon_id: str, *, report=None) -> Addon:
+    """Bring the store's newest archive of an add-on into its folder (which must not
+    exist yet), through the same staged steps as an update: any failure removes what was
+    added and leaves the site as it was. ``addon_id``: the folder name, or for a plugin
+    also folder/file.php."""
+    slug = check_addon_id(kind, addon_id).split("/", 1)[0]
+    package = _store_package(site, kind, slug)
+    if site.transport.exists(posixpath.join(site.dir_of(kind), slug)):
+        raise InstallError(f"The {kind} '{slug}' is already installed; update it instead.",
+                           errcode=f"invalid_argument_{kind}", field=kind)
+    steps, _ = _staged_steps(site, kind, slug, package, f"adding {package}")
     run_steps(steps, report=report)
-    t.remove(kept)  # the old files, only once the new ones work
+    return site.find(kind, package.addon_id)
+
+
+def update_addon(site: Site, addon: Addon, *, report=None) -> Addon:
+    """Replace an add-on's folder with the store's newest archive, atomically.
+
+    The staged steps (``_staged_steps``) swap the two folders by renaming; the old folder
+    is removed only once the site answers. A failure before the end undoes the steps in
+    reverse: the old folder is back under its name and the new files are gone.
+    """
+    if addon.update is None:
+        raise InstallError(f"{addon.name} {addon.version} is up to date.",
+                           errcode=f"invalid_argument_{addon.kind}", field=addon.kind)
+    steps, kept = _staged_steps(site, addon.kind, addon.folder, addon.update,
+                                f"updating {addon.name}")
+    run_steps(steps, report=report)
+    site.transport.remove(kept)  # the old files, only once the new ones work
     return site.find(addon.kind, addon.id)
 
 
