@@ -177,30 +177,51 @@ def tree_stream(transport, rel: str, exclude: list[str], work: Path) -> Iterator
         raise failure[0]
 
 
+@contextmanager
+def tree_members(transport, rel: str, exclude: list[str], work: Path) -> Iterator:
+    """The files of folder ``rel`` as (TarInfo, file or None) pairs: straight from the
+    transport where it walks the folder itself (``tree_members``: a website on this
+    machine, one pass), else read from its get_tree stream (``tree_stream``)."""
+    direct = getattr(transport, "tree_members", None)
+    if direct is not None:
+        yield direct(rel, exclude=exclude)
+        return
+    with tree_stream(transport, rel, exclude, work) as raw, \
+            tarfile.open(fileobj=raw, mode="r|") as src:
+        yield ((member, src.extractfile(member) if member.isreg() else None)
+               for member in src)
+
+
 def add_files(tar: tarfile.TarFile, raw) -> tuple[list[str], list[str]]:
-    """Copy the tar stream ``raw`` (get_tree's) under ``files/``: regular files and
-    folders, owned by nobody, without special bits. Returns the sorted top-level names
-    it held and the paths left out (links and special files, which cannot be restored
-    safely)."""
+    """``add_members`` of the tar stream ``raw`` (get_tree's)."""
+    with tarfile.open(fileobj=raw, mode="r|") as src:
+        return add_members(tar, ((member, src.extractfile(member) if member.isreg() else None)
+                                 for member in src))
+
+
+def add_members(tar: tarfile.TarFile, members) -> tuple[list[str], list[str]]:
+    """Copy ``members`` ((TarInfo, file or None) pairs) under ``files/``: regular files
+    and folders, owned by nobody, without special bits. Returns the sorted top-level
+    names they held and the paths left out (links and special files, which cannot be
+    restored safely)."""
     tops: set[str] = set()
     skipped: list[str] = []
-    with tarfile.open(fileobj=raw, mode="r|") as src:
-        for member in src:
-            name = member.name.removeprefix("./")
-            name = name.strip("/")
-            if not name:
-                continue
-            tops.add(name.split("/")[0])
-            if not (member.isreg() or member.isdir()):
-                skipped.append(name)
-                continue
-            member.name = f"{FILES}/{name}"
-            # A stale PAX "path" header would win over the new name.
-            member.pax_headers = {}
-            member.uid = member.gid = 0
-            member.uname = member.gname = ""
-            member.mode &= 0o777
-            tar.addfile(member, src.extractfile(member) if member.isreg() else None)
+    for member, fobj in members:
+        name = member.name.removeprefix("./")
+        name = name.strip("/")
+        if not name:
+            continue
+        tops.add(name.split("/")[0])
+        if not (member.isreg() or member.isdir()):
+            skipped.append(name)
+            continue
+        member.name = f"{FILES}/{name}"
+        # A stale PAX "path" header would win over the new name.
+        member.pax_headers = {}
+        member.uid = member.gid = 0
+        member.uname = member.gname = ""
+        member.mode &= 0o777
+        tar.addfile(member, fobj if member.isreg() else None)
     return sorted(tops), skipped
 
 
@@ -231,8 +252,8 @@ def write_archive(install: Install, out, work: Path, *, report: Report | None = 
         with tar_writer(out, kind or compression()) as tar:
             # The dump first: a restore reads it without going through every file.
             add_dump(tar, dump, created)
-            with tree_stream(transport, install.path, excludes, work) as raw:
-                files_present, skipped = add_files(tar, raw)
+            with tree_members(transport, install.path, excludes, work) as members:
+                files_present, skipped = add_members(tar, members)
             meta = {
                 "format": FORMAT,
                 "install": {k: v for k, v in record(install).items()

@@ -402,6 +402,19 @@ class LocalTransport(Transport):
         """A tar stream of folder ``rel`` (names relative to it); symlinks are stored as
         links, never followed. ``exclude``: paths relative to ``rel`` or glob patterns;
         a matching folder is left out whole."""
+        try:
+            with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+                for info, fobj in self.tree_members(rel, exclude=exclude):
+                    tar.addfile(info, fobj)
+        except OSError as exc:
+            raise _os_error(exc, rel) from None
+
+    def tree_members(self, rel: str, *, exclude: list[str] | None = None
+                     ) -> Iterator[tuple[tarfile.TarInfo, BinaryIO | None]]:
+        """What get_tree writes, member by member, without the tar in between: a
+        TarInfo and, for a regular file, its open file (read it before the next member).
+        A backup of a website on this machine takes its files so (one pass instead of
+        writing a tar and reading it back)."""
         patterns = [p.strip("/") for p in exclude or []]
 
         def skipped(path: str) -> bool:
@@ -409,8 +422,7 @@ class LocalTransport(Transport):
 
         parts = split_rel(rel)
         try:
-            with self._dir(parts, rel) as fd, \
-                    tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+            with self._dir(parts, rel) as fd:
                 for path, st, pfd, name in _walk_fd(fd, "", skip=skipped):
                     info = tarfile.TarInfo(path)
                     info.mode = stat.S_IMODE(st.st_mode)
@@ -418,17 +430,17 @@ class LocalTransport(Transport):
                     info.uid, info.gid = st.st_uid, st.st_gid
                     if stat.S_ISDIR(st.st_mode):
                         info.type = tarfile.DIRTYPE
-                        tar.addfile(info)
+                        yield info, None
                     elif stat.S_ISLNK(st.st_mode):
                         info.type = tarfile.SYMTYPE
                         info.linkname = os.readlink(name, dir_fd=pfd)
-                        tar.addfile(info)
+                        yield info, None
                     elif stat.S_ISREG(st.st_mode):
                         ffd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC,
                                       dir_fd=pfd)
                         with os.fdopen(ffd, "rb") as fobj:
                             info.size = os.fstat(ffd).st_size
-                            tar.addfile(info, fobj)
+                            yield info, fobj
                     # sockets, fifos and devices have no place in a backup
         except OSError as exc:
             raise _os_error(exc, rel) from None

@@ -246,3 +246,47 @@ def test_a_reader_that_fails_stops_get_tree_instead_of_hanging(tmp_path):
             tree_stream(_Dropping(64, 1 << 20), "", [], tmp_path) as raw:
         raw.read(1000)
         raise ValueError("the reader gave up")
+
+
+def test_a_website_on_this_machine_gives_the_same_files_walked_directly_as_through_its_tar(
+        tmp_path):
+    """The backup takes a local website's files straight from the folder walk
+    (tree_members); it must hold exactly what the get_tree stream would have given."""
+    import os
+
+    from apps.backups.archive import add_files, add_members, tree_members
+    from apps.transports.local import LocalTransport
+    from installatron_gui.lib.compression import tar_writer
+
+    site = tmp_path / "site" / "blog"
+    (site / "wp-content" / "uploads").mkdir(parents=True)
+    (site / "index.php").write_text("<?php echo 1;")
+    (site / "wp-content" / "uploads" / "a.jpg").write_bytes(os.urandom(5000))
+    (site / "secret.php").write_text("<?php")
+    os.chmod(site / "secret.php", 0o4755)
+    (site / "link").symlink_to("/etc/passwd")
+    (site / "other").mkdir()
+    transport = LocalTransport(str(tmp_path / "site"))
+
+    def contents(data: bytes) -> list:
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            return [(m.name, m.type, m.mode, m.uid, m.size,
+                     tar.extractfile(m).read() if m.isreg() else None) for m in tar]
+
+    direct, streamed = io.BytesIO(), io.BytesIO()
+    with tar_writer(direct, "zstd") as tar, \
+            tree_members(transport, "blog", ["other"], tmp_path) as members:
+        assert not isinstance(members, tarfile.TarFile)
+        first = add_members(tar, members)
+    with tar_writer(streamed, "zstd") as tar:
+        raw = io.BytesIO()
+        transport.get_tree("blog", raw, exclude=["other"])
+        raw.seek(0)
+        second = add_files(tar, raw)
+    assert first == second == (["index.php", "link", "secret.php", "wp-content"], ["link"])
+    import zstandard
+
+    unpack = zstandard.ZstdDecompressor().decompressobj
+    listed = contents(unpack().decompress(direct.getvalue()))
+    assert listed == contents(unpack().decompress(streamed.getvalue()))
+    assert ("files/secret.php", tarfile.REGTYPE, 0o755, 0, 5, b"<?php") in listed
