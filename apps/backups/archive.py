@@ -182,21 +182,23 @@ def tree_members(transport, rel: str, exclude: list[str], work: Path) -> Iterato
     """The files of folder ``rel`` as (TarInfo, file or None) pairs: straight from the
     transport where it walks the folder itself (``tree_members``: a website on this
     machine, one pass), else read from its get_tree stream (``tree_stream``)."""
-    direct = getattr(transport, "tree_members", None)
-    if direct is not None:
-        yield direct(rel, exclude=exclude)
+    if transport.tree_members is not None:
+        yield transport.tree_members(rel, exclude=exclude)
         return
     with tree_stream(transport, rel, exclude, work) as raw, \
             tarfile.open(fileobj=raw, mode="r|") as src:
-        yield ((member, src.extractfile(member) if member.isreg() else None)
-               for member in src)
+        yield _stream_members(src)
+
+
+def _stream_members(src: tarfile.TarFile) -> Iterator:
+    """(TarInfo, file or None) pairs of a tar read as a stream."""
+    return ((member, src.extractfile(member) if member.isreg() else None) for member in src)
 
 
 def add_files(tar: tarfile.TarFile, raw) -> tuple[list[str], list[str]]:
     """``add_members`` of the tar stream ``raw`` (get_tree's)."""
     with tarfile.open(fileobj=raw, mode="r|") as src:
-        return add_members(tar, ((member, src.extractfile(member) if member.isreg() else None)
-                                 for member in src))
+        return add_members(tar, _stream_members(src))
 
 
 def add_members(tar: tarfile.TarFile, members) -> tuple[list[str], list[str]]:

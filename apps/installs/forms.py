@@ -18,8 +18,8 @@ from apps.catalog.services import default_version
 from apps.recipes import fields as app_fields
 from apps.recipes.fields import random_login, random_password
 
-from .models import BackupSchedule
 from .editing import edit_problems
+from .models import BackupSchedule
 from .plan import input_problems
 from .plan import NOTIFICATIONS
 
@@ -78,6 +78,15 @@ def folder_path(value: str) -> str:
 class AutomationForm(forms.Form):
     """Automatic updates, automatic backups and where backups go: asked when installing
     and on the Edit page alike."""
+
+    def mark_problems(self, problems) -> None:
+        """Each of ``problems`` (InstallatronErrors) beside its field (``field_for``), all
+        placed before any is added; a field the form's own checks marked keeps its one
+        message."""
+        placed = [(self.field_for(exc), exc.message) for exc in problems]
+        for name, message in placed:
+            if (name or NON_FIELD_ERRORS) not in self.errors:
+                self.add_error(name, message)
 
     autoup = forms.ChoiceField(label=_("Automatic updates"), choices=[
         ("0", _("Off")), ("1", _("Minor versions only")), ("2", _("Any version"))])
@@ -274,13 +283,8 @@ class InstallForm(AutomationForm):
             elif choice[0] != self.website():
                 self.add_error("database", _("That database belongs to another website. "
                                              "Choose one of this website's databases."))
-        # What the install itself would refuse in the input, every problem at once (those
-        # of fields already marked above are left out: one message a field).
-        problems = [(self.field_for(exc), exc.message)
-                    for exc in input_problems(self.account, self.to_params())]
-        for name, message in problems:
-            if (name or NON_FIELD_ERRORS) not in self.errors:
-                self.add_error(name, message)
+        # What the install itself would refuse in the input, every problem at once.
+        self.mark_problems(input_problems(self.account, self.to_params()))
         return data
 
     def url(self) -> str:
@@ -505,10 +509,6 @@ class EditForm(AutomationForm):
 
     def clean(self):
         data = super().clean()
-        # What the edit would refuse in the input, every problem at once, each beside
-        # its field (one message a field: those the fields' own checks marked keep theirs).
-        for exc in edit_problems(self.install, self.to_params()):
-            name = self.field_for(exc)
-            if (name or NON_FIELD_ERRORS) not in self.errors:
-                self.add_error(name, exc.message)
+        # What the edit would refuse in the input, every problem at once.
+        self.mark_problems(edit_problems(self.install, self.to_params()))
         return data

@@ -28,6 +28,10 @@ class Transport:
     #: True where put_tree reads its archive on this machine (a local website): nothing
     #: crosses a network, so callers may pack it without compressing (gzip level 0).
     same_machine = False
+    #: Where the transport walks a folder on this machine itself (LocalTransport): a
+    #: method ``tree_members(rel, *, exclude=None)`` yielding what get_tree would write,
+    #: (TarInfo, open file or None) member by member; None elsewhere.
+    tree_members = None
 
     def __init__(self, root: str, *, uid: int | None = None, gid: int | None = None, **options):
         self.root = root
