@@ -10,7 +10,7 @@ import re
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 from apps.accounts.models import Account, SiteSettings, Website
 from apps.catalog.models import Package
@@ -351,12 +351,16 @@ def app_form_field(name: str, spec: dict, *, initial=None, editing: bool = False
     check_install's and check_edit's to judge; the form stays a thin layer. When
     ``editing``, an empty password keeps the current one."""
     kind = spec["type"]
-    label = spec.get("label") or name
-    help_text = (spec.get("text") or "").capitalize()
+    # The manifest's words, translated (apps/recipes/manifest_strings.py lists them).
+    label = gettext(spec["label"]) if spec.get("label") else name
+    help_text = gettext(spec["text"]) if spec.get("text") else ""
+    help_text = help_text[:1].upper() + help_text[1:]
     if kind in {"select", "radio"}:
         widget = forms.RadioSelect if kind == "radio" else forms.Select
+        choices = [(value, gettext(text) if text else value)
+                   for value, text in (spec.get("options") or {}).items()]
         return forms.ChoiceField(label=label, help_text=help_text, initial=initial,
-                                 choices=list((spec.get("options") or {}).items()), widget=widget)
+                                 choices=choices, widget=widget)
     if kind == "checkbox":
         return forms.BooleanField(label=label, help_text=help_text, required=False,
                                   initial=bool(initial))

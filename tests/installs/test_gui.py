@@ -91,6 +91,19 @@ def test_the_form_shows_the_applications_fields_in_order_and_every_vhost(client,
     assert "Create a new database automatically (recommended)" in html
 
 
+def test_the_applications_own_fields_speak_the_owners_language(client, user, wordpress_package):
+    """The manifest's labels and help texts go through the catalogs
+    (apps/recipes/manifest_strings.py), not only the engine's own fields."""
+    user.language = "de"
+    user.save()
+    client.force_login(user)
+    html = client.get(NEW_WP).content.decode()
+    for german in ("Titel der Website", "Untertitel der Website", "Passwort des Administrators",
+                   "Geben Sie einen Benutzernamen für den Administrator ein"):
+        assert german in html
+    assert "Website Title" not in html and "enter a username" not in html
+
+
 def test_each_visit_gets_a_different_random_password(client, user, wordpress_package):
     client.force_login(user)
     first = re.search(r'name="passwd" value="([^"]+)"', client.get(NEW_WP).content.decode())
