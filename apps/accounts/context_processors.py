@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -38,8 +39,11 @@ def principal(request):
     section = SECTION_OF.get(match.view_name if match else "")
     current = reverse(section) if section else max(
         (href for _, href in nav if request.path.startswith(href)), key=len, default="")
+    offered = getattr(request, "offered_languages", ())
     return {"principal": user, "nav": [(label, href, href == current) for label, href in nav],
-            "brand": brand_context(user)}
+            "brand": brand_context(user),
+            # The switcher's choices (AccountLanguageMiddleware knows what the admin offers).
+            "languages": [(code, name) for code, name in settings.LANGUAGES if code in offered]}
 
 
 def brand_context(user) -> dict:

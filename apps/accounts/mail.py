@@ -78,7 +78,7 @@ def mail_language(account) -> str:
     for code in (account.language, handoff.language if handoff else ""):
         if code and (found := supported_language(code)):
             return found
-    return settings.LANGUAGE_CODE
+    return SiteSettings.load().fallback_language()
 
 
 def has_brand(account) -> bool:

@@ -8,12 +8,15 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
-
-
-SEEN_KEY = "seen"
+from django.utils.translation import trans_real
 
 from apps.panels.services import record_session_action
 
+from .models import SiteSettings
+
+SEEN_KEY = "seen"
+# The pages people read, in the languages the admin offers (SiteSettings.languages).
+GUI_PATHS = ("/gui/", "/index.php")
 
 def to_django_language(code: str) -> str:
     """Installatron's codes (en, pt_br, zh_tw) to Django's (en, pt-br, zh-hant)."""
@@ -21,13 +24,26 @@ def to_django_language(code: str) -> str:
     return {"zh-tw": "zh-hant", "zh": "zh-hans", "en-uk": "en-gb"}.get(code, code)
 
 
-def supported_language(code: str) -> str | None:
-    """The GUI language (one of settings.LANGUAGES) for an Installatron code, or None when we
-    have no translation for it: then Django's own strings must not switch alone either."""
+def supported_language(code: str, offered: list[str] | None = None) -> str | None:
+    """The GUI language (one of settings.LANGUAGES the admin offers) for an Installatron
+    code, or None when we have no translation for it or it is not offered: then Django's
+    own strings must not switch alone either."""
     try:
-        return translation.get_supported_language_variant(to_django_language(code))
+        found = translation.get_supported_language_variant(to_django_language(code))
     except LookupError:
         return None
+    if offered is None:
+        offered = [c for c, _name in SiteSettings.load().offered_languages()]
+    return found if found in offered else None
+
+
+def browser_language(request, offered: list[str]) -> str | None:
+    """The first language of the browser's Accept-Language that is offered."""
+    header = request.headers.get("Accept-Language", "")
+    for code, _q in trans_real.parse_accept_lang_header(header):
+        if code != "*" and (found := supported_language(code, offered)):
+            return found
+    return None
 
 
 class AccountLanguageMiddleware:
@@ -45,11 +61,18 @@ class AccountLanguageMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             wanted.append(user.language)
+        if request.path_info.startswith(GUI_PATHS):
+            site = SiteSettings.load()
+            offered = [code for code, _name in site.offered_languages()]
+            fallback = site.fallback_language()
+        else:  # API replies, the favicon: no page to offer a choice on, no query for it
+            offered, fallback = [code for code, _name in settings.LANGUAGES], settings.LANGUAGE_CODE
         language = next((found for code in wanted if code
-                         and (found := supported_language(code))), None)
+                         and (found := supported_language(code, offered))), None)
         if language is None:
-            language = translation.get_language_from_request(request)
+            language = browser_language(request, offered) or fallback
         translation.activate(language)
+        request.offered_languages = offered
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)

@@ -314,6 +314,10 @@ class SiteSettings(models.Model):
     default_autobk_daily = models.PositiveSmallIntegerField(default=0)
     default_autobk_weekly = models.PositiveSmallIntegerField(default=0)
     default_autobk_monthly = models.PositiveSmallIntegerField(default=0)
+    # The GUI languages offered (codes of settings.LANGUAGES; empty: every one) and the one
+    # for people who chose none and whose browser asks for none of them.
+    languages = models.JSONField(default=list, blank=True)
+    default_language = models.CharField(max_length=16, blank=True, default="")
     updated = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -327,6 +331,17 @@ class SiteSettings(models.Model):
     @property
     def from_email(self) -> str:
         return self.smtp_from or settings.DEFAULT_FROM_EMAIL
+
+    def offered_languages(self) -> list[tuple[str, str]]:
+        """The GUI languages people may have, as (code, name), in settings' order."""
+        found = [(code, name) for code, name in settings.LANGUAGES if code in self.languages]
+        return found or list(settings.LANGUAGES)
+
+    def fallback_language(self) -> str:
+        offered = [code for code, _name in self.offered_languages()]
+        if self.default_language in offered:
+            return self.default_language
+        return settings.LANGUAGE_CODE if settings.LANGUAGE_CODE in offered else offered[0]
 
 
 class AuditQuerySet(models.QuerySet):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("gui/accounts/<str:username>/", views.account_edit, name="edit"),
     path("gui/accounts/<str:username>/suspend/", views.account_suspend, name="suspend"),
     path("gui/accounts/<str:username>/delete/", views.account_delete, name="delete"),
+    path("gui/language/", views.language_view, name="language"),
     path("gui/settings/", views.settings_view, name="settings"),
     path("gui/branding/", views.branding_edit, name="branding"),
     path("gui/brand/<int:pk>.css", views.brand_css, name="brand_css"),

@@ -122,6 +122,27 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def language_view(request: HttpRequest) -> HttpResponse:
+    """The language switcher: the chosen language becomes the account's own and this
+    session's (a hand-off's ``language`` no longer wins over it); back to the page it was
+    chosen on."""
+    code = request.POST.get("language", "")
+    if code not in getattr(request, "offered_languages", ()):
+        raise Http404
+    account: Account = request.user
+    if account.language != code:
+        account.language = code
+        account.save(update_fields=["language"])
+    request.session["language"] = code
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        back = ""
+    return redirect(back or "home")
+
+
+@login_required
 def home(request: HttpRequest) -> HttpResponse:
     account: Account = request.user
     context = {"websites": account.websites.all()}

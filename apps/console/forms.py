@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import SiteSettings
@@ -36,6 +37,27 @@ class DefaultsForm(forms.Form):
         if data.get("default_autobk") == "custom" and not any(counts):
             self.add_error("default_autobk_daily", _(
                 "Keep at least one daily, weekly or monthly backup, or switch them off."))
+        return data
+
+
+class LanguagesForm(forms.Form):
+    languages = forms.MultipleChoiceField(
+        label=_("Languages offered"), widget=forms.CheckboxSelectMultiple,
+        choices=settings.LANGUAGES,
+        help_text=_("The languages people may choose; a language switched off here is not "
+                    "used even when a panel or a browser asks for it."))
+    default_language = forms.ChoiceField(
+        label=_("Default language"), choices=settings.LANGUAGES,
+        help_text=_("For people who chose none and whose browser asks for none of the "
+                    "languages offered."))
+
+    FIELDS = ("languages", "default_language")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("languages") and data.get("default_language") not in data["languages"]:
+            self.add_error("default_language", _("The default language must be one of the "
+                                                 "languages offered."))
         return data
 
 

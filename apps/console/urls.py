@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.applications, name="applications"),
     path("apps/<str:app_id>/", views.application_edit, name="application"),
     path("defaults/", views.defaults, name="defaults"),
+    path("languages/", views.languages, name="languages"),
     path("email/", views.email, name="email"),
     path("email/test/", views.email_test, name="email_test"),
     path("audit/", views.audit_log, name="audit"),

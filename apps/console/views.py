@@ -30,7 +30,8 @@ from apps.installs.models import BackupSchedule, Install
 from apps.recipes import all_recipes
 from installatron_gui.lib.pages import IdsFirstPaginator
 
-from .forms import AuditFilterForm, DefaultsForm, EmailForm, ScheduleForm, TestMessageForm
+from .forms import (AuditFilterForm, DefaultsForm, EmailForm, LanguagesForm, ScheduleForm,
+                    TestMessageForm)
 
 PER_PAGE = 50
 
@@ -128,6 +129,21 @@ def defaults(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("The default install options were saved."))
         return redirect("console:defaults")
     return render(request, "console/defaults.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def languages(request: HttpRequest) -> HttpResponse:
+    admin = _admin(request)
+    site = SiteSettings.load()
+    initial = {"languages": [code for code, _name in site.offered_languages()],
+               "default_language": site.fallback_language()}
+    form = LanguagesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        _save_site(admin, form, LanguagesForm.FIELDS, "languages.change")
+        messages.success(request, _("The languages were saved."))
+        return redirect("console:languages")
+    return render(request, "console/languages.html", {"form": form})
 
 
 @login_required

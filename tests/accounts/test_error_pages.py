@@ -39,7 +39,7 @@ def test_the_403_and_500_pages_render_without_a_signed_in_user(db):
     assert "<h1>Something went wrong</h1>" in html and "Traceback" not in html
 
 
-def test_the_favicon_is_linked_and_favicon_ico_leads_to_it(client):
+def test_the_favicon_is_linked_and_favicon_ico_leads_to_it(client, db):  # the languages offered
     login = client.get("/gui/login/").content.decode()
     assert ICON in login
     answer = client.get("/favicon.ico")

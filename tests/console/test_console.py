@@ -13,7 +13,8 @@ from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["console:applications", "console:defaults", "console:email", "console:audit"]
+PAGES = ["console:applications", "console:defaults", "console:languages", "console:email",
+         "console:audit"]
 
 
 @pytest.fixture
@@ -49,7 +50,8 @@ def test_only_the_admin_sees_the_console(client, who, request, wordpress_package
 def test_every_console_form_needs_the_csrf_token(admin):
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin)
-    for name in ("console:defaults", "console:email", "console:email_test"):
+    for name in ("console:defaults", "console:languages", "console:email",
+                 "console:email_test"):
         assert client.post(reverse(name), {}).status_code == 403
     assert client.post(reverse("console:application", args=["wordpress"]), {}).status_code == 403
     for name in PAGES:

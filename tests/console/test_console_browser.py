@@ -41,7 +41,8 @@ def test_the_admin_runs_the_console_on_a_desktop_and_a_phone(
         assert row.get_by_role("button", name="Save").is_visible()
         assert _fits(page)
         screenshot(page, f"console-applications-{width}")
-        for tab, slug in (("Install options", "defaults"), ("Email", "email"),
+        for tab, slug in (("Install options", "defaults"), ("Languages", "languages"),
+                          ("Email", "email"),
                           ("Audit log", "audit")):
             page.locator("nav.subnav").get_by_role("link", name=tab).click()
             page.wait_for_url(f"**/gui/console/{slug}/")
