@@ -1,42 +1,118 @@
 """Migration with the WordPress administrator's login (source_ftu=app://user:pass): a real
-WordPress on this machine is the source, copied through the one-time worker plugin."""
+WordPress on this machine (PHP, MariaDB) is the source, copied through the one-time worker
+plugin into another folder of the site."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
+
+from tests.installs.conftest import databases_of, listing
 
 from .conftest import ADMIN_PASS, fetch, run_install
 
 pytestmark = pytest.mark.slow
 
 
-def _plan(site, ftu: str, dryrun: int = 0):
+def _params(site, ftu: str) -> dict:
+    return {"application": "wordpress", "source_url": f"{site.url}/src", "source_ftu": ftu,
+            "url": f"{site.url}/copy"}
+
+
+def _worker_folders(site) -> list[str]:
+    plugins = site.docroot / "src" / "wp-content" / "plugins"
+    return [p.name for p in plugins.iterdir() if p.name.startswith("itron-")]
+
+
+def _source_files(site) -> dict:
+    # WordPress's own upload leaves its empty work folders (upgrade/, uploads/<y>/<m>/).
+    return {k: v for k, v in listing(site.docroot / "src").items()
+            if not (v[0] and k.startswith(("wp-content/upgrade", "wp-content/uploads")))}
+
+
+def _migrate_here(site, ftu: str):
     from apps.backups import migration
-
-    return migration.check_migrate(site.account, {
-        "application": "wordpress", "source_url": f"{site.url}/src", "source_ftu": ftu,
-        "url": f"{site.url}/copy"}, dryrun=dryrun)
-
-
-def test_it_migrates_wordpress_with_the_administrators_login(site, wordpress_package):
-    from apps.backups import migration
-    from apps.installs.errors import InstallError
+    from apps.installs.models import Install
     from apps.tasks.services import wait_for_task
 
-    run_install(site, f"{site.url}/src", title="App Source Blog")
-    plan = _plan(site, f"app://boss:{ADMIN_PASS}", dryrun=2)
-    assert ADMIN_PASS not in str(plan.as_api(False))
+    install, task = migration.start_migrate(migration.check_migrate(site.account,
+                                                                    _params(site, ftu)))
+    migration.migrate_app_task(task.id)
+    return Install.objects.get(pk=install.pk), wait_for_task(task.id, timeout=300)
+
+
+@pytest.fixture
+def worker(transactional_db, wordpress_package, wordpress_archive, monkeypatch, request):
+    monkeypatch.setenv("INSTALLATRON_PACKAGES", str(wordpress_archive.store))
+    return request.getfixturevalue("celery_worker")
+
+
+def test_api_import_migrates_wordpress_with_the_administrators_login(site, worker, api):
+    from apps.tasks.models import Task
+
+    source = run_install(site, f"{site.url}/src", title="App Source Blog")
+    before = _source_files(site)
+    user = site.account.username
     for ftu, errcode in ((f"app://nobody:{ADMIN_PASS}", "cannot_find_uid"),
                          ("app://boss:wrong-pass", "invalid_password")):
-        with pytest.raises(InstallError) as exc:
-            _plan(site, ftu, dryrun=2)
-        assert exc.value.errcode == errcode
+        response = api.v1("import", user=user, **_params(site, ftu))
+        body = response.json()
+        assert (body["result"], body["errcode"]) == (False, errcode), body
+        assert response.status_code == 400 and "pass" not in str(body).replace("password", "")
 
-    install, task = migration.start_migrate(_plan(site, f"app://boss:{ADMIN_PASS}"))
-    migration.migrate_app_task(task.id)
-    task = wait_for_task(task.id, timeout=300)
+    dry = api.v1("import", user=user, dryrun="2", **_params(site, f"app://boss:{ADMIN_PASS}"))
+    assert dry.json()["result"] is True, dry.json()
+    assert dry.json()["data"]["source_ftu"] == "app://boss:***"
+    body = api.v1("import", user=user, background="1",
+                  **_params(site, f"app://boss:{ADMIN_PASS}")).json()
+    assert body["result"] is True, body
+    assert ADMIN_PASS not in str(body)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        task = Task.objects.order_by("-created").first()
+        if task.status in ("completed", "failed"):
+            break
+        time.sleep(0.5)
     assert task.status == "completed", task.message
-    status, body = fetch(f"{site.url}/copy/")
-    assert status == 200 and "App Source Blog" in body
-    plugins = site.docroot / "src" / "wp-content" / "plugins"
-    assert not [p for p in plugins.iterdir() if p.name.startswith("itron-")]
+    assert ADMIN_PASS not in str(task.__dict__)
+
+    status, home = fetch(f"{site.url}/copy/")
+    assert status == 200 and "App Source Blog" in home and f"{site.url}/copy/" in home
+    status, post = fetch(f"{site.url}/copy/?p=1")
+    assert status == 200 and "Hello world!" in post and f"{site.url}/src" not in post
+    config = (site.docroot / "copy" / "wp-config.php").read_text()
+    assert source.db_name not in config
+    # The source was only read, and its worker plugin is gone.
+    assert _source_files(site) == before and not _worker_folders(site)
+    assert "App Source Blog" in fetch(f"{site.url}/src/")[1]
+    assert not any(ADMIN_PASS in line for line in worker.output)
+
+
+def test_a_worker_answering_without_the_proof_is_refused(site, wordpress_package,
+                                                          monkeypatch):
+    from apps.transports import web
+
+    run_install(site, f"{site.url}/src", title="App Source Blog")
+    # Our side expects another proof than the one the worker gives.
+    real = web.proof
+    monkeypatch.setattr(web, "proof", lambda token, what: real(token + "x", what))
+    install, task = _migrate_here(site, f"app://boss:{ADMIN_PASS}")
+    assert (task.status, task.errcode) == ("failed", "invalid_signature"), task.message
+    assert install.status == install.Status.FAILED
+    assert not _worker_folders(site)  # it ran, so it removed itself
+
+
+def test_a_wordpress_that_cannot_write_its_plugins_leaves_nothing_behind(
+        site, wordpress_package, mysql_query):
+    run_install(site, f"{site.url}/src", title="App Source Blog")
+    config = site.docroot / "src" / "wp-config.php"
+    # What WordPress does when it cannot write its plugins folder: it asks for FTP access.
+    config.write_text(config.read_text().replace(
+        "<?php", "<?php define('FS_METHOD', 'ftpext');", 1))
+    databases = databases_of(mysql_query, site.account)
+    install, task = _migrate_here(site, f"app://boss:{ADMIN_PASS}")
+    assert (task.status, task.errcode) == ("failed", "invalid_worker_plugin_upload"), \
+        task.message
+    assert databases_of(mysql_query, site.account) == databases
+    assert not (site.docroot / "copy").exists() and not _worker_folders(site)
