@@ -16,6 +16,7 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import logging
 import re
 import secrets
 import zipfile
@@ -29,6 +30,8 @@ from apps.transports.base import TransportError
 from apps.transports.web import BadProof, NotServed, call_script, read_frames, script_text
 from installatron_gui.lib import outbound
 from installatron_gui.lib.http import connection
+
+log = logging.getLogger(__name__)
 
 WORKER = Path(__file__).with_name("appworker.php")
 TIMEOUT = 3600
@@ -92,7 +95,7 @@ class Browser:
                          "invalid_argument_source_url")
         body = urlencode({"log": user, "pwd": password, "wp-submit": "Log In",
                           "redirect_to": self.base + "/wp-admin/", "testcookie": "1"}).encode()
-        status, headers, text = self.request("POST", "/wp-login.php", body=body,
+        status, _headers, text = self.request("POST", "/wp-login.php", body=body,
                                              content_type="application/x-www-form-urlencoded")
         if status in (301, 302, 303) and any(k.startswith("wordpress_logged_in")
                                              for k in self.cookies):
@@ -135,6 +138,25 @@ class Browser:
                          "FTP access, or cannot write its plugins folder).",
                          "invalid_worker_plugin_upload")
 
+    def delete_plugin(self, plugin: str) -> None:
+        """Remove the worker plugin through WordPress (when the worker did not run, so did
+        not remove itself); a failure is only logged: it answers nothing after its expiry."""
+        try:
+            status, _h, text = self.request("GET", "/wp-admin/plugins.php")
+            found = NONCE.search(text) if status == 200 else None
+            if found:
+                body = urlencode({"action": "delete-selected", "checked[]": plugin,
+                                  "verify-delete": "1", "_wpnonce": found.group(1)}).encode()
+                status, _h, _text = self.request(
+                    "POST", "/wp-admin/plugins.php", body=body,
+                    content_type="application/x-www-form-urlencoded")
+            if not found or status not in (301, 302, 303):
+                log.warning("the worker plugin %s could not be removed from %s", plugin,
+                            self.base)
+        except InstallError as exc:
+            log.warning("the worker plugin %s could not be removed from %s: %s", plugin,
+                        self.base, exc.message)
+
 
 def plugin_zip(folder: str, script: str, token: str) -> bytes:
     buf = io.BytesIO()
@@ -164,10 +186,12 @@ def pull_site(source_url: str, source_ip: str, ftu: str, files: BinaryIO,
     url = f"{browser.base}/wp-content/plugins/{folder}/{script}"
     try:
         conn, response = call_script(url, token, "migrate", ip=browser.ip, timeout=TIMEOUT)
-    except BadProof:
-        raise _error("The worker plugin's answer did not carry its proof.",
-                     "invalid_signature") from None
     except NotServed as exc:
+        # Whatever answered, it was not our worker running: remove the plugin ourselves.
+        browser.delete_plugin(f"{folder}/{script}")
+        if isinstance(exc, BadProof):
+            raise _error("The worker plugin's answer did not carry its proof.",
+                         "invalid_signature") from None
         raise _error(f"The worker plugin did not run: {exc}.", "invalid_worker_plugin") from None
     info = io.BytesIO()
     try:

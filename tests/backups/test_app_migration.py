@@ -103,6 +103,25 @@ def test_a_worker_answering_without_the_proof_is_refused(site, wordpress_package
     assert not _worker_folders(site)  # it ran, so it removed itself
 
 
+def test_a_worker_that_does_not_run_is_removed_through_wordpress(site, wordpress_package,
+                                                                  monkeypatch):
+    from apps.backups import appworker
+    from apps.transports.web import NotServed
+
+    run_install(site, f"{site.url}/src", title="App Source Blog")
+    seen = []
+
+    def not_served(url, *args, **kwargs):
+        seen.append(url)
+        raise NotServed("the URL answered HTTP 404")
+
+    monkeypatch.setattr(appworker, "call_script", not_served)
+    _install, task = _migrate_here(site, f"app://boss:{ADMIN_PASS}")
+    assert (task.status, task.errcode) == ("failed", "invalid_worker_plugin"), task.message
+    assert "/wp-content/plugins/itron-" in seen[0]
+    assert not _worker_folders(site)
+
+
 def test_a_wordpress_that_cannot_write_its_plugins_leaves_nothing_behind(
         site, wordpress_package, mysql_query):
     run_install(site, f"{site.url}/src", title="App Source Blog")
@@ -114,5 +133,13 @@ def test_a_wordpress_that_cannot_write_its_plugins_leaves_nothing_behind(
     install, task = _migrate_here(site, f"app://boss:{ADMIN_PASS}")
     assert (task.status, task.errcode) == ("failed", "invalid_worker_plugin_upload"), \
         task.message
+    assert install.status == install.Status.FAILED
     assert databases_of(mysql_query, site.account) == databases
     assert not (site.docroot / "copy").exists() and not _worker_folders(site)
+
+
+def test_the_password_of_an_app_address_is_masked():
+    from apps.accounts.validation import mask_path
+
+    assert mask_path("app://boss:p@ss:w/rd") == "app://boss:***"
+    assert mask_path("APP://boss:x") == "APP://boss:***"
