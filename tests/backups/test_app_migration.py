@@ -10,7 +10,12 @@ import pytest
 
 from tests.installs.conftest import databases_of, listing
 
-from .conftest import ADMIN_PASS, fetch, run_install
+from .conftest import ADMIN_PASS, db_rows, fetch, run_install
+
+# What the worker's dump must carry unchanged: every byte value, quotes, backslashes, line
+# breaks, NUL, and text outside the BMP.
+BLOB = bytes(range(256)) * 3
+TEXT = "it's a \\ \"quoted\" line\nand\r\n\x00 é 😀 `tick`; DROP TABLE x; -- "
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +56,13 @@ def worker(transactional_db, wordpress_package, wordpress_archive, monkeypatch, 
 def test_api_import_migrates_wordpress_with_the_administrators_login(site, worker, api):
     from apps.tasks.models import Task
 
+    from apps.installs.models import Install
+
     source = run_install(site, f"{site.url}/src", title="App Source Blog")
+    db_rows(source, "CREATE TABLE wp_itron_odd (id INT PRIMARY KEY, b LONGBLOB, t LONGTEXT, "
+                    "n INT NULL) DEFAULT CHARSET=utf8mb4")
+    db_rows(source, "INSERT INTO wp_itron_odd VALUES (1, %s, %s, NULL), (2, '', '', 7)",
+            (BLOB, TEXT))
     before = _source_files(site)
     user = site.account.username
     for ftu, errcode in ((f"app://nobody:{ADMIN_PASS}", "cannot_find_uid"),
@@ -83,6 +94,10 @@ def test_api_import_migrates_wordpress_with_the_administrators_login(site, worke
     assert status == 200 and "Hello world!" in post and f"{site.url}/src" not in post
     config = (site.docroot / "copy" / "wp-config.php").read_text()
     assert source.db_name not in config
+    copy = Install.objects.get(url=f"{site.url}/copy", status=Install.Status.INSTALLED)
+    rows = db_rows(copy, f"SELECT id, b, t, n FROM `{copy.db_prefix}itron_odd` ORDER BY id")
+    assert [(r[0], bytes(r[1]), r[2], r[3]) for r in rows] == [(1, BLOB, TEXT, None),
+                                                              (2, b"", "", 7)]
     # The source was only read, and its worker plugin is gone.
     assert _source_files(site) == before and not _worker_folders(site)
     assert "App Source Blog" in fetch(f"{site.url}/src/")[1]
