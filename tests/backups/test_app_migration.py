@@ -54,9 +54,8 @@ def worker(transactional_db, wordpress_package, wordpress_archive, monkeypatch, 
 
 
 def test_api_import_migrates_wordpress_with_the_administrators_login(site, worker, api):
-    from apps.tasks.models import Task
-
     from apps.installs.models import Install
+    from apps.tasks.models import Task
 
     source = run_install(site, f"{site.url}/src", title="App Source Blog")
     db_rows(source, "CREATE TABLE wp_itron_odd (id INT PRIMARY KEY, b LONGBLOB, t LONGTEXT, "
