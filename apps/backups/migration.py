@@ -130,7 +130,8 @@ def check_migrate(account: Account, params: dict, *, dryrun: int = 0) -> Migrati
                          source_key=key, source_ip=source_ip,
                          trust=str(params.get("source_trust_host_key") or "").strip(),
                          version=str(params.get("version") or ""))
-    if dryrun == 2 and plan.source_ftu.startswith("app://"):
+    if scheme == "app" and dryrun != 1:
+        # One sign-in answers a wrong user or password before anything is made here.
         appworker.sign_in(plan.source_url, plan.source_ip, plan.source_ftu)
     elif dryrun == 2:
         with _open_source(plan) as (t, folder):

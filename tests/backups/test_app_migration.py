@@ -70,6 +70,7 @@ def test_api_import_migrates_wordpress_with_the_administrators_login(site, worke
         body = response.json()
         assert (body["result"], body["errcode"]) == (False, errcode), body
         assert response.status_code == 400 and "pass" not in str(body).replace("password", "")
+    assert not Install.objects.filter(url=f"{site.url}/copy").exists()  # refused up front
 
     dry = api.v1("import", user=user, dryrun="2", **_params(site, f"app://boss:{ADMIN_PASS}"))
     assert dry.json()["result"] is True, dry.json()
