@@ -158,3 +158,17 @@ def test_the_password_of_an_app_address_is_masked():
 
     assert mask_path("app://boss:p@ss:w/rd") == "app://boss:***"
     assert mask_path("APP://boss:x") == "APP://boss:***"
+
+
+def test_a_source_that_is_not_a_wordpress_login_is_refused(site, wordpress_package):
+    from apps.backups import migration
+    from apps.installs.errors import InstallError
+
+    (site.docroot / "plain").mkdir()
+    (site.docroot / "plain" / "wp-login.php").write_text("<?php echo 'Hello';")
+    for path in ("plain", "missing"):
+        with pytest.raises(InstallError) as exc:
+            migration.check_migrate(site.account, {
+                **_params(site, f"app://boss:{ADMIN_PASS}"), "source_url": f"{site.url}/{path}"})
+        assert exc.value.errcode == "invalid_argument_source_url", exc.value.message
+        assert "not a WordPress login page" in exc.value.message
