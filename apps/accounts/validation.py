@@ -53,6 +53,8 @@ def mask_path(path: str) -> str:
     """``sftp://bob:secret@host/x`` -> ``sftp://bob:***@host/x``."""
     if "://" not in path:
         return path
+    if path[:6].lower() == "app://":  # app://username:password, the password literal
+        return path[:6] + path[6:].partition(":")[0] + ":***"
     parts = urlsplit(path)
     if parts.password is None and parts.username is None:
         return path

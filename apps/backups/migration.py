@@ -37,7 +37,7 @@ from apps.tasks.services import RateMeter, run_task
 from apps.transports.base import TransportError, open_transport
 from installatron_gui.lib.compression import ZSTD, tar_writer
 
-from . import archive, copies
+from . import appworker, archive, copies
 from .errors import BackupError
 
 SOURCE_SCHEMES = {"ftp", "ftps", "sftp", "ssh"}
@@ -63,8 +63,8 @@ class MigrationPlan:
 
 
 def _source_uri(params: dict) -> tuple[str, str]:
-    """source_ftu checked: an ftp/ftps/sftp/ssh URI; app:// is refused (it needs the
-    reference's worker plugin, which this server does not have)."""
+    """source_ftu checked: an ftp/ftps/sftp/ssh URI, or app://username:password (WordPress
+    only: the worker plugin, apps/backups/appworker.py)."""
     ftu = params.get("source_ftu")
     if not isinstance(ftu, str) or not ftu.strip():
         raise InstallError("source_ftu is required to migrate: an ftp://, ftps://, sftp:// or "
@@ -77,11 +77,12 @@ def _source_uri(params: dict) -> tuple[str, str]:
         host = parts.hostname
     except ValueError:
         scheme, host = "", None
-    if scheme == "app":
-        raise InstallError("Migration with the application's administrator credentials "
-                           "(app://) needs the worker plugin, which this server does not "
-                           "support; give FTP, FTPS, SFTP or SSH access instead.",
-                           errcode="invalid_worker_plugin", field="source_ftu")
+    if ftu[:6].lower() == "app://":
+        user, password = appworker.split_app(ftu)
+        if not user or not password:
+            raise InstallError("source_ftu must be app://username:password.",
+                               errcode="invalid_argument_source_ftu", field="source_ftu")
+        return "app://" + ftu[6:], "app"
     if scheme not in SOURCE_SCHEMES or not host:
         raise InstallError("source_ftu must be an ftp://, ftps://, sftp:// or ssh:// address.",
                            errcode="invalid_argument_source_ftu", field="source_ftu")
@@ -106,7 +107,10 @@ def check_migrate(account: Account, params: dict, *, dryrun: int = 0) -> Migrati
     if not ok:
         raise InstallError("source_url must be an http:// or https:// address.",
                            errcode="invalid_argument_source_url", field="source_url")
-    ftu, _ = _source_uri(params)
+    ftu, scheme = _source_uri(params)
+    if scheme == "app" and recipe.id != "wordpress":
+        raise InstallError("Migration with app:// (the administrator's login) is for "
+                           "WordPress only.", errcode="invalid_worker_plugin", field="source_ftu")
     source_ip = str(params.get("source_url_ip") or "").strip()
     if source_ip:
         try:
@@ -126,7 +130,10 @@ def check_migrate(account: Account, params: dict, *, dryrun: int = 0) -> Migrati
                          source_key=key, source_ip=source_ip,
                          trust=str(params.get("source_trust_host_key") or "").strip(),
                          version=str(params.get("version") or ""))
-    if dryrun == 2:
+    if scheme == "app" and dryrun != 1:
+        # One sign-in answers a wrong user or password before anything is made here.
+        appworker.sign_in(plan.source_url, plan.source_ip, plan.source_ftu)
+    elif dryrun == 2:
         with _open_source(plan) as (t, folder):
             detect(recipe, t, folder)
     return plan
@@ -198,6 +205,8 @@ def start_migrate(plan: MigrationPlan):
 def build_archive(plan: MigrationPlan, out_path: Path, work: Path, *, report) -> dict:
     """Pull the source application into a backup-format archive: its files
     (regular files and folders only) and a dump of its tables."""
+    if plan.source_ftu.startswith("app://"):
+        return _build_from_worker(plan, out_path, work, report=report)
     with _open_source(plan) as (t, folder):
         report(5, 10, "Reading the source configuration")
         found = detect(plan.recipe, t, folder)
@@ -214,12 +223,34 @@ def build_archive(plan: MigrationPlan, out_path: Path, work: Path, *, report) ->
                     "install": {"installer": plan.recipe.id, "version": found.version,
                                 "url": plan.source_url, "db-prefix": found.db_prefix,
                                 "title": plan.recipe.name}}
-            with open(out_path, "wb") as out, tar_writer(out, ZSTD) as tar:
-                archive.add_dump(tar, dump, int(timezone.now().timestamp()))
-                # Links and special files are not copied.
-                raw.seek(0)
-                meta["list-files"], _links = archive.add_files(tar, raw)
-                archive.add_bytes(tar, archive.META, json.dumps(meta).encode())
+            _write_archive(out_path, raw, dump, meta)
+    return {"found": found, "meta": meta}
+
+
+def _write_archive(out_path: Path, raw, dump, meta: dict) -> None:
+    with open(out_path, "wb") as out, tar_writer(out, ZSTD) as tar:
+        archive.add_dump(tar, dump, int(timezone.now().timestamp()))
+        # Links and special files are not copied.
+        raw.seek(0)
+        meta["list-files"], _links = archive.add_files(tar, raw)
+        archive.add_bytes(tar, archive.META, json.dumps(meta).encode())
+
+
+def _build_from_worker(plan: MigrationPlan, out_path: Path, work: Path, *, report) -> dict:
+    """build_archive for app://: the worker plugin sends the files and the dump."""
+    report(5, 40, "Copying the source files")
+    with tempfile.TemporaryFile(dir=work) as raw, tempfile.TemporaryFile(dir=work) as dump:
+        meter = RateMeter(raw)
+        info = appworker.pull_site(plan.source_url, plan.source_ip, plan.source_ftu,
+                                   meter, dump)
+        meter.note()
+        found = Found(version=str(info.get("version") or ""), db_host="", db_name="",
+                      db_user="", db_pass="", db_prefix=info["prefix"], config="wp-config.php")
+        meta = {"format": archive.FORMAT, "path": "", "list-tables": info["tables"],
+                "install": {"installer": plan.recipe.id, "version": found.version,
+                            "url": plan.source_url, "db-prefix": found.db_prefix,
+                            "title": plan.recipe.name}}
+        _write_archive(out_path, raw, dump, meta)
     return {"found": found, "meta": meta}
 
 

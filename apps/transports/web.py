@@ -58,6 +58,10 @@ class NotServed(Exception):
     """The website did not run the script: the caller falls back."""
 
 
+class BadProof(NotServed):
+    """Something answered as the script would, without proving it knows the token."""
+
+
 def folder_url(vhosts: dict | None, rel: str, *, https_only: bool) -> str | None:
     """The URL that reaches folder ``rel`` (relative to the website path) through the
     vhost whose folder is its longest prefix (https preferred on a tie); None if none."""
@@ -113,6 +117,9 @@ def call_script(url: str, token: str, action: str, *, ip: str = "", timeout: flo
     if line == f"ITRON-GO {proof(token, 'go')}":
         return conn, response
     conn.close()
+    if line.startswith(("ITRON-GO ", "ITRON-NO ")) and not line.startswith(
+            f"ITRON-NO {proof(token, 'no')} "):
+        raise BadProof("the script's answer does not prove it holds the token")
     if line.startswith(f"ITRON-NO {proof(token, 'no')} "):
         raise NotServed("the script cannot work there: " + line.split(" ", 2)[2][:200])
     if response.status != 200:
@@ -120,9 +127,10 @@ def call_script(url: str, token: str, action: str, *, ip: str = "", timeout: flo
     raise NotServed("the URL does not run PHP in this folder")
 
 
-def read_frames(response: http.client.HTTPResponse, out: BinaryIO) -> None:
-    """Copy the packer's data frames to ``out`` up to its end frame; a cut or an error
-    frame is a TransportError."""
+def read_frames(response: http.client.HTTPResponse, out: BinaryIO,
+                sinks: dict[bytes, BinaryIO] | None = None) -> None:
+    """Copy the packer's data frames to ``out`` (other kinds to their ``sinks``) up to
+    its end frame; a cut or an error frame is a TransportError."""
     while True:
         head = response.read(FRAME_HEAD)
         if len(head) < FRAME_HEAD:
@@ -135,6 +143,8 @@ def read_frames(response: http.client.HTTPResponse, out: BinaryIO) -> None:
                                  "end of the archive.", errcode=HOST)
         if kind == b"D":
             out.write(data)
+        elif sinks and kind in sinks:
+            sinks[kind].write(data)
         elif kind == b"Z":
             return
         else:

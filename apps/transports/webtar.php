@@ -12,6 +12,11 @@ if (!hash_equals($EXPECT, hash('sha256', $token)) || time() > $EXPIRES) {
     exit;
 }
 @unlink(__FILE__);  // one time: whatever happens next, this script is gone
+if (function_exists('itron_migrate')) {
+    // Shipped in a migration's worker plugin (apps/backups/appworker.php): the plugin's
+    // whole folder goes when this request ends, whatever happens.
+    register_shutdown_function('remove_tree', __DIR__);
+}
 @set_time_limit(0);
 ignore_user_abort(false);  // a client that went away stops the work at the next output
 while (ob_get_level()) {
@@ -65,7 +70,8 @@ if ($action === 'unpack' && !function_exists('gzopen')) {
     say('ITRON-NO ' . proof('no') . ' no zlib');
     exit;
 }
-if ($action !== 'unpack' && $action !== 'pack') {
+if ($action !== 'unpack' && $action !== 'pack'
+    && !($action === 'migrate' && function_exists('itron_migrate'))) {
     say('ITRON-NO ' . proof('no') . ' unknown action');
     exit;
 }
@@ -73,9 +79,12 @@ say('ITRON-GO ' . proof('go'));
 
 if ($action === 'unpack') {
     unpack_archive($HERE, $PARENT, $HERE . '/' . $ARCHIVE);
+} elseif ($action === 'migrate') {
+    itron_migrate($HERE);
 } else {
     $exclude = json_decode(isset($_POST['exclude']) ? $_POST['exclude'] : '[]', true);
     pack_folder($PARENT, basename($HERE), is_array($exclude) ? $exclude : array());
+    frame('Z', '');
 }
 exit;
 
@@ -371,10 +380,13 @@ function pack_tree($base, $rel, $skip, $patterns)
         pack_fail('cannot read the folder ' . $rel);
     }
     foreach ($names as $name) {
-        if ($name === '.' || $name === '..' || ($rel === '' && $name === $skip)) {
+        if ($name === '.' || $name === '..') {
             continue;
         }
         $sub = $rel === '' ? $name : $rel . '/' . $name;
+        if ($sub === $skip) {  // this script's own folder (a path below $base)
+            continue;
+        }
         if (excluded($sub, $patterns)) {
             continue;
         }
@@ -428,5 +440,4 @@ function pack_folder($base, $skip, $patterns)
     $here = $base . '/' . $skip;
     @unlink($here . '/index.html');
     @rmdir($here);
-    frame('Z', '');
 }

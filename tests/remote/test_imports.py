@@ -102,8 +102,8 @@ def test_it_migrates_wordpress_from_a_remote_server_into_a_local_website(
     with pytest.raises(InstallError) as exc:
         migration.check_migrate(site.account, {
             "application": "wordpress", "url": f"{site.url}/moved", "source_url": source.url,
-            "source_ftu": "app://admin:pw"})
-    assert exc.value.errcode == "invalid_worker_plugin"
+            "source_ftu": "app://admin"})  # app:// needs a password
+    assert exc.value.errcode == "invalid_argument_source_ftu"
 
     plan = migration.check_migrate(site.account, {
         "application": "wordpress", "url": f"{site.url}/moved", "source_url": source.url,
