@@ -282,6 +282,8 @@ def addon_action(request: HttpRequest, pk: str) -> HttpResponse:
     try:
         if action not in ADDON_ACTIONS:
             raise InstallError(_("Unknown plugin or theme action."))
+        if action == "install" and request.POST.get("source") == "directory":
+            addons.fetch_from_directory(f"wp-{kind}", addon_id.split("/", 1)[0])
         with addons.open_addons(install) as manager:
             if kind not in manager.kinds:
                 raise InstallError(_("Unknown plugin or theme action."))
