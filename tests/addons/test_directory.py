@@ -133,3 +133,26 @@ def test_a_public_only_policy_refuses_a_loopback_directory(directory, settings):
     settings.OUTBOUND_ALLOW = []
     with pytest.raises(CatalogError, match="cannot be reached"):
         search_addons("wp-plugin", "akismet")
+
+
+def test_the_page_searches_the_directory_with_htmx_and_pages_work_without_it(client, wp,
+                                                                               directory):
+    from django.urls import reverse
+
+    client.force_login(wp.account)
+    url = reverse("installs:addons", args=[wp.pk])
+    page = client.get(url).content.decode()
+    assert "Add from 127.0.0.1" in page and "itron-akismet" not in page
+    part = client.get(url, {"q": "itron", "dkind": "plugin"}, HTTP_HX_REQUEST="true").content.decode()
+    assert part.lstrip().startswith('<section class="card" id="directory">')
+    assert 'value="itron-akismet"' in part and 'name="source" value="directory"' in part
+    assert 'value="itron-evil"' in client.get(url, {"q": "evil"}).content.decode()
+
+
+def test_no_directory_section_when_the_setting_is_empty(client, wp, settings):
+    from django.urls import reverse
+
+    settings.ADDON_DIRECTORY_URL = ""
+    client.force_login(wp.account)
+    page = client.get(reverse("installs:addons", args=[wp.pk]), {"q": "x"}).content.decode()
+    assert 'id="directory"' not in page and "Add from" not in page
