@@ -28,6 +28,11 @@ def _zip_of(source: Path, folder: str, path: Path, *, extra: dict | None = None)
     return path.read_bytes()
 
 
+def _version() -> str:
+    return next(line for line in (AKISMET / "akismet.php").read_text().splitlines()
+                if "Version:" in line).split("Version:")[1].strip()
+
+
 @pytest.fixture
 def directory(tmp_path, settings):
     """slug -> ZIP bytes; the server answers plugin_information and query_plugins."""
@@ -35,9 +40,10 @@ def directory(tmp_path, settings):
         "itron-akismet": _zip_of(AKISMET, "itron-akismet", tmp_path / "a.zip"),
         "itron-evil": _zip_of(AKISMET, "itron-evil", tmp_path / "e.zip",
                               extra={"itron-evil/../../evil.php": "<?php echo 1;"}),
+        # The directory says 99.0; the ZIP holds akismet's own version: refused once unpacked.
+        "itron-broken": _zip_of(AKISMET, "itron-broken", tmp_path / "b.zip"),
     }
-    version = next(line for line in (AKISMET / "akismet.php").read_text().splitlines()
-                   if "Version:" in line).split("Version:")[1].strip()
+    version = _version()
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):
@@ -62,7 +68,8 @@ def directory(tmp_path, settings):
                 if slug not in zips:
                     return self._send(404, json.dumps({"error": "Plugin not found."}).encode())
                 return self._send(200, json.dumps({
-                    "name": f"Itron {slug}", "slug": slug, "version": version,
+                    "name": f"Itron {slug}", "slug": slug,
+                    "version": "99.0" if slug == "itron-broken" else version,
                     "download_link": f"{base}/zip/{slug}"}).encode())
             if q.get("action") == "query_plugins":
                 found = [{"name": f"Itron {s}", "slug": s, "version": version,
@@ -156,3 +163,13 @@ def test_no_directory_section_when_the_setting_is_empty(client, wp, settings):
     client.force_login(wp.account)
     page = client.get(reverse("installs:addons", args=[wp.pk]), {"q": "x"}).content.decode()
     assert 'id="directory"' not in page and "Add from" not in page
+
+
+def test_a_plugin_that_fails_its_check_once_unpacked_is_rolled_back(client, wp, directory):
+    client.force_login(wp.account)
+    page = _post(client, wp, "itron-broken").content.decode()
+    assert "holds version" in page
+    plugins = Path(wp.website.path) / wp.path / "wp-content" / "plugins"
+    assert not (plugins / "itron-broken").exists()
+    assert not [p.name for p in plugins.iterdir() if p.name.startswith(".itron-")]
+    assert "itron-broken" not in wp_php(wp, "echo implode(' ', array_keys(get_plugins()));")
