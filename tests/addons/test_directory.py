@@ -173,3 +173,29 @@ def test_a_plugin_that_fails_its_check_once_unpacked_is_rolled_back(client, wp, 
     assert not (plugins / "itron-broken").exists()
     assert not [p.name for p in plugins.iterdir() if p.name.startswith(".itron-")]
     assert "itron-broken" not in wp_php(wp, "echo implode(' ', array_keys(get_plugins()));")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_phone_searches_the_directory_and_adds_a_plugin(live_server, page, wp, directory):
+    """390 px, headless Chromium: search, the result on screen, Add, the plugin listed."""
+    from django.conf import settings
+    from django.test import Client
+
+    from tests.fixtures.browser import screenshot
+
+    client = Client()
+    client.force_login(wp.account)
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
+                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/gui/installs/{wp.pk}/addons/")
+    page.get_by_role("searchbox").fill("akismet")
+    page.locator("#directory").get_by_role("button", name="Search").click()
+    add = page.locator("#directory").get_by_role("button", name="Add")
+    add.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.locator("#directory").scroll_into_view_if_needed()
+    screenshot(page, "addons-directory-390")
+    add.click()
+    page.locator("#plugin-itron-akismet-akismet-php").wait_for()
