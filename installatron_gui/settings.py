@@ -377,6 +377,9 @@ SSH_TRUST_FIRST_USE = env_bool("INSTALLATRON_SSH_TRUST_FIRST_USE")
 OUTBOUND_ALLOW = env_list("INSTALLATRON_OUTBOUND_ALLOW",
                           "127.0.0.0/8,::1/128" if env_bool("INSTALLATRON_TESTING") else "")
 OUTBOUND_TIMEOUT = float(os.environ.get("INSTALLATRON_OUTBOUND_TIMEOUT", "10"))
+# A directory speaking the WordPress.org plugin/theme API (https://api.wordpress.org);
+# empty: plugins and themes are added from the package store only (apps/catalog/directory.py).
+ADDON_DIRECTORY_URL = os.environ.get("INSTALLATRON_ADDON_DIRECTORY_URL", "").rstrip("/")
 # This server's own key, used for sftp:// and ssh:// website paths that carry no password.
 SSH_KEY_FILE = os.environ.get("INSTALLATRON_SSH_KEY_FILE", "")
 SSH_KEY_PASSPHRASE = os.environ.get("INSTALLATRON_SSH_KEY_PASSPHRASE", "")

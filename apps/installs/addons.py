@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 from django.db import transaction
 
+from apps.catalog import directory
 from apps.catalog import services as catalog
 from apps.catalog.errors import CatalogError
 from apps.catalog.models import AddonPackage
@@ -80,6 +81,16 @@ def open_addons(install: Install, *, fence: bool = True):
                                            install.db_pass, install.db_name),
                 newest_package=_newest_package, verify_package=_verify_package,
                 label=str(install.id)))
+
+
+def fetch_from_directory(store_kind: str, slug: str) -> AddonPackage:
+    """Bring an add-on from the upstream directory (``ADDON_DIRECTORY_URL``) into the
+    package store, so the store's staged install (with its rollback) adds it. Done
+    before the install is fenced: a slow download never holds the install's lock."""
+    try:
+        return directory.fetch_addon(store_kind, slug)
+    except CatalogError as exc:
+        raise InstallError(exc.message, errcode=exc.errcode, status=exc.status) from None
 
 
 def handle_edit(install: Install, params: dict) -> dict:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.models import Account
+from apps.catalog import directory
 from apps.catalog import requirements as catalog_requirements
 from apps.catalog import services as catalog
 from apps.catalog.errors import CatalogError
@@ -241,6 +242,23 @@ def _addons_context(install: Install, *, error: str = "", confirm: str = "") -> 
     return {"install": install, "sections": sections, "offers": offers, "error": error}
 
 
+def _directory_search(request: HttpRequest) -> dict:
+    """The upstream directory's section: its name ('' when off) and, for ``?q=``, one
+    page of matching plugins or themes (``dkind``, ``page``)."""
+    name = directory.directory_name()
+    dkind = "theme" if request.GET.get("dkind") == "theme" else "plugin"
+    q = request.GET.get("q", "").strip()[:100]
+    page = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
+    context = {"directory_name": name, "dkind": dkind, "q": q, "page": page, "pages": 1,
+               "found": [], "directory_error": ""}
+    if name and q:
+        try:
+            context["found"], context["pages"] = directory.search_addons(f"wp-{dkind}", q, page)
+        except InstallatronError as exc:
+            context["directory_error"] = exc.message
+    return context
+
+
 def _addons_install(request: HttpRequest, pk: str) -> Install:
     """An install the user may see whose application has plugins or themes; else 404."""
     install = get_install_for(request.user, pk)
@@ -256,7 +274,10 @@ def addons_page(request: HttpRequest, pk: str) -> HttpResponse:
     uninstall; with htmx (and ``?row=kind:id``) only that row comes back."""
     install = _addons_install(request, pk)
     confirm = request.GET.get("confirm", "")
-    context = _addons_context(install, confirm=confirm)
+    if request.htmx and "q" in request.GET and directory.directory_name():
+        return render(request, "installs/addons.html#directory",
+                      {"install": install, **_directory_search(request)})
+    context = {**_addons_context(install, confirm=confirm), **_directory_search(request)}
     wanted = confirm or request.GET.get("row", "")
     if request.htmx and wanted:
         for section in context["sections"]:
@@ -282,6 +303,8 @@ def addon_action(request: HttpRequest, pk: str) -> HttpResponse:
     try:
         if action not in ADDON_ACTIONS:
             raise InstallError(_("Unknown plugin or theme action."))
+        if action == "install" and request.POST.get("source") == "directory":
+            addons.fetch_from_directory(f"wp-{kind}", addon_id.split("/", 1)[0])
         with addons.open_addons(install) as manager:
             if kind not in manager.kinds:
                 raise InstallError(_("Unknown plugin or theme action."))
