@@ -35,6 +35,8 @@ from .models import AddonPackage
 from .services import MAX_MEMBERS, add_addon_package, store_dir
 
 KINDS = {AddonPackage.Kind.PLUGIN: "plugins", AddonPackage.Kind.THEME: "themes"}
+# The directory speaks WordPress.org's API: the add-on kinds its pages and forms name.
+STORE_KINDS = {"plugin": AddonPackage.Kind.PLUGIN, "theme": AddonPackage.Kind.THEME}
 MAX_REPLY_BYTES = 4 * 1024 * 1024
 MAX_ZIP_BYTES = 64 * 1024 * 1024
 MAX_ADDON_UNPACKED = 256 * 1024 * 1024
@@ -46,6 +48,13 @@ S_IFMT, S_IFLNK = 0o170000, 0o120000
 def directory_url() -> str:
     """The configured directory, '' when adding from a directory is off."""
     return str(getattr(settings, "ADDON_DIRECTORY_URL", "") or "").rstrip("/")
+
+
+def store_kind(kind: str) -> str:
+    """The package store's kind of a directory add-on kind (``plugin`` -> ``wp-plugin``)."""
+    if kind not in STORE_KINDS:
+        raise CatalogError(_("The add-on is not in the directory."), errcode="invalid_argument_kind")
+    return STORE_KINDS[kind]
 
 
 def directory_name() -> str:

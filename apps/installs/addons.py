@@ -83,12 +83,13 @@ def open_addons(install: Install, *, fence: bool = True):
                 label=str(install.id)))
 
 
-def fetch_from_directory(store_kind: str, slug: str) -> AddonPackage:
-    """Bring an add-on from the upstream directory (``ADDON_DIRECTORY_URL``) into the
-    package store, so the store's staged install (with its rollback) adds it. Done
-    before the install is fenced: a slow download never holds the install's lock."""
+def fetch_from_directory(kind: str, slug: str) -> AddonPackage:
+    """Bring an add-on (``kind``: plugin or theme) from the upstream directory
+    (``ADDON_DIRECTORY_URL``) into the package store, so the store's staged install (with
+    its rollback) adds it. Done before the install is fenced: a slow download never holds
+    the install's lock."""
     try:
-        return directory.fetch_addon(store_kind, slug)
+        return directory.fetch_addon(directory.store_kind(kind), slug)
     except CatalogError as exc:
         raise InstallError(exc.message, errcode=exc.errcode, status=exc.status) from None
 

@@ -253,7 +253,8 @@ def _directory_search(request: HttpRequest) -> dict:
                "found": [], "directory_error": ""}
     if name and q:
         try:
-            context["found"], context["pages"] = directory.search_addons(f"wp-{dkind}", q, page)
+            context["found"], context["pages"] = directory.search_addons(
+                directory.store_kind(dkind), q, page)
         except InstallatronError as exc:
             context["directory_error"] = exc.message
     return context
@@ -294,8 +295,6 @@ def addons_page(request: HttpRequest, pk: str) -> HttpResponse:
 def addon_action(request: HttpRequest, pk: str) -> HttpResponse:
     """One plugin/theme action. A plain POST redirects to the page; an htmx POST gets the
     plugin's row back (the whole lists when the set of rows or the active theme changed)."""
-
-
     install = _addons_install(request, pk)
     kind, action = request.POST.get("kind", ""), request.POST.get("action", "")
     addon_id = request.POST.get("id", "")
@@ -304,7 +303,7 @@ def addon_action(request: HttpRequest, pk: str) -> HttpResponse:
         if action not in ADDON_ACTIONS:
             raise InstallError(_("Unknown plugin or theme action."))
         if action == "install" and request.POST.get("source") == "directory":
-            addons.fetch_from_directory(f"wp-{kind}", addon_id.split("/", 1)[0])
+            addons.fetch_from_directory(kind, addon_id.split("/", 1)[0])
         with addons.open_addons(install) as manager:
             if kind not in manager.kinds:
                 raise InstallError(_("Unknown plugin or theme action."))

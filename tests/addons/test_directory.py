@@ -90,11 +90,11 @@ def directory(tmp_path, settings):
     server.server_close()
 
 
-def _post(client, install, addon_id):
+def _post(client, install, addon_id, kind="plugin"):
     from django.urls import reverse
 
     return client.post(reverse("installs:addon_action", args=[install.pk]),
-                       {"kind": "plugin", "id": addon_id, "action": "install",
+                       {"kind": kind, "id": addon_id, "action": "install",
                         "source": "directory"}, HTTP_HX_REQUEST="true")
 
 
@@ -127,6 +127,8 @@ def test_a_zip_with_a_dotdot_member_is_refused_and_nothing_is_left(client, wp, d
 def test_an_unknown_slug_and_a_down_directory_give_clear_errors(client, wp, directory, settings):
     client.force_login(wp.account)
     assert "not in the directory" in _post(client, wp, "itron-nothing").content.decode()
+    answer = _post(client, wp, "itron-akismet", kind="widget")  # a forged form
+    assert answer.status_code == 200 and "not in the directory" in answer.content.decode()
     directory.shutdown()
     directory.server_close()
     page = _post(client, wp, "itron-akismet").content.decode()
