@@ -203,8 +203,10 @@ def pull_site(source_url: str, source_ip: str, ftu: str, files: BinaryIO,
         conn.close()
     try:
         meta = json.loads(info.getvalue())
-        assert isinstance(meta["prefix"], str) and isinstance(meta["tables"], list)
-    except (ValueError, KeyError, TypeError, AssertionError):
+        ok = isinstance(meta["prefix"], str) and isinstance(meta["tables"], list)
+    except (ValueError, KeyError, TypeError):
+        ok = False
+    if not ok:
         raise _error("The worker plugin did not report the site's tables.",
-                     "invalid_worker_plugin") from None
+                     "invalid_worker_plugin")
     return meta
