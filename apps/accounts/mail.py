@@ -75,10 +75,12 @@ def mail_language(account) -> str:
     """The language of emails to ``account``: its own, else the one its last hand-off
     asked for, else the default; only languages the GUI is translated into."""
     handoff = account.handoffs.exclude(language="").order_by("-created", "-id").first()
+    site = SiteSettings.load()  # one read for every code tried and the fallback
+    offered = site.offered_codes()
     for code in (account.language, handoff.language if handoff else ""):
-        if code and (found := supported_language(code)):
+        if code and (found := supported_language(code, offered)):
             return found
-    return SiteSettings.load().fallback_language()
+    return site.fallback_language()
 
 
 def has_brand(account) -> bool:

@@ -18,6 +18,7 @@ SEEN_KEY = "seen"
 # The pages people read, in the languages the admin offers (SiteSettings.languages).
 GUI_PATHS = ("/gui/", "/index.php")
 
+
 def to_django_language(code: str) -> str:
     """Installatron's codes (en, pt_br, zh_tw) to Django's (en, pt-br, zh-hant)."""
     code = code.lower().replace("_", "-")
@@ -33,7 +34,7 @@ def supported_language(code: str, offered: list[str] | None = None) -> str | Non
     except LookupError:
         return None
     if offered is None:
-        offered = [c for c, _name in SiteSettings.load().offered_languages()]
+        offered = SiteSettings.load().offered_codes()
     return found if found in offered else None
 
 
@@ -63,7 +64,7 @@ class AccountLanguageMiddleware:
             wanted.append(user.language)
         if request.path_info.startswith(GUI_PATHS):
             site = SiteSettings.load()
-            offered = [code for code, _name in site.offered_languages()]
+            offered = site.offered_codes()
             fallback = site.fallback_language()
         else:  # API replies, the favicon: no page to offer a choice on, no query for it
             offered, fallback = [code for code, _name in settings.LANGUAGES], settings.LANGUAGE_CODE

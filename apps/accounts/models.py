@@ -337,8 +337,11 @@ class SiteSettings(models.Model):
         found = [(code, name) for code, name in settings.LANGUAGES if code in self.languages]
         return found or list(settings.LANGUAGES)
 
+    def offered_codes(self) -> list[str]:
+        return [code for code, _name in self.offered_languages()]
+
     def fallback_language(self) -> str:
-        offered = [code for code, _name in self.offered_languages()]
+        offered = self.offered_codes()
         if self.default_language in offered:
             return self.default_language
         return settings.LANGUAGE_CODE if settings.LANGUAGE_CODE in offered else offered[0]

@@ -136,7 +136,7 @@ def defaults(request: HttpRequest) -> HttpResponse:
 def languages(request: HttpRequest) -> HttpResponse:
     admin = _admin(request)
     site = SiteSettings.load()
-    initial = {"languages": [code for code, _name in site.offered_languages()],
+    initial = {"languages": site.offered_codes(),
                "default_language": site.fallback_language()}
     form = LanguagesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
