@@ -4,9 +4,12 @@ checked before anything is changed.
 One archive per backup, ``<BACKUP_DIR>/<user>/<id>.tar.zst`` (or ``.tar.gz`` with
 ``BACKUP_COMPRESSION = "gzip"``; mode 0600, outside every web root), holding::
 
-    database.sql        mysqldump of the install's own tables
     files/...           the install's own files (its list-files), regular files and folders
-    installatron.json   the install's record at backup time (no passwords)
+    database.sql        mysqldump of the install's own tables, among the files
+    installatron.json   the install's record at backup time (no passwords), last
+
+Readers take the members in any order (archives written before the dump ran beside the
+files hold it first).
 
 Written and read as streams (``installatron_gui.lib.compression``); what is read is
 recognised by its first bytes (zstd, gzip or plain tar), never by its name.
@@ -201,14 +204,16 @@ def add_files(tar: tarfile.TarFile, raw) -> tuple[list[str], list[str]]:
         return add_members(tar, _stream_members(src))
 
 
-def add_members(tar: tarfile.TarFile, members) -> tuple[list[str], list[str]]:
+def add_members(tar: tarfile.TarFile, members, between=None) -> tuple[list[str], list[str]]:
     """Copy ``members`` ((TarInfo, file or None) pairs) under ``files/``: regular files
     and folders, owned by nobody, without special bits. Returns the sorted top-level
     names they held and the paths left out (links and special files, which cannot be
-    restored safely)."""
+    restored safely). ``between()``, if given, is called before each member."""
     tops: set[str] = set()
     skipped: list[str] = []
     for member, fobj in members:
+        if between is not None:
+            between()
         name = member.name.removeprefix("./")
         name = name.strip("/")
         if not name:
@@ -227,6 +232,64 @@ def add_members(tar: tarfile.TarFile, members) -> tuple[list[str], list[str]]:
     return sorted(tops), skipped
 
 
+class _Dump:
+    """The install's tables listed and dumped into the file ``fh``, and added to the
+    archive as ``database.sql`` as soon as the dump is complete.
+
+    The tables are listed first, on the caller's thread (which installs share the
+    database is asked of Django). Where mysqldump runs here (the database is reached
+    from this machine), it then runs in a thread beside the file walk, so a backup takes
+    as long as the longer of the two rather than both (the thread only runs the client:
+    no Django, no transport). Over the website's SSH shell it runs before the files, on
+    the caller's thread, as that shell may be the website's own connection."""
+
+    def __init__(self, db: Database, fh, work: Path, mtime: int):
+        self.db, self.fh, self.work, self.mtime = db, fh, work, mtime
+        self.tables: list[str] = []
+        self.failure: BaseException | None = None
+        self.done = threading.Event()
+        self.added = False
+        self.thread: threading.Thread | None = None
+
+    def start(self, report: Report | None) -> None:
+        if not self.db.name:
+            self.done.set()
+            return
+        # Listed over the same route as the dump: a site whose database
+        # answers only on its own host is listed there too.
+        self.tables = own_tables(self.db)
+        if self.db.over_ssh:
+            if report:
+                report(5, 15, "Dumping the database")
+            self.run()
+            if self.failure is not None:
+                raise self.failure
+        else:
+            self.thread = threading.Thread(target=self.run, name="dump", daemon=True)
+            self.thread.start()
+
+    def run(self) -> None:
+        try:
+            dump_tables(self.db, self.tables, self.fh, self.work)
+        except BaseException as exc:  # noqa: BLE001 - raised again on the writing thread
+            self.failure = exc
+        finally:
+            self.done.set()
+
+    def add_if_done(self, tar: tarfile.TarFile) -> None:
+        """Between two members: the dump, once it is complete (its failure, raised)."""
+        if self.added or not self.done.is_set():
+            return
+        self.added = True
+        if self.failure is not None:
+            raise self.failure
+        add_dump(tar, self.fh, self.mtime)
+
+    def join(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+
+
 def write_archive(install: Install, out, work: Path, *, report: Report | None = None,
                   kind: str | None = None) -> dict:
     """Write a backup archive of ``install`` to the binary file ``out``, compressed as
@@ -238,35 +301,33 @@ def write_archive(install: Install, out, work: Path, *, report: Report | None = 
         raise BackupError("The website of this install no longer exists.",
                           errcode="failed_filesystem_missing", status=500)
     db = Database.of(install)
-    with open_website(install.website) as transport, tempfile.TemporaryFile(dir=work) as dump:
-        if report:
-            report(5, 15, "Dumping the database")
-        tables: list[str] = []
-        if db.name:
-            # Listed over the same route as the dump: a site whose database
-            # answers only on its own host is listed there too.
-            tables = own_tables(db)
-            dump_tables(db, tables, dump, work)
-        if report:
-            report(15, 95, "Collecting and compressing the files")
+    with open_website(install.website) as transport, tempfile.TemporaryFile(dir=work) as fh:
         created = int(timezone.now().timestamp())
-        excludes = _own_files_excludes(transport, install)
-        with tar_writer(out, kind or compression()) as tar:
-            # The dump first: a restore reads it without going through every file.
-            add_dump(tar, dump, created)
-            with tree_members(transport, install.path, excludes, work) as members:
-                files_present, skipped = add_members(tar, members)
-            meta = {
-                "format": FORMAT,
-                "install": {k: v for k, v in record(install).items()
-                            if k not in ("db-pass", "task", "status")},
-                "path": install.path,
-                "list-files": files_present,
-                "list-tables": tables,
-                "skipped": skipped,
-                "created": created,
-            }
-            add_bytes(tar, META, json.dumps(meta, indent=1).encode())
+        dump = _Dump(db, fh, work, created)
+        try:
+            dump.start(report)
+            if report:
+                report(15, 95, "Collecting and compressing the files")
+            excludes = _own_files_excludes(transport, install)
+            with tar_writer(out, kind or compression()) as tar:
+                with tree_members(transport, install.path, excludes, work) as members:
+                    files_present, skipped = add_members(
+                        tar, members, between=lambda: dump.add_if_done(tar))
+                dump.join()
+                dump.add_if_done(tar)
+                meta = {
+                    "format": FORMAT,
+                    "install": {k: v for k, v in record(install).items()
+                                if k not in ("db-pass", "task", "status")},
+                    "path": install.path,
+                    "list-files": files_present,
+                    "list-tables": dump.tables,
+                    "skipped": skipped,
+                    "created": created,
+                }
+                add_bytes(tar, META, json.dumps(meta, indent=1).encode())
+        finally:
+            dump.join()  # a failed file walk waits for the client to end
     if skipped:
         log.info("backup of %s: left out %d links/special files", install.id, len(skipped))
     return meta
