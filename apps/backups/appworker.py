@@ -20,6 +20,8 @@ import logging
 import re
 import secrets
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import BinaryIO
@@ -36,6 +38,8 @@ log = logging.getLogger(__name__)
 WORKER = Path(__file__).with_name("appworker.php")
 TIMEOUT = 3600
 NONCE = re.compile(r'name="_wpnonce"\s+value="([0-9a-f]+)"')
+# The admin bar's "Log Out" link (wp_logout_url), on every wp-admin page.
+LOGOUT = re.compile(r'wp-login\.php\?action=logout&(?:amp;|#038;)?_wpnonce=([0-9a-f]+)')
 
 
 def split_app(ftu: str) -> tuple[str, str]:
@@ -113,6 +117,21 @@ class Browser:
         raise _error("The WordPress username given was not found on the source site.",
                      "cannot_find_uid")
 
+    def sign_out(self) -> None:
+        """Log out through the admin bar's link, so WordPress drops this session's token
+        from the administrator's ``session_tokens``; a failure is only logged (the token
+        expires by itself in two days)."""
+        try:
+            status, _h, text = self.request("GET", "/wp-admin/profile.php")
+            found = LOGOUT.search(text) if status == 200 else None
+            if found:
+                status, _h, _text = self.request(
+                    "GET", f"/wp-login.php?action=logout&_wpnonce={found.group(1)}")
+            if not found or status not in (301, 302, 303):
+                log.warning("could not sign out of %s", self.base)
+        except InstallError as exc:
+            log.warning("could not sign out of %s: %s", self.base, exc.message)
+
     def upload_plugin(self, folder: str, data: bytes) -> None:
         """WordPress's plugin upload form; invalid_worker_plugin_upload when refused (no
         rights, file changes disabled, FTP credentials asked, folder not writable)."""
@@ -168,17 +187,26 @@ def plugin_zip(folder: str, script: str, token: str) -> bytes:
     return buf.getvalue()
 
 
-def sign_in(source_url: str, source_ip: str, ftu: str) -> Browser:
+@contextmanager
+def signed_in(source_url: str, source_ip: str, ftu: str) -> Iterator[Browser]:
+    """A session of the administrator ``ftu`` names, signed out of at the end."""
     browser = Browser(source_url, source_ip)
     browser.sign_in(*split_app(ftu))
-    return browser
+    try:
+        yield browser
+    finally:
+        browser.sign_out()
 
 
 def pull_site(source_url: str, source_ip: str, ftu: str, files: BinaryIO,
               dump: BinaryIO) -> dict:
     """The WordPress folder as a tar into ``files``, its tables as SQL into ``dump``;
     returns the worker's ``prefix``, ``tables`` and ``version``."""
-    browser = sign_in(source_url, source_ip, ftu)
+    with signed_in(source_url, source_ip, ftu) as browser:
+        return _pull_with(browser, files, dump)
+
+
+def _pull_with(browser: Browser, files: BinaryIO, dump: BinaryIO) -> dict:
     folder = "itron-" + secrets.token_hex(12)
     script = secrets.token_hex(12) + ".php"
     token = secrets.token_urlsafe(32)

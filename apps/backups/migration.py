@@ -132,7 +132,8 @@ def check_migrate(account: Account, params: dict, *, dryrun: int = 0) -> Migrati
                          version=str(params.get("version") or ""))
     if scheme == "app" and dryrun != 1:
         # One sign-in answers a wrong user or password before anything is made here.
-        appworker.sign_in(plan.source_url, plan.source_ip, plan.source_ftu)
+        with appworker.signed_in(plan.source_url, plan.source_ip, plan.source_ftu):
+            pass
     elif dryrun == 2:
         with _open_source(plan) as (t, folder):
             detect(recipe, t, folder)

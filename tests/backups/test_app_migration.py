@@ -36,6 +36,12 @@ def _source_files(site) -> dict:
             if not (v[0] and k.startswith(("wp-content/upgrade", "wp-content/uploads")))}
 
 
+def _sessions(install) -> list:
+    """The WordPress administrator's stored login sessions (``session_tokens``)."""
+    return db_rows(install, f"SELECT meta_value FROM `{install.db_prefix}usermeta` "
+                            "WHERE meta_key = 'session_tokens'")
+
+
 def _migrate_here(site, ftu: str):
     from apps.backups import migration
     from apps.installs.models import Install
@@ -63,6 +69,7 @@ def test_api_import_migrates_wordpress_with_the_administrators_login(site, worke
     db_rows(source, "INSERT INTO wp_itron_odd VALUES (1, %s, %s, NULL), (2, '', '', 7)",
             (BLOB, TEXT))
     before = _source_files(site)
+    sessions = _sessions(source)
     user = site.account.username
     for ftu, errcode in ((f"app://nobody:{ADMIN_PASS}", "cannot_find_uid"),
                          ("app://boss:wrong-pass", "invalid_password")):
@@ -98,8 +105,10 @@ def test_api_import_migrates_wordpress_with_the_administrators_login(site, worke
     rows = db_rows(copy, f"SELECT id, b, t, n FROM `{copy.db_prefix}itron_odd` ORDER BY id")
     assert [(r[0], bytes(r[1]), r[2], r[3]) for r in rows] == [(1, BLOB, TEXT, None),
                                                               (2, b"", "", 7)]
-    # The source was only read, and its worker plugin is gone.
+    # The source was only read, its worker plugin is gone, and both sign-ins (the check
+    # of the request and the copy) signed out again.
     assert _source_files(site) == before and not _worker_folders(site)
+    assert _sessions(source) == sessions
     assert "App Source Blog" in fetch(f"{site.url}/src/")[1]
     assert not any(ADMIN_PASS in line for line in worker.output)
 
