@@ -68,6 +68,11 @@ def test_the_restore_page_says_what_gets_replaced_and_restores(client, user, bac
     tasks.restore_backup(task.id, backup.id, "")
     done = client.get(response["Location"], HTTP_HX_REQUEST="true").content.decode()
     assert "hx-trigger" not in done and "Completed" in done
+    # The whole page names the task as people read it, in the owner's language.
+    whole = client.get(response["Location"]).content.decode()
+    assert "<h1>Restore · " in whole and ">restore" not in whole
+    client.post("/gui/language/", {"language": "de"})
+    assert "<h1>Wiederherstellen · " in client.get(response["Location"]).content.decode()
 
 
 def test_the_backup_button_refuses_a_busy_install(client, user, blog):  # noqa: F811
