@@ -178,6 +178,14 @@ def test_clone_and_restore_to_mark_every_problem_beside_its_field_and_keep_the_i
         assert _field_errors(response.content.decode(), "base")
     assert Install.objects.count() == 1 and not Task.objects.filter(cmd="clone").exists()
 
+    # A clone that starts goes to its progress page, named as people read it, under
+    # My installs (where a clone comes from and arrives).
+    response = client.post(f"/gui/backups/install/{blog.pk}/clone/",
+                           {"base": "http://alice.test", "folder": "copy"})
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "<h1>Clone · " in page and 'href="/gui/installs/">My installs</a>' in page
+
 
 def test_the_location_form_marks_every_wrong_field_at_once_and_keeps_the_input(client, user):
     from apps.backups.models import BackupLocation
