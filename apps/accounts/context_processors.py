@@ -19,8 +19,12 @@ SECTION_OF = {
 def principal(request):
     """The signed-in account and the navigation its role gets."""
     user = getattr(request, "user", None)
+    # The switcher's choices (AccountLanguageMiddleware knows what the admin offers), on
+    # the sign-in page too.
+    offered = getattr(request, "offered_languages", ())
+    languages = [(code, name) for code, name in settings.LANGUAGES if code in offered]
     if user is None or not user.is_authenticated:
-        return {"principal": None, "nav": []}
+        return {"principal": None, "nav": [], "languages": languages}
     nav = [
         (_("Applications"), reverse("catalog:browser")),
         (_("My installs"), reverse("installs:list")),
@@ -39,11 +43,8 @@ def principal(request):
     section = SECTION_OF.get(match.view_name if match else "")
     current = reverse(section) if section else max(
         (href for _, href in nav if request.path.startswith(href)), key=len, default="")
-    offered = getattr(request, "offered_languages", ())
     return {"principal": user, "nav": [(label, href, href == current) for label, href in nav],
-            "brand": brand_context(user),
-            # The switcher's choices (AccountLanguageMiddleware knows what the admin offers).
-            "languages": [(code, name) for code, name in settings.LANGUAGES if code in offered]}
+            "brand": brand_context(user), "languages": languages}
 
 
 def brand_context(user) -> dict:

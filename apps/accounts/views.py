@@ -121,17 +121,17 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/logged_out.html")
 
 
-@login_required
 @require_POST
 def language_view(request: HttpRequest) -> HttpResponse:
-    """The language switcher: the chosen language becomes the account's own and this
-    session's (a hand-off's ``language`` no longer wins over it); back to the page it was
-    chosen on."""
+    """The language switcher: the chosen language becomes this session's and, once
+    signed in, the account's own (a hand-off's ``language`` no longer wins over it); back
+    to the page it was chosen on. On the sign-in page it is the session's only, and
+    stays the session's after signing in."""
     code = request.POST.get("language", "")
     if code not in getattr(request, "offered_languages", ()):
         raise Http404
-    account: Account = request.user
-    if account.language != code:
+    account = request.user
+    if account.is_authenticated and account.language != code:
         account.language = code
         account.save(update_fields=["language"])
     request.session["language"] = code

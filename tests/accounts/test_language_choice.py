@@ -1,5 +1,5 @@
 """Which languages the GUI offers (the console's Languages section) and the switcher every
-signed-in page carries."""
+page carries, the sign-in page included."""
 
 from __future__ import annotations
 
@@ -66,9 +66,29 @@ def test_the_switcher_changes_the_language_of_the_account_and_goes_back(client, 
     assert client.post("/gui/language/", {"language": "xx"}).status_code == 404
 
 
-def test_the_switcher_needs_the_csrf_token_and_a_signed_in_account(user):
+def test_the_switcher_needs_the_csrf_token(user):
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
     assert client.post("/gui/language/", {"language": "fr"}).status_code == 403
-    anonymous = Client().post("/gui/language/", {"language": "fr"})
-    assert anonymous.status_code == 302 and "/gui/login/" in anonymous["Location"]
+    assert Client(enforce_csrf_checks=True).post(
+        "/gui/language/", {"language": "fr"}).status_code == 403
+
+
+def test_the_sign_in_page_has_the_switcher_and_the_choice_outlives_signing_in(admin):
+    from tests.conftest import ADMIN_PASSWORD
+
+    client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
+    page = client.get("/gui/login/")
+    assert 'id="language-switch"' in page.content.decode()
+    token = client.cookies["csrftoken"].value
+    answer = client.post("/gui/language/", {"language": "de", "next": "/gui/login/",
+                                            "csrfmiddlewaretoken": token})
+    assert answer.status_code == 302 and answer["Location"] == "/gui/login/"
+    page = client.get("/gui/login/").content.decode()
+    assert 'lang="de"' in page and "Anmelden" in page
+    admin.refresh_from_db()
+    assert admin.language != "de"  # nobody was signed in: no account changed
+    answer = client.post("/gui/login/", {"username": admin.username, "password": ADMIN_PASSWORD,
+                                         "csrfmiddlewaretoken": client.cookies["csrftoken"].value})
+    assert answer.status_code == 302
+    assert "Meine Installationen" in client.get("/gui/installs/").content.decode()
