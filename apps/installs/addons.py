@@ -9,6 +9,7 @@ add-on is, where it lives and how it is switched on is the application's (its re
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 
 from django.db import transaction
@@ -94,10 +95,43 @@ def fetch_from_directory(kind: str, slug: str) -> AddonPackage:
         raise InstallError(exc.message, errcode=exc.errcode, status=exc.status) from None
 
 
+SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
 def handle_edit(install: Install, params: dict) -> dict:
     """The edit API's plugin and theme parameters (v1 member names in the reply)."""
+    _fetch_missing(install, params)
     with open_addons(install) as addons:
         return addons.edit(params)
+
+
+def _fetch_missing(install: Install, params: dict) -> None:
+    """An add-on the edit API installs (v1 ``install-plugin``/``install-theme``, a v2
+    POST to a plugin or theme route) that the package store lacks comes from the
+    upstream directory first, when one is configured: Installatron takes such an add-on
+    from WordPress.org. Before the fence, like the GUI's add. One the directory does not
+    have either gets the store's own answer (``invalid_argument_<kind>``, 404)."""
+    if not directory.directory_url():
+        return
+    route = params.get("__v2_addon")
+    wanted = [(kind, params.get(f"install-{kind}")) for kind in ("plugin", "theme")]
+    if route in ("plugin", "theme"):
+        wanted.append((route, params.get(route)))
+    # A name that is no folder name is left to the manager's own check of the id.
+    wanted = [(kind, slug) for kind, value in wanted if isinstance(value, str)
+              and SLUG_RE.match(slug := value.strip().split("/", 1)[0]) and ".." not in slug]
+    if not wanted:
+        return
+    with open_addons(install, fence=False) as addons:
+        missing = [(kind, slug) for kind, slug in wanted if kind in addons.kinds
+                   and not AddonPackage.objects.of(addons.kinds[kind], slug).exists()
+                   and slug not in {item.folder for item in addons.items(kind)}]
+    for kind, slug in missing:
+        try:
+            fetch_from_directory(kind, slug)
+        except InstallError as exc:
+            if exc.errcode != "invalid_argument_slug":
+                raise
 
 
 def list_addons(install: Install) -> dict:

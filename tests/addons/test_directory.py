@@ -201,3 +201,37 @@ def test_a_phone_searches_the_directory_and_adds_a_plugin(live_server, page, wp,
     screenshot(page, "addons-directory-390")
     add.click()
     page.locator("#plugin-itron-akismet-akismet-php").wait_for()
+
+
+def _plugins(wp) -> list[str]:
+    return wp_php(wp, "echo implode(' ', array_keys(get_plugins()));").split()
+
+
+def test_the_edit_api_takes_a_plugin_the_store_lacks_from_the_directory(api, wp, directory):
+    """v1 install-plugin and a v2 POST to a plugin route, as a panel written for
+    Installatron sends them: a slug the store does not hold comes from the directory."""
+    from apps.catalog.models import AddonPackage
+
+    body = api.v1("edit", id=wp.pk, **{"install-plugin": "itron-akismet"}).json()
+    assert body["result"] is True, body
+    assert "itron-akismet/akismet.php" in _plugins(wp)
+    assert AddonPackage.objects.filter(slug="itron-akismet").count() == 1
+
+    # v2 with the plugin already there: nothing is fetched again, it is only activated.
+    answer = api.v2("POST", f"/installs/{wp.pk}/plugins/itron-akismet/akismet.php",
+                    {"activated": "true"})
+    assert answer.status_code == 200, answer.content
+    assert "itron-akismet/akismet.php" in wp_php(
+        wp, "echo implode(' ', get_option('active_plugins'));").split()
+    assert AddonPackage.objects.filter(slug="itron-akismet").count() == 1
+
+
+def test_the_edit_api_says_what_the_directory_refuses_and_leaves_nothing(api, wp, directory):
+    before = _plugins(wp)
+    # Neither in the store nor in the directory: the store's own answer, as before.
+    body = api.v1("edit", id=wp.pk, **{"install-plugin": "itron-nowhere"}).json()
+    assert (body["result"], body["errcode"]) == (False, "invalid_argument_plugin"), body
+    # In the directory, but its archive writes outside its folder: said, nothing added.
+    answer = api.v2("POST", f"/installs/{wp.pk}/plugins/itron-evil")
+    assert answer.status_code == 400 and "outside the add-on" in answer.json()["message"]
+    assert _plugins(wp) == before
