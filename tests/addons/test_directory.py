@@ -15,6 +15,8 @@ import pytest
 
 from .conftest import AKISMET, wp_php
 
+THEME = Path("/usr/share/wordpress/wp-content/themes/twentytwentytwo")
+
 pytestmark = pytest.mark.slow
 
 
@@ -28,8 +30,8 @@ def _zip_of(source: Path, folder: str, path: Path, *, extra: dict | None = None)
     return path.read_bytes()
 
 
-def _version() -> str:
-    return next(line for line in (AKISMET / "akismet.php").read_text().splitlines()
+def _version(header: Path = AKISMET / "akismet.php") -> str:
+    return next(line for line in header.read_text().splitlines()
                 if "Version:" in line).split("Version:")[1].strip()
 
 
@@ -43,7 +45,8 @@ def directory(tmp_path, settings):
         # The directory says 99.0; the ZIP holds akismet's own version: refused once unpacked.
         "itron-broken": _zip_of(AKISMET, "itron-broken", tmp_path / "b.zip"),
     }
-    version = _version()
+    themes = {"itron-tt2": _zip_of(THEME, "itron-tt2", tmp_path / "t.zip")}
+    version, theme_version = _version(), _version(THEME / "style.css")
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):
@@ -59,7 +62,7 @@ def directory(tmp_path, settings):
         def do_GET(self):
             url = urlsplit(self.path)
             if url.path.startswith("/zip/"):
-                data = zips.get(url.path[5:])
+                data = {**zips, **themes}.get(url.path[5:])
                 return self._send(200 if data else 404, data or b"", "application/zip")
             q = {k: v[0] for k, v in parse_qs(url.query).items()}
             base = f"http://127.0.0.1:{self.server.server_port}"
@@ -70,6 +73,13 @@ def directory(tmp_path, settings):
                 return self._send(200, json.dumps({
                     "name": f"Itron {slug}", "slug": slug,
                     "version": "99.0" if slug == "itron-broken" else version,
+                    "download_link": f"{base}/zip/{slug}"}).encode())
+            if q.get("action") == "theme_information":
+                slug = q.get("request[slug]", "")
+                if slug not in themes:
+                    return self._send(200, json.dumps({"error": "Theme not found"}).encode())
+                return self._send(200, json.dumps({
+                    "name": f"Itron {slug}", "slug": slug, "version": theme_version,
                     "download_link": f"{base}/zip/{slug}"}).encode())
             if q.get("action") == "query_plugins":
                 found = [{"name": f"Itron {s}", "slug": s, "version": version,
@@ -235,3 +245,22 @@ def test_the_edit_api_says_what_the_directory_refuses_and_leaves_nothing(api, wp
     answer = api.v2("POST", f"/installs/{wp.pk}/plugins/itron-evil")
     assert answer.status_code == 400 and "outside the add-on" in answer.json()["message"]
     assert _plugins(wp) == before
+
+
+def test_a_theme_comes_from_the_directory_too(client, api, wp, directory):
+    """The GUI's Add and the edit API for a theme (no main file, style.css checked)."""
+    from apps.catalog.models import AddonPackage
+
+    themes = "echo implode(' ', array_keys(wp_get_themes()));"
+    client.force_login(wp.account)
+    assert _post(client, wp, "itron-tt2", kind="theme").status_code == 200
+    assert "itron-tt2" in wp_php(wp, themes).split()
+    package = AddonPackage.objects.get(slug="itron-tt2")
+    assert package.kind == "wp-theme" and package.version == _version(THEME / "style.css")
+    # Taken away, then asked for by the API: the store's copy is used, not a new download.
+    assert api.v2("DELETE", f"/installs/{wp.pk}/themes/itron-tt2").status_code == 200
+    assert "itron-tt2" not in wp_php(wp, themes).split()
+    body = api.v1("edit", id=wp.pk, **{"install-theme": "itron-tt2"}).json()
+    assert body["result"] is True, body
+    assert "itron-tt2" in wp_php(wp, themes).split()
+    assert AddonPackage.objects.filter(slug="itron-tt2").count() == 1
