@@ -38,6 +38,7 @@ ZSTD_LEVEL = 3
 ZSTD_THREADS = -1
 GZIP_LEVEL = 6
 BUFSIZE = 1 << 20
+SMALL_WRITE = 1 << 16
 # Past the tar end-of-archive blocks a writer pads to its record size (10 KiB for GNU
 # tar); more than this after the end is not an archive of ours.
 MAX_TRAILING = 1 << 20
@@ -65,15 +66,32 @@ class _ZstdWriter:
         cctx = zstandard.ZstdCompressor(level=level, threads=ZSTD_THREADS, write_checksum=True)
         self.z = cctx.stream_writer(out, closefd=False)
         self.written = 0
+        # tarfile writes each 512-byte header and each file's last piece on its own: they
+        # are gathered here, as each call into the compressor has a cost of its own.
+        self.small = bytearray()
 
     def write(self, data) -> int:
-        self.written += len(data)
-        return self.z.write(data)
+        size = len(data)
+        self.written += size
+        if size < SMALL_WRITE:
+            self.small += data
+            if len(self.small) >= BUFSIZE:
+                self.z.write(self.small)
+                self.small.clear()
+            return size
+        if self.small:
+            self.z.write(self.small)
+            self.small.clear()
+        self.z.write(data)
+        return size
 
     def tell(self) -> int:
         return self.written
 
     def close(self) -> None:
+        if self.small:
+            self.z.write(self.small)
+            self.small.clear()
         self.z.close()
 
 
