@@ -9,7 +9,6 @@ add-on is, where it lives and how it is switched on is the application's (its re
 
 from __future__ import annotations
 
-import re
 from contextlib import contextmanager
 
 from django.db import transaction
@@ -95,9 +94,6 @@ def fetch_from_directory(kind: str, slug: str) -> AddonPackage:
         raise InstallError(exc.message, errcode=exc.errcode, status=exc.status) from None
 
 
-SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-
-
 def handle_edit(install: Install, params: dict) -> dict:
     """The edit API's plugin and theme parameters (v1 member names in the reply)."""
     _fetch_missing(install, params)
@@ -117,14 +113,16 @@ def _fetch_missing(install: Install, params: dict) -> None:
     wanted = [(kind, params.get(f"install-{kind}")) for kind in ("plugin", "theme")]
     if route in ("plugin", "theme"):
         wanted.append((route, params.get(route)))
-    # A name that is no folder name is left to the manager's own check of the id.
+    # A name that is no folder name is left to the manager's own check of the id; the
+    # website is opened only when the store lacks one.
     wanted = [(kind, slug) for kind, value in wanted if isinstance(value, str)
-              and SLUG_RE.match(slug := value.strip().split("/", 1)[0]) and ".." not in slug]
+              and catalog.ADDON_SLUG_RE.match(slug := value.strip().split("/", 1)[0])
+              and ".." not in slug
+              and not AddonPackage.objects.of(directory.store_kind(kind), slug).exists()]
     if not wanted:
         return
     with open_addons(install, fence=False) as addons:
         missing = [(kind, slug) for kind, slug in wanted if kind in addons.kinds
-                   and not AddonPackage.objects.of(addons.kinds[kind], slug).exists()
                    and slug not in {item.folder for item in addons.items(kind)}]
     for kind, slug in missing:
         try:

@@ -76,22 +76,22 @@ class _ZstdWriter:
         if size < SMALL_WRITE:
             self.small += data
             if len(self.small) >= BUFSIZE:
-                self.z.write(self.small)
-                self.small.clear()
+                self._pass_small()
             return size
+        self._pass_small()
+        self.z.write(data)
+        return size
+
+    def _pass_small(self) -> None:
         if self.small:
             self.z.write(self.small)
             self.small.clear()
-        self.z.write(data)
-        return size
 
     def tell(self) -> int:
         return self.written
 
     def close(self) -> None:
-        if self.small:
-            self.z.write(self.small)
-            self.small.clear()
+        self._pass_small()
         self.z.close()
 
 
